@@ -1,0 +1,125 @@
+/**
+ * Wires one Sentinel process: config -> runtime -> RESP server. Used by the
+ * CLI and by tests that want a Sentinel in-process.
+ */
+import { accessSync, constants, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { parseConfig } from './config/index.js';
+import type { SentinelConfig } from './config/model.js';
+import { registerSentinelCommands } from './commands/register.js';
+import { HELLO_CHANNEL } from './core/hello.js';
+import { instanceDetails } from './core/details.js';
+import { createLogger } from './log.js';
+import { Runtime, errorMessage } from './runtime.js';
+import { RespServer } from './server/server.js';
+
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+export interface LoadedConfig {
+  path: string;
+  text: string;
+  config: SentinelConfig;
+}
+
+/** Reads, parses and checks the config the way redis-sentinel refuses bad ones. */
+export function loadConfig(path: string | undefined, overrides: string[][]): LoadedConfig {
+  if (path === undefined || path.length === 0) {
+    throw new StartupError('Sentinel needs config file on disk to save state. Exiting...');
+  }
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new StartupError(`Fatal error, can't open config file '${abs}': No such file or directory`);
+  let text: string;
+  try {
+    text = readFileSync(abs, 'utf8');
+  } catch (err) {
+    throw new StartupError(`Fatal error, can't open config file '${abs}': ${errorMessage(err)}`);
+  }
+  const config = parseConfig(text, { overrides });
+  checkWritable(abs);
+  return { path: abs, text, config };
+}
+
+function checkWritable(path: string): void {
+  try {
+    accessSync(path, constants.W_OK);
+    accessSync(dirname(path), constants.W_OK);
+  } catch (err) {
+    throw new StartupError(`Sentinel config file ${path} is not writable: ${errorMessage(err)}. Exiting...`);
+  }
+}
+
+export interface SentinelProcess {
+  runtime: Runtime;
+  server: RespServer;
+  logger: Logger;
+  /** Flushes the config, closes links and the listener. */
+  shutdown(): Promise<void>;
+}
+
+export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Promise<SentinelProcess> {
+  const { config } = loaded;
+  const log = logger ?? createLogger({ logfile: config.logfile, loglevel: config.loglevel });
+  const server = new RespServer({
+    port: config.port,
+    bind: config.bind,
+    maxClients: config.maxclients,
+    requirePass: config.requirepass,
+    protectedMode: config.protectedMode,
+    logger: log,
+  });
+  const runtime = new Runtime({
+    configPath: loaded.path,
+    configText: loaded.text,
+    config,
+    logger: log,
+    publish: (channel, message) => { server.publish(channel, message); },
+  });
+  const generatedId = config.myid === undefined;
+  // A new myid must reach the disk before we talk to anyone under it.
+  if (generatedId) runtime.persistSync();
+  let stopping: Promise<void> | undefined;
+  const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log));
+  registerSentinelCommands(server, runtime, { configPath: loaded.path, port: config.port });
+  server.onHelloPublish = (channel, message) => {
+    if (channel === HELLO_CHANNEL) runtime.receiveHello(message);
+    return 1;
+  };
+  server.onShutdown = shutdown;
+  await server.listen();
+  writePidfile(config.pidfile, log);
+  log.info(`Running mode=sentinel, port=${config.port}.`);
+  log.info(`Sentinel ID is ${runtime.state.myId}`);
+  for (const m of runtime.state.masters.values()) {
+    runtime.emitEvent('+monitor', `${instanceDetails(m)} quorum ${m.config.quorum}`, 'warning', m.name);
+  }
+  runtime.start();
+  return { runtime, server, logger: log, shutdown };
+}
+
+async function shutdownSentinel(runtime: Runtime, server: RespServer, config: SentinelConfig, log: Logger): Promise<void> {
+  log.warn('User requested shutdown...');
+  await runtime.stop();
+  try {
+    runtime.persistSync();
+  } catch (err) {
+    log.warn(`WARNING: Sentinel was not able to save the new configuration on disk!!!: ${errorMessage(err)}`);
+  }
+  await server.close();
+  if (config.pidfile) {
+    try { unlinkSync(config.pidfile); } catch { /* already gone */ }
+  }
+  log.warn('Sentinel is now ready to exit, bye bye...');
+  log.flush?.();
+}
+
+function writePidfile(path: string | undefined, log: Logger): void {
+  if (!path) return;
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (err) {
+    log.warn(`Failed to write PID file: ${errorMessage(err)}`);
+  }
+}

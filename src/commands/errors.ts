@@ -1,0 +1,21 @@
+/** Error replies in redis-sentinel 7.0's exact words. */
+import { error, type Reply } from '../server/reply.js';
+
+export const NO_SUCH_MASTER = error('ERR No such master with that name');
+
+export function invalidSetArg(value: string, option: string): Reply {
+  return error(`ERR Invalid argument '${value}' for SENTINEL SET '${option}'`);
+}
+
+export function unknownSetOption(option: string): Reply {
+  return error(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`);
+}
+
+export function wrongArity(command: string): Reply {
+  return error(`ERR wrong number of arguments for '${command}' command`);
+}
+
+export const SCRIPTS_DENIED = error(
+  'ERR Reconfiguration of scripts path is denied for security reasons. ' +
+    'Check the deny-scripts-reconfig configuration directive in your config file for more info.',
+);

@@ -1,0 +1,172 @@
+/**
+ * SENTINEL subcommands. Each handler gets the whole argv ("sentinel", the
+ * subcommand, its arguments); arity is checked by the server from the table.
+ * Commands that change persisted state write the config before replying.
+ */
+import { isIP } from 'node:net';
+import { defaultMasterConfig } from '../config/model.js';
+import { instanceDetails } from '../core/details.js';
+import { removeMaster } from '../core/instances.js';
+import { addMasterFromConfig } from '../core/sentinel.js';
+import type { MasterState } from '../core/state.js';
+import type { Runtime } from '../runtime.js';
+import { globMatch } from '../server/glob.js';
+import {
+  NULL,
+  OK,
+  array,
+  bulk,
+  bulkArray,
+  error,
+  int,
+  simple,
+  verbatim,
+  type Reply,
+} from '../server/reply.js';
+import type { CommandContext } from '../server/types.js';
+import { NO_SUCH_MASTER } from './errors.js';
+import { instanceReply } from './instanceReply.js';
+import { parseStrictInt } from './numbers.js';
+import { sentinelConfigCommand } from './sentinelConfig.js';
+import { sentinelDebugCommand } from './sentinelDebug.js';
+import { sentinelSetCommand } from './sentinelSet.js';
+import { SENTINEL_HELP } from './sentinelHelp.js';
+
+export type SubHandler = (rt: Runtime, argv: readonly string[], ctx: CommandContext) => Reply | Promise<Reply>;
+
+export function lookupMaster(rt: Runtime, name: string | undefined): MasterState | undefined {
+  return name === undefined ? undefined : rt.state.masters.get(name);
+}
+
+function withMaster(fn: (rt: Runtime, master: MasterState, argv: readonly string[]) => Reply | Promise<Reply>): SubHandler {
+  return (rt, argv) => {
+    const master = lookupMaster(rt, argv[2]);
+    return master ? fn(rt, master, argv) : NO_SUCH_MASTER;
+  };
+}
+
+const masters: SubHandler = (rt) => {
+  const now = rt.nowMs();
+  return array([...rt.state.masters.values()].map((m) => instanceReply(rt.state, m, m, now)));
+};
+
+const master = withMaster((rt, m) => instanceReply(rt.state, m, m, rt.nowMs()));
+
+const replicas = withMaster((rt, m) => {
+  const now = rt.nowMs();
+  return array([...m.replicas.values()].map((r) => instanceReply(rt.state, r, m, now)));
+});
+
+const sentinels = withMaster((rt, m) => {
+  const now = rt.nowMs();
+  return array([...m.sentinels.values()].map((s) => instanceReply(rt.state, s, m, now)));
+});
+
+const getMasterAddrByName: SubHandler = (rt, argv) => {
+  const m = lookupMaster(rt, argv[2]);
+  if (!m) return { kind: 'nullArray' };
+  return bulkArray([m.host, String(m.port)]);
+};
+
+const myid: SubHandler = (rt) => bulk(rt.state.myId);
+
+const monitor: SubHandler = async (rt, argv) => {
+  const [, , name = '', host = '', portArg = '', quorumArg = ''] = argv;
+  const quorum = parseStrictInt(quorumArg);
+  if (quorum === undefined) return error('ERR Invalid quorum');
+  const port = parseStrictInt(portArg);
+  if (port === undefined) return error('ERR Invalid port');
+  if (quorum <= 0) return error('ERR Quorum must be 1 or greater.');
+  if (!rt.config.resolveHostnames && isIP(host) === 0) {
+    return error('ERR Invalid IP address or hostname specified');
+  }
+  if (port < 0 || port > 65535) return error('ERR Invalid port number.');
+  if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
+  const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, host, port, quorum), rt.nowMs());
+  await rt.persist().catch(() => undefined);
+  rt.emitEvent('+monitor', `${instanceDetails(m)} quorum ${quorum}`, 'warning', name);
+  return OK;
+};
+
+const remove = withMaster(async (rt, m) => {
+  rt.emitEvent('-monitor', instanceDetails(m), 'warning', m.name);
+  rt.apply(removeMaster(rt.state, m));
+  await rt.persist().catch(() => undefined);
+  return OK;
+});
+
+const reset: SubHandler = async (rt, argv) => {
+  const pattern = argv[2] ?? '';
+  let count = 0;
+  for (const m of [...rt.state.masters.values()]) {
+    if (!globMatch(pattern, m.name)) continue;
+    rt.resetMaster(m);
+    count += 1;
+  }
+  if (count > 0) await rt.persist().catch(() => undefined);
+  return int(count);
+};
+
+const ckquorum = withMaster((_rt, m) => {
+  const voters = m.sentinels.size + 1;
+  let usable = 1;
+  for (const s of m.sentinels.values()) if (!s.sdown) usable += 1;
+  const noQuorum = usable < m.config.quorum;
+  const noAuth = usable < Math.floor(voters / 2) + 1;
+  if (!noQuorum && !noAuth) {
+    return simple(`OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`);
+  }
+  const reasons: string[] = [];
+  if (noQuorum) reasons.push('Not enough available Sentinels to reach the specified quorum for this master');
+  if (noAuth) reasons.push('Not enough available Sentinels to reach the majority and authorize a failover');
+  return error(`NOQUORUM ${usable} usable Sentinels. ${reasons.join('. ')}`);
+});
+
+const flushconfig: SubHandler = async (rt) => {
+  try {
+    await rt.persist();
+    return OK;
+  } catch {
+    return error('ERR Failed to save config file. Check server logs.');
+  }
+};
+
+const infoCache: SubHandler = (rt, argv) => {
+  const now = rt.nowMs();
+  const names = argv.slice(2);
+  const selected = [...rt.state.masters.values()].filter((m) => names.length === 0 || names.includes(m.name));
+  const items: Reply[] = [];
+  for (const m of selected) {
+    const entries = [m, ...m.replicas.values()].map((inst) => array([
+      int(inst.infoRefreshMs ? now - inst.infoRefreshMs : 0),
+      inst.infoText !== undefined ? verbatim(inst.infoText) : NULL,
+    ]));
+    items.push(bulk(m.name), array(entries));
+  }
+  return array(items);
+};
+
+const pendingScripts: SubHandler = () => array([]);
+
+const help: SubHandler = () => array(SENTINEL_HELP.map((line) => simple(line)));
+
+export const SENTINEL_SUBCOMMANDS: Record<string, SubHandler> = {
+  masters,
+  master,
+  replicas,
+  slaves: replicas,
+  sentinels,
+  'get-master-addr-by-name': getMasterAddrByName,
+  myid,
+  monitor,
+  remove,
+  reset,
+  set: (rt, argv) => sentinelSetCommand(rt, argv),
+  ckquorum,
+  flushconfig,
+  config: (rt, argv) => sentinelConfigCommand(rt, argv),
+  'info-cache': infoCache,
+  'pending-scripts': pendingScripts,
+  debug: (rt, argv) => sentinelDebugCommand(rt, argv),
+  help,
+};

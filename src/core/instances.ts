@@ -1,0 +1,175 @@
+/**
+ * Creating and removing instances, with the link reference counts that let
+ * instances at one address share one connection.
+ */
+import type { MasterConfig } from '../config/model.js';
+import type { Effect } from './effects.js';
+import {
+  formatAddr,
+  linkKey,
+  type LinkState,
+  type MasterState,
+  type PeerSentinelState,
+  type ReplicaState,
+  type SentinelState,
+} from './state.js';
+
+export function acquireLink(
+  state: SentinelState,
+  kind: 'redis' | 'sentinel',
+  host: string,
+  port: number,
+  nowMs: number,
+): LinkState {
+  const key = linkKey(kind, host, port);
+  let link = state.links.get(key);
+  if (!link) {
+    // A new link counts as "pinged now": down-after runs from its creation,
+    // so an address that never answers goes SDOWN on time.
+    link = {
+      key, host, port, kind,
+      refCount: 0,
+      connected: false,
+      connectedAtMs: 0,
+      lastReconnectAttemptMs: 0,
+      pendingCommands: 0,
+      actPingMs: nowMs,
+      lastPingSentMs: 0,
+      lastPongMs: nowMs,
+      lastAvailMs: nowMs,
+    };
+    state.links.set(key, link);
+  }
+  link.refCount += 1;
+  return link;
+}
+
+export function releaseLink(state: SentinelState, key: string, effects: Effect[]): void {
+  const link = state.links.get(key);
+  if (!link) return;
+  link.refCount -= 1;
+  if (link.refCount <= 0) {
+    state.links.delete(key);
+    effects.push({ type: 'disconnect', link: key });
+  }
+}
+
+function baseFields(name: string, host: string, port: number, link: LinkState, nowMs: number) {
+  return {
+    name, host, port,
+    linkKey: link.key,
+    createdAtMs: nowMs,
+    sdown: false,
+    sdownSinceMs: 0,
+    lastHelloSentMs: 0,
+    infoRefreshMs: 0,
+    roleReported: 'unknown' as const,
+    roleReportedTimeMs: nowMs,
+    infoPending: false,
+  };
+}
+
+export function createMaster(state: SentinelState, config: MasterConfig, nowMs: number): MasterState {
+  const link = acquireLink(state, 'redis', config.host, config.port, nowMs);
+  const master: MasterState = {
+    kind: 'master',
+    ...baseFields(config.name, config.host, config.port, link, nowMs),
+    config,
+    replicas: new Map(),
+    sentinels: new Map(),
+    odown: false,
+    odownSinceMs: 0,
+  };
+  state.masters.set(config.name, master);
+  return master;
+}
+
+export function createReplica(
+  state: SentinelState,
+  master: MasterState,
+  host: string,
+  port: number,
+  nowMs: number,
+): ReplicaState {
+  const link = acquireLink(state, 'redis', host, port, nowMs);
+  const name = formatAddr(host, port);
+  const replica: ReplicaState = {
+    kind: 'slave',
+    ...baseFields(name, host, port, link, nowMs),
+    masterLinkDownSinceMs: 0,
+    masterLinkUp: false,
+    replicaPriority: 100,
+    replOffset: 0,
+    replicaAnnounced: true,
+  };
+  master.replicas.set(name, replica);
+  return replica;
+}
+
+export function createPeerSentinel(
+  state: SentinelState,
+  master: MasterState,
+  host: string,
+  port: number,
+  runId: string,
+  nowMs: number,
+): PeerSentinelState {
+  const link = acquireLink(state, 'sentinel', host, port, nowMs);
+  const peer: PeerSentinelState = {
+    kind: 'sentinel',
+    ...baseFields(runId, host, port, link, nowMs),
+    runId,
+    lastHelloMs: 0,
+    lastMasterDownReplyMs: 0,
+    peerSaysMasterDown: false,
+    leaderEpoch: 0,
+  };
+  master.sentinels.set(runId, peer);
+  return peer;
+}
+
+/** Drops a master with everything it owns; returns the effects closing unused links. */
+export function removeMaster(state: SentinelState, master: MasterState): Effect[] {
+  const effects: Effect[] = [];
+  for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
+  for (const s of master.sentinels.values()) releaseLink(state, s.linkKey, effects);
+  releaseLink(state, master.linkKey, effects);
+  state.masters.delete(master.name);
+  return effects;
+}
+
+export function removePeer(state: SentinelState, master: MasterState, peer: PeerSentinelState, effects: Effect[]): void {
+  master.sentinels.delete(peer.name);
+  releaseLink(state, peer.linkKey, effects);
+}
+
+/**
+ * SENTINEL RESET: forget replicas and peers (they are rediscovered within
+ * seconds), clear the down flags and re-make the master's link.
+ */
+export function resetMaster(state: SentinelState, master: MasterState, nowMs: number): Effect[] {
+  const effects: Effect[] = [];
+  for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
+  for (const s of master.sentinels.values()) releaseLink(state, s.linkKey, effects);
+  master.replicas.clear();
+  master.sentinels.clear();
+  master.sdown = false;
+  master.sdownSinceMs = 0;
+  master.odown = false;
+  master.odownSinceMs = 0;
+  master.infoRefreshMs = 0;
+  master.infoPending = false;
+  master.roleReported = 'unknown';
+  master.roleReportedTimeMs = nowMs;
+  master.runId = undefined;
+  master.config.leader = undefined;
+  const link = state.links.get(master.linkKey);
+  if (link) {
+    link.connected = false;
+    link.actPingMs = nowMs;
+    link.lastAvailMs = nowMs;
+    link.lastPongMs = nowMs;
+    effects.push({ type: 'disconnect', link: link.key });
+  }
+  return effects;
+}

@@ -1,0 +1,60 @@
+/**
+ * Building the in-memory state from a parsed config, and writing the state
+ * back into the config model (what `sentinel.conf` persists).
+ */
+import type { MasterConfig, SentinelConfig } from '../config/model.js';
+import { createMaster, createPeerSentinel, createReplica } from './instances.js';
+import type { MasterState, SentinelState } from './state.js';
+import { defaultTiming } from './timing.js';
+
+export function stateFromConfig(cfg: SentinelConfig, myId: string, nowMs: number): SentinelState {
+  const state: SentinelState = {
+    myId,
+    currentEpoch: cfg.currentEpoch,
+    masters: new Map(),
+    links: new Map(),
+    announceIp: cfg.announceIp,
+    announcePort: cfg.announcePort,
+    port: cfg.port,
+    tilt: false,
+    tiltSinceMs: 0,
+    lastTickMs: 0,
+    startedAtMs: nowMs,
+    timing: defaultTiming(),
+  };
+  for (const mc of cfg.masters) addMasterFromConfig(state, mc, nowMs);
+  return state;
+}
+
+export function addMasterFromConfig(state: SentinelState, mc: MasterConfig, nowMs: number): MasterState {
+  const master = createMaster(state, mc, nowMs);
+  for (const r of mc.knownReplicas) {
+    // The master itself may be listed after a failover we slept through.
+    if (r.host === mc.host && r.port === mc.port) continue;
+    createReplica(state, master, r.host, r.port, nowMs);
+  }
+  for (const s of mc.knownSentinels) {
+    if (s.runid === state.myId) continue;
+    createPeerSentinel(state, master, s.host, s.port, s.runid, nowMs);
+  }
+  return master;
+}
+
+/** The config model with the state that must survive a restart folded in. */
+export function configFromState(base: SentinelConfig, state: SentinelState): SentinelConfig {
+  const masters = [...state.masters.values()].map((m) => ({
+    ...m.config,
+    host: m.host,
+    port: m.port,
+    knownReplicas: [...m.replicas.values()].map((r) => ({ host: r.host, port: r.port })),
+    knownSentinels: [...m.sentinels.values()].map((s) => ({ host: s.host, port: s.port, runid: s.name })),
+  }));
+  return {
+    ...base,
+    myid: state.myId,
+    currentEpoch: state.currentEpoch,
+    announceIp: state.announceIp,
+    announcePort: state.announcePort,
+    masters,
+  };
+}

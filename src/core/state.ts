@@ -1,0 +1,115 @@
+/**
+ * The Sentinel's in-memory world: masters, their replicas and peer
+ * Sentinels, the links' health, epochs. Plain data, no I/O; the functions in
+ * monitor.ts change it and return effects for the runtime to carry out.
+ */
+import type { MasterConfig } from '../config/model.js';
+import type { ReportedRole } from './info.js';
+import type { Timing } from './timing.js';
+
+export type InstanceKind = 'master' | 'slave' | 'sentinel';
+
+/**
+ * Health of one outbound connection. Shared by every instance at the same
+ * address and kind (a peer Sentinel that watches ten of our masters is one
+ * link), as Redis shares its instanceLink: pings measure the link.
+ */
+export interface LinkState {
+  readonly key: string;
+  readonly host: string;
+  readonly port: number;
+  readonly kind: 'redis' | 'sentinel';
+  refCount: number;
+  connected: boolean;
+  /** When the command link last connected (0 = never). */
+  connectedAtMs: number;
+  lastReconnectAttemptMs: number;
+  pendingCommands: number;
+  /** Oldest PING still unanswered by a valid reply; 0 when none is outstanding. */
+  actPingMs: number;
+  lastPingSentMs: number;
+  /** Last reply of any kind to PING. */
+  lastPongMs: number;
+  /** Last valid reply (+PONG, -LOADING, -MASTERDOWN). */
+  lastAvailMs: number;
+  /** Local address of our socket, used as our IP in hellos when none is announced. */
+  localIp?: string;
+}
+
+export interface InstanceBase {
+  readonly kind: InstanceKind;
+  /** master: its name; slave: "ip:port"; sentinel: its run id. */
+  name: string;
+  host: string;
+  port: number;
+  runId?: string;
+  linkKey: string;
+  createdAtMs: number;
+  sdown: boolean;
+  sdownSinceMs: number;
+  lastHelloSentMs: number;
+  /** When INFO was last received (0 = never). */
+  infoRefreshMs: number;
+  infoText?: string;
+  roleReported: ReportedRole;
+  roleReportedTimeMs: number;
+  /** INFO outstanding, so a slow instance is not sent a second one. */
+  infoPending: boolean;
+}
+
+export interface ReplicaState extends InstanceBase {
+  readonly kind: 'slave';
+  masterLinkDownSinceMs: number;
+  masterLinkUp: boolean;
+  slaveMasterHost?: string;
+  slaveMasterPort?: number;
+  replicaPriority: number;
+  replOffset: number;
+  replicaAnnounced: boolean;
+}
+
+export interface PeerSentinelState extends InstanceBase {
+  readonly kind: 'sentinel';
+  lastHelloMs: number;
+  /** What this peer answered to our last IS-MASTER-DOWN-BY-ADDR (issue 3). */
+  lastMasterDownReplyMs: number;
+  peerSaysMasterDown: boolean;
+  leader?: string;
+  leaderEpoch: number;
+}
+
+export interface MasterState extends InstanceBase {
+  readonly kind: 'master';
+  config: MasterConfig;
+  replicas: Map<string, ReplicaState>;
+  sentinels: Map<string, PeerSentinelState>;
+  odown: boolean;
+  odownSinceMs: number;
+}
+
+export type AnyInstance = MasterState | ReplicaState | PeerSentinelState;
+
+export interface SentinelState {
+  myId: string;
+  currentEpoch: number;
+  masters: Map<string, MasterState>;
+  links: Map<string, LinkState>;
+  announceIp?: string;
+  announcePort: number;
+  /** Our listening port, announced in hellos when announce-port is 0. */
+  port: number;
+  tilt: boolean;
+  tiltSinceMs: number;
+  /** Last timer run, to detect clock jumps (TILT). */
+  lastTickMs: number;
+  startedAtMs: number;
+  timing: Timing;
+}
+
+export function linkKey(kind: 'redis' | 'sentinel', host: string, port: number): string {
+  return `${kind}|${host}|${port}`;
+}
+
+export function formatAddr(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

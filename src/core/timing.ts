@@ -1,0 +1,44 @@
+/**
+ * Sentinel's time parameters. Each SentinelState carries its own copy, which
+ * SENTINEL DEBUG changes at run time (Redis keeps them as globals).
+ */
+export type Timing = typeof DEFAULT_TIMING;
+
+export function defaultTiming(): Timing {
+  return { ...DEFAULT_TIMING };
+}
+
+const DEFAULT_TIMING = {
+  infoPeriodMs: 10_000,
+  fastInfoPeriodMs: 1_000,
+  pingPeriodMs: 1_000,
+  askPeriodMs: 1_000,
+  publishPeriodMs: 2_000,
+  defaultDownAfterMs: 30_000,
+  defaultFailoverTimeoutMs: 180_000,
+  tiltTriggerMs: 2_000,
+  tiltPeriodMs: 30_000,
+  slaveReconfTimeoutMs: 10_000,
+  minLinkReconnectPeriodMs: 15_000,
+  electionTimeoutMs: 10_000,
+  scriptMaxRuntimeMs: 60_000,
+  scriptRetryDelayMs: 30_000,
+  maxPendingCommands: 100,
+};
+
+/** SENTINEL DEBUG names, in the order the real one lists them. */
+export const DEBUG_PARAMS: ReadonlyArray<readonly [string, keyof Timing]> = [
+  ['INFO-PERIOD', 'infoPeriodMs'],
+  ['PING-PERIOD', 'pingPeriodMs'],
+  ['ASK-PERIOD', 'askPeriodMs'],
+  ['PUBLISH-PERIOD', 'publishPeriodMs'],
+  ['DEFAULT-DOWN-AFTER', 'defaultDownAfterMs'],
+  ['DEFAULT-FAILOVER-TIMEOUT', 'defaultFailoverTimeoutMs'],
+  ['TILT-TRIGGER', 'tiltTriggerMs'],
+  ['TILT-PERIOD', 'tiltPeriodMs'],
+  ['SLAVE-RECONF-TIMEOUT', 'slaveReconfTimeoutMs'],
+  ['MIN-LINK-RECONNECT-PERIOD', 'minLinkReconnectPeriodMs'],
+  ['ELECTION-TIMEOUT', 'electionTimeoutMs'],
+  ['SCRIPT-MAX-RUNTIME', 'scriptMaxRuntimeMs'],
+  ['SCRIPT-RETRY-DELAY', 'scriptRetryDelayMs'],
+];

@@ -1,0 +1,259 @@
+/**
+ * The shell around the pure core: a 100 ms timer and link callbacks feed the
+ * core, and the effects it returns are carried out here, in order.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { SentinelConfig } from './config/model.js';
+import { renderConfig, writeConfigAtomic, writeConfigAtomicSync } from './config/index.js';
+import type { Effect, InstanceRef } from './core/effects.js';
+import { HELLO_CHANNEL } from './core/hello.js';
+import {
+  classifyPingReply,
+  onCommandDone,
+  onHello,
+  onInfo,
+  onLinkDown,
+  onLinkUp,
+  onPingReply,
+  tick,
+} from './core/monitor.js';
+import { configFromState, stateFromConfig } from './core/sentinel.js';
+import { resetMaster } from './core/instances.js';
+import { instanceDetails } from './core/details.js';
+import type { MasterState, SentinelState } from './core/state.js';
+import { InstanceLink, type LinkAuth } from './links/link.js';
+
+export interface RuntimeOptions {
+  configPath: string;
+  configText: string;
+  config: SentinelConfig;
+  logger: Logger;
+  /** Delivers an event to the Sentinel's own pub/sub subscribers. */
+  publish: (channel: string, message: string) => void;
+  /** Wall clock; injectable for tests. */
+  nowMs?: () => number;
+  tickIntervalMs?: number;
+}
+
+const COMMAND_TIMEOUT_MS = 5_000;
+
+export class Runtime {
+  readonly state: SentinelState;
+  config: SentinelConfig;
+  readonly runId = randomBytes(20).toString('hex');
+  private configText: string;
+  private readonly links = new Map<string, InstanceLink>();
+  private timer?: NodeJS.Timeout;
+  private persistRunning?: Promise<void>;
+  private persistAgain = false;
+  private readonly now: () => number;
+  readonly log: Logger;
+
+  constructor(private readonly opts: RuntimeOptions) {
+    this.now = opts.nowMs ?? Date.now;
+    this.config = opts.config;
+    this.configText = opts.configText;
+    this.log = opts.logger;
+    const myId = opts.config.myid ?? randomBytes(20).toString('hex');
+    this.state = stateFromConfig(opts.config, myId, this.now());
+  }
+
+  nowMs(): number {
+    return this.now();
+  }
+
+  start(): void {
+    const interval = this.opts.tickIntervalMs ?? 100;
+    this.timer = setInterval(() => this.apply(tick(this.state, this.now())), interval);
+    this.timer.unref?.();
+    this.apply(tick(this.state, this.now()));
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+    await this.persistRunning;
+  }
+
+  /** Executes effects in order. */
+  apply(effects: readonly Effect[]): void {
+    for (const effect of effects) this.execute(effect);
+  }
+
+  private execute(effect: Effect): void {
+    switch (effect.type) {
+      case 'connect': return this.connect(effect.link);
+      case 'disconnect': return this.disconnect(effect.link);
+      case 'ping': return this.ping(effect.link);
+      case 'info': return this.info(effect.link, effect.target);
+      case 'publishHello': return this.publishHello(effect.link, effect.payload);
+      case 'event': return this.emitEvent(effect.channel, effect.message, effect.level, effect.master);
+      case 'persist': void this.persist().catch(() => undefined); return;
+    }
+  }
+
+  emitEvent(channel: string, message: string, level: string, master?: string): void {
+    const line = `${channel} ${message}`;
+    const fields = master === undefined ? { event: channel } : { event: channel, master };
+    if (level === 'warning') this.log.warn(fields, line);
+    else if (level === 'notice') this.log.info(fields, line);
+    else this.log.debug(fields, line);
+    this.opts.publish(channel, message);
+  }
+
+  resetMaster(master: MasterState): void {
+    this.apply(resetMaster(this.state, master, this.now()));
+    this.emitEvent('+reset-master', instanceDetails(master), 'warning', master.name);
+  }
+
+  /** Re-make every link of a master so new auth or renamed commands apply. */
+  relinkMaster(master: MasterState): void {
+    const keys = [master.linkKey, ...[...master.replicas.values()].map((r) => r.linkKey)];
+    for (const key of keys) this.disconnect(key);
+  }
+
+  relinkSentinels(): void {
+    for (const [key, link] of this.state.links) if (link.kind === 'sentinel') this.disconnect(key);
+  }
+
+  /** A hello PUBLISHed to our own port by a peer Sentinel. */
+  receiveHello(payload: string): void {
+    this.apply(onHello(this.state, payload, this.now()));
+  }
+
+  private connect(key: string): void {
+    const linkState = this.state.links.get(key);
+    if (!linkState) return;
+    let link = this.links.get(key);
+    if (!link) {
+      link = this.makeLink(key, linkState.host, linkState.port, linkState.kind);
+      this.links.set(key, link);
+    }
+    link.connect();
+  }
+
+  private makeLink(key: string, host: string, port: number, kind: 'redis' | 'sentinel'): InstanceLink {
+    const owner = () => this.ownerOf(key);
+    return new InstanceLink({
+      host,
+      port,
+      withPubSub: kind === 'redis',
+      auth: () => this.authFor(kind, owner()),
+      clientNamePrefix: `sentinel-${this.state.myId.slice(0, 8)}`,
+      commandTimeoutMs: COMMAND_TIMEOUT_MS,
+      rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),
+    }, {
+      up: (localIp) => this.apply(onLinkUp(this.state, key, localIp, this.now())),
+      down: () => onLinkDown(this.state, key),
+      hello: (payload) => this.receiveHello(payload),
+    });
+  }
+
+  /** The master whose config (auth, renamed commands) governs a shared link. */
+  private ownerOf(key: string): MasterState | undefined {
+    for (const m of this.state.masters.values()) {
+      if (m.linkKey === key) return m;
+      for (const r of m.replicas.values()) if (r.linkKey === key) return m;
+      for (const s of m.sentinels.values()) if (s.linkKey === key) return m;
+    }
+    return undefined;
+  }
+
+  private authFor(kind: 'redis' | 'sentinel', master: MasterState | undefined): LinkAuth {
+    if (kind === 'sentinel') {
+      return { username: this.config.sentinelUser, password: this.config.sentinelPass };
+    }
+    return { username: master?.config.authUser, password: master?.config.authPass };
+  }
+
+  private disconnect(key: string): void {
+    const link = this.links.get(key);
+    if (!link) return;
+    link.close();
+    // Still referenced: the core asked for a fresh connection on a later tick.
+    if (this.state.links.has(key)) onLinkDown(this.state, key);
+    else this.links.delete(key);
+  }
+
+  private ping(key: string): void {
+    const link = this.links.get(key);
+    if (!link) return onPingReply(this.state, key, 'none', this.now());
+    link.call('ping').then(
+      (reply) => onPingReply(this.state, key, classifyPingReply(String(reply)), this.now()),
+      (err: unknown) => onPingReply(this.state, key, replyErrorOutcome(err), this.now()),
+    );
+  }
+
+  private info(key: string, target: InstanceRef): void {
+    const link = this.links.get(key);
+    const done = (text: string | undefined) => this.apply(onInfo(this.state, target, text, this.now()));
+    if (!link) return done(undefined);
+    link.call('info').then((reply) => done(String(reply)), () => done(undefined));
+  }
+
+  private publishHello(key: string, payload: string): void {
+    const link = this.links.get(key);
+    if (!link) return onCommandDone(this.state, key);
+    link.call('publish', HELLO_CHANNEL, payload).then(
+      () => onCommandDone(this.state, key),
+      () => onCommandDone(this.state, key),
+    );
+  }
+
+  /** The config text the current state would be written as. */
+  renderedConfig(): string {
+    return renderConfig(this.configText, configFromState(this.config, this.state));
+  }
+
+  /**
+   * Writes the state to the config file atomically. Calls made while a write
+   * runs are folded into one more write after it, so the file always ends up
+   * with the latest state and writes never overlap.
+   */
+  persist(): Promise<void> {
+    if (this.persistRunning) {
+      this.persistAgain = true;
+      return this.persistRunning;
+    }
+    this.persistRunning = this.persistLoop().finally(() => {
+      this.persistRunning = undefined;
+    });
+    return this.persistRunning;
+  }
+
+  private async persistLoop(): Promise<void> {
+    do {
+      this.persistAgain = false;
+      const text = this.renderedConfig();
+      try {
+        await writeConfigAtomic(this.opts.configPath, text);
+        this.configText = text;
+      } catch (err) {
+        this.log.warn({ err: String(err) },
+          `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${errorMessage(err)}`);
+        throw err;
+      }
+    } while (this.persistAgain);
+  }
+
+  /** Synchronous flush for shutdown paths. */
+  persistSync(): void {
+    const text = this.renderedConfig();
+    writeConfigAtomicSync(this.opts.configPath, text);
+    this.configText = text;
+  }
+}
+
+function replyErrorOutcome(err: unknown): 'valid' | 'invalid' | 'none' {
+  // ioredis marks replies from the server as ReplyError; anything else is a
+  // timeout or a lost connection, i.e. no reply at all.
+  if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);
+  return 'none';
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
