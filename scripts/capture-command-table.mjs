@@ -94,6 +94,11 @@ function query(port, commands) {
   });
 }
 
+/** One element per line, so a re-capture gives a readable diff. */
+function lines(items) {
+  return `[\n${items.map((i) => `  ${JSON.stringify(i)},\n`).join('')}]`;
+}
+
 function encodeCommand(argv) {
   return `*${argv.length}\r\n` + argv.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('');
 }
@@ -125,13 +130,13 @@ import type { Reply } from './reply.js';
 export const CAPTURED_REDIS_VERSION = ${JSON.stringify(redisVersion)};
 
 /** \`COMMAND\` reply: one entry per top-level command, in redis-sentinel's order. */
-export const COMMAND_INFO: readonly Reply[] = ${JSON.stringify(commands.items)};
+export const COMMAND_INFO: readonly Reply[] = ${lines(commands.items)};
 
 /** \`COMMAND DOCS\` reply: a map of command name to docs, in redis-sentinel's order. */
-export const COMMAND_DOCS: ReadonlyArray<readonly [string, Reply]> = ${JSON.stringify(docs.entries.map(([k, v]) => [k.value, v]))};
+export const COMMAND_DOCS: ReadonlyArray<readonly [string, Reply]> = ${lines(docs.entries.map(([k, v]) => [k.value, v]))};
 
 /** \`COMMAND LIST\` reply, in redis-sentinel's order (each command then its subcommands). */
-export const COMMAND_LIST: readonly string[] = ${JSON.stringify(list.items.map((i) => i.value))};
+export const COMMAND_LIST: readonly string[] = ${lines(list.items.map((i) => i.value))};
 
 /** \`ACL CAT\` reply. */
 export const ACL_CATEGORIES: readonly string[] = ${JSON.stringify(aclCategories.items.map((i) => i.value))};

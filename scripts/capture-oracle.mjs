@@ -240,9 +240,11 @@ class Client {
 // HELLO 3 for the RESP3 run), so client state never leaks between entries.
 // Entries must be re-runnable: the RESP2 run comes first, then the RESP3 run.
 
-function commandList(p) {
-  const M = String(p.master);
-  const X = String(p.spare);
+// Arguments like '{master}' are replaced by that port at run time; the keys
+// of replies.json keep the placeholders so that captures are comparable.
+function commandList() {
+  const M = '{master}';
+  const X = '{spare}';
   const cfgParams = [
     'resolve-hostnames',
     'announce-hostnames',
@@ -352,7 +354,7 @@ function commandList(p) {
     ['SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', '1'],
     ['SENTINEL', 'CONFIG', 'SET', 'announce-ip', '127.0.0.1'],
     ['SENTINEL', 'CONFIG', 'SET', 'announce-ip', ''],
-    ['SENTINEL', 'CONFIG', 'SET', 'announce-port', String(p.sentinel)],
+    ['SENTINEL', 'CONFIG', 'SET', 'announce-port', '{sentinel}'],
     ['SENTINEL', 'CONFIG', 'SET', 'announce-port', '0'],
     ['SENTINEL', 'CONFIG', 'SET', 'announce-port', 'abc'],
     ['SENTINEL', 'CONFIG', 'SET', 'announce-port', '-1'],
@@ -397,6 +399,13 @@ function commandList(p) {
     ['SENTINEL', 'SET', 'setmaster', 'client-reconfig-script', '/nonexistent.sh'],
     ['SENTINEL', 'SET', 'setmaster', 'client-reconfig-script', ''],
     { steps: [['SENTINEL', 'CONFIG', 'SET', 'deny-scripts-reconfig', 'no'], ['SENTINEL', 'SET', 'setmaster', 'notification-script', '/nonexistent.sh'], ['SENTINEL', 'SET', 'setmaster', 'notification-script', '/bin/sh'], ['SENTINEL', 'SET', 'setmaster', 'notification-script', ''], ['SENTINEL', 'SET', 'setmaster', 'client-reconfig-script', '/etc/hostname'], ['SENTINEL', 'CONFIG', 'SET', 'deny-scripts-reconfig', 'yes']], note: 'scripts with deny-scripts-reconfig no' },
+    // The peer runs with `sentinel deny-scripts-reconfig no` (it cannot be set at run time).
+    { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'notification-script', '/nonexistent.sh']] },
+    { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'notification-script', '{notExecutable}']] },
+    { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'notification-script', '{script}'], ['SENTINEL', 'MASTER', 'mymaster'], ['SENTINEL', 'SET', 'mymaster', 'notification-script', '']] },
+    { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '/nonexistent.sh']] },
+    { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '{script}'], ['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '']] },
+    { target: 'peer', steps: [['SENTINEL', 'CONFIG', 'GET', '*']] },
     ['SENTINEL', 'SET', 'setmaster', 'rename-command', 'CONFIG', 'XCONFIG'],
     ['SENTINEL', 'SET', 'setmaster', 'rename-command', 'CONFIG'],
     ['SENTINEL', 'SET', 'setmaster', 'rename-command', 'CONFIG', 'CONFIG'],
@@ -413,6 +422,7 @@ function commandList(p) {
     ['SENTINEL', 'MONITOR', 'mymaster', '127.0.0.1', X, '2'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', 'abc', '2'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '0', '2'],
+    ['SENTINEL', 'REMOVE', 'newmaster'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '70000', '2'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '-1', '2'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', X, '0'],
@@ -423,6 +433,7 @@ function commandList(p) {
     ['SENTINEL', 'MONITOR', 'newmaster', '999.1.1.1', X, '2'],
     ['SENTINEL', 'MONITOR', 'newmaster', 'localhost', X, '2'],
     ['SENTINEL', 'MONITOR', 'bad name', '127.0.0.1', X, '2'],
+    ['SENTINEL', 'REMOVE', 'bad name'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', X, '2'],
     ['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', X, '2'],
     ['SENTINEL', 'MASTER', 'newmaster'],
@@ -557,9 +568,15 @@ function commandList(p) {
 
 function keyOf(entry) {
   if (Array.isArray(entry)) return entry.map((a) => (a === '' ? '""' : /\s/.test(a) ? JSON.stringify(a) : a)).join(' ');
-  return entry.steps
+  const steps = entry.steps
     .map((s) => (Array.isArray(s) ? keyOf(s) : s.args ? keyOf(s.args) : `raw ${JSON.stringify(s.raw)}`))
     .join(' ; ');
+  return entry.target ? `[${entry.target}] ${steps}` : steps;
+}
+
+let substitutions = {};
+function substitute(args) {
+  return args.map((a) => a.replace(/\{(\w+)\}/g, (m, name) => (name in substitutions ? String(substitutions[name]) : m)));
 }
 
 async function runEntry(port, proto, entry) {
@@ -574,9 +591,9 @@ async function runEntry(port, proto, entry) {
         const id = idText.slice(1).trim();
         out.push((await c.call(step.map((a) => (a === '__SELF__' ? id : a)))).text);
       } else if (Array.isArray(step)) {
-        out.push((await c.call(step)).text);
+        out.push((await c.call(substitute(step))).text);
       } else if (step.args) {
-        out.push((await c.call(step.args, step.replies ?? 1)).text);
+        out.push((await c.call(substitute(step.args), step.replies ?? 1)).text);
       } else {
         out.push((await c.raw(step.raw, step.replies ?? 1)).text);
       }
@@ -650,7 +667,9 @@ async function captureFailover(sentinelPort, dead) {
       resp3[`IS-MASTER-DOWN-BY-ADDR (${flags})`] = (
         await poll3.call(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', String(dead.port), '0', '*'])
       ).text;
-      resp3[`FAILOVER deadmaster (${flags})`] = (await poll3.call(['SENTINEL', 'FAILOVER', 'deadmaster'])).text;
+      if (flags.includes('failover_in_progress')) {
+        resp3[`FAILOVER deadmaster (${flags})`] = (await poll3.call(['SENTINEL', 'FAILOVER', 'deadmaster'])).text;
+      }
     }
     switched = fieldOf(m, 'port') !== String(dead.port);
     await sleep(10);
@@ -662,7 +681,7 @@ async function captureFailover(sentinelPort, dead) {
   const eventTexts = [];
   for (;;) {
     const r = await events.read(200);
-    if (r.text === '(no reply)') break;
+    if (r.text === '(no reply)' || r.text === '(connection closed)') break;
     eventTexts.push(r.text);
   }
   events.close();
@@ -685,7 +704,7 @@ async function main() {
     `sentinel monitor ${name} 127.0.0.1 ${port} ${quorum}`,
     `sentinel down-after-milliseconds ${name} 5000`,
   ];
-  const peer = await startSentinel('peer', [...common('mymaster', master.port, 2)]);
+  const peer = await startSentinel('peer', [...common('mymaster', master.port, 2), 'sentinel deny-scripts-reconfig no']);
   const sentinel = await startSentinel('sentinel', [
     ...common('mymaster', master.port, 2),
     ...common('setmaster', setmaster.port, 2),
@@ -716,18 +735,30 @@ async function main() {
     deadmaster: deadmaster.port,
     deadreplica: deadreplica.port,
   };
-  const list = commandList(ports);
+  // The failover first: SIMULATE-FAILURE flags set by the list below stay set
+  // (they would crash the sentinel at the next election).
+  const failover = await captureFailover(sentinel.port, deadmaster);
+  const script = path.join(tmpRoot, 'notify.sh');
+  fs.writeFileSync(script, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const notExecutable = path.join(tmpRoot, 'not-executable.sh');
+  fs.writeFileSync(notExecutable, '#!/bin/sh\nexit 0\n', { mode: 0o644 });
+  substitutions = { ...ports, script, notExecutable };
+  const list = commandList();
   const replies = {};
   for (const proto of [2, 3]) {
+    const seen = new Map();
     for (const entry of list) {
-      let key = keyOf(entry);
-      const raw = await runEntry(sentinel.port, proto, entry);
+      const base = keyOf(entry);
+      const n = (seen.get(base) ?? 0) + 1;
+      seen.set(base, n);
+      const key = n === 1 ? base : `${base} #${n}`;
+      const target = entry.target === 'peer' ? peer.port : sentinel.port;
+      const raw = await runEntry(target, proto, entry);
       replies[key] ??= {};
       replies[key][`resp${proto}`] = raw;
       if (entry.note) replies[key].note = entry.note;
     }
   }
-  const failover = await captureFailover(sentinel.port, deadmaster);
   const version = (await runEntry(sentinel.port, 2, ['INFO', 'server'])).match(/redis_version:(\S+)/)?.[1];
   const conf = fs.readFileSync(sentinel.conf, 'utf8');
 

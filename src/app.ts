@@ -13,6 +13,7 @@ import { instanceDetails } from './core/details.js';
 import { createLogger } from './log.js';
 import { Runtime, errorMessage } from './runtime.js';
 import { RespServer } from './server/server.js';
+import { ScriptRunner } from './scripts/runner.js';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -70,18 +71,24 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
     protectedMode: config.protectedMode,
     logger: log,
   });
+  let runtimeRef: Runtime | undefined;
+  const scripts = new ScriptRunner((channel, message, level) => {
+    runtimeRef?.emitEvent(channel, message, level);
+  });
   const runtime = new Runtime({
+    scripts,
     configPath: loaded.path,
     configText: loaded.text,
     config,
     logger: log,
     publish: (channel, message) => { server.publish(channel, message); },
   });
+  runtimeRef = runtime;
   const generatedId = config.myid === undefined;
   // A new myid must reach the disk before we talk to anyone under it.
   if (generatedId) runtime.persistSync();
   let stopping: Promise<void> | undefined;
-  const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log));
+  const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log).finally(() => scripts.stop()));
   registerSentinelCommands(server, runtime, { configPath: loaded.path, port: config.port });
   server.onHelloPublish = (channel, message) => {
     if (channel === HELLO_CHANNEL) runtime.receiveHello(message);

@@ -8,8 +8,12 @@ import type { SentinelConfig } from './config/model.js';
 import { renderConfig, writeConfigAtomic, writeConfigAtomicSync } from './config/index.js';
 import type { Effect, InstanceRef } from './core/effects.js';
 import { HELLO_CHANNEL } from './core/hello.js';
+import { answerIsMasterDown, manualFailover, onMasterDownReply } from './core/failover.js';
+import type { Reply } from './server/reply.js';
 import {
   classifyPingReply,
+  evaluateMaster,
+  requestInfoNow,
   onCommandDone,
   onHello,
   onInfo,
@@ -31,6 +35,10 @@ export interface RuntimeOptions {
   logger: Logger;
   /** Delivers an event to the Sentinel's own pub/sub subscribers. */
   publish: (channel: string, message: string) => void;
+  /** Script queue: notification and client-reconfig scripts, SENTINEL PENDING-SCRIPTS. */
+  scripts?: { schedule(path: string, args: readonly string[]): void; pendingReply(): Reply };
+  /** Process exit, for SIMULATE-FAILURE; injectable for tests. */
+  exit?: (code: number) => void;
   /** Wall clock; injectable for tests. */
   nowMs?: () => number;
   tickIntervalMs?: number;
@@ -92,7 +100,74 @@ export class Runtime {
       case 'publishHello': return this.publishHello(effect.link, effect.payload);
       case 'event': return this.emitEvent(effect.channel, effect.message, effect.level, effect.master);
       case 'persist': void this.persist().catch(() => undefined); return;
+      case 'askMasterDown': return this.askMasterDown(effect);
+      case 'slaveof': return this.slaveof(effect);
+      case 'reconfigScript': return this.reconfigScript(effect);
+      case 'crash': return this.crash(effect.reason);
     }
+  }
+
+  private crash(reason: string): void {
+    this.log.warn(`Sentinel simulated failure: ${reason}. Exiting...`);
+    // The config already holds everything persisted so far; exit as a crash would.
+    (this.opts.exit ?? ((code: number) => process.exit(code)))(99);
+  }
+
+  private askMasterDown(e: Extract<Effect, { type: 'askMasterDown' }>): void {
+    const link = this.links.get(e.link);
+    const done = (reply: { down: boolean; leader: string; leaderEpoch: number } | undefined) => {
+      onMasterDownReply(this.state, e.peer.master, e.peer.name, reply, this.now());
+      if (reply) this.apply(evaluateMaster(this.state, e.peer.master, this.now()));
+    };
+    if (!link) return done(undefined);
+    link.call('sentinel', 'is-master-down-by-addr', e.masterIp, e.masterPort, e.epoch, e.runId).then(
+      (reply) => done(parseMasterDownReply(reply)),
+      () => done(undefined),
+    );
+  }
+
+  private slaveof(e: Extract<Effect, { type: 'slaveof' }>): void {
+    const link = this.links.get(e.link);
+    if (!link) return onCommandDone(this.state, e.link);
+    const target = e.host === undefined ? ['NO', 'ONE'] : [e.host, String(e.port)];
+    link.transaction([
+      ['slaveof', ...target],
+      ['config', 'rewrite'],
+      ['client', 'kill', 'type', 'normal'],
+      ['client', 'kill', 'type', 'pubsub'],
+    ]).then(
+      () => {
+        onCommandDone(this.state, e.link);
+        // See the effect of SLAVEOF now rather than at the next INFO period.
+        this.apply(requestInfoNow(this.state, e.target));
+      },
+      (err: unknown) => {
+        onCommandDone(this.state, e.link);
+        this.log.warn({ err: errorMessage(err), target: e.target.name }, 'SLAVEOF transaction failed');
+      },
+    );
+  }
+
+  manualFailover(master: MasterState): 'ok' | 'inprog' | 'nogoodslave' {
+    const effects: Effect[] = [];
+    const result = manualFailover(this.state, master, this.now(), effects);
+    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${master.name}'`);
+    this.apply(effects);
+    return result;
+  }
+
+  pendingScriptsReply(): Reply {
+    return this.opts.scripts?.pendingReply() ?? { kind: 'array', items: [] };
+  }
+
+  /** SENTINEL IS-MASTER-DOWN-BY-ADDR from a peer; the vote is on disk before the reply. */
+  async isMasterDownByAddr(ip: string, port: number, epoch: number, runId: string): Promise<[boolean, string, number]> {
+    const effects: Effect[] = [];
+    const answer = answerIsMasterDown(this.state, ip, port, epoch, runId, this.now(), effects);
+    const needsPersist = effects.some((e) => e.type === 'persist');
+    this.apply(effects.filter((e) => e.type !== 'persist'));
+    if (needsPersist) await this.persist();
+    return [answer.down, answer.leader, answer.leaderEpoch];
   }
 
   emitEvent(channel: string, message: string, level: string, master?: string): void {
@@ -102,6 +177,16 @@ export class Runtime {
     else if (level === 'notice') this.log.info(fields, line);
     else this.log.debug(fields, line);
     this.opts.publish(channel, message);
+    const script = master === undefined ? undefined : this.state.masters.get(master)?.config.notificationScript;
+    if (level === 'warning' && script) this.opts.scripts?.schedule(script, [channel, message]);
+  }
+
+  private reconfigScript(e: Extract<Effect, { type: 'reconfigScript' }>): void {
+    const script = this.state.masters.get(e.master)?.config.clientReconfigScript;
+    if (!script) return;
+    this.opts.scripts?.schedule(script, [
+      e.master, e.role, e.state, e.fromIp, String(e.fromPort), e.toIp, String(e.toPort),
+    ]);
   }
 
   resetMaster(master: MasterState): void {
@@ -245,6 +330,13 @@ export class Runtime {
     writeConfigAtomicSync(this.opts.configPath, text);
     this.configText = text;
   }
+}
+
+function parseMasterDownReply(reply: unknown): { down: boolean; leader: string; leaderEpoch: number } | undefined {
+  if (!Array.isArray(reply) || reply.length !== 3) return undefined;
+  const [down, leader, epoch] = reply as [unknown, unknown, unknown];
+  if (typeof down !== 'number' || typeof epoch !== 'number') return undefined;
+  return { down: down === 1, leader: String(leader), leaderEpoch: epoch };
 }
 
 function replyErrorOutcome(err: unknown): 'valid' | 'invalid' | 'none' {

@@ -146,7 +146,48 @@ const infoCache: SubHandler = (rt, argv) => {
   return array(items);
 };
 
-const pendingScripts: SubHandler = () => array([]);
+const isMasterDownByAddr: SubHandler = async (rt, argv) => {
+  const [, , ip = '', portArg = '', epochArg = '', runId = ''] = argv;
+  const port = parseStrictInt(portArg);
+  const epoch = parseStrictInt(epochArg);
+  if (port === undefined || epoch === undefined) return error('ERR value is not an integer or out of range');
+  try {
+    const [down, leader, leaderEpoch] = await rt.isMasterDownByAddr(ip, port, epoch, runId);
+    return array([int(down ? 1 : 0), bulk(leader), int(leaderEpoch)]);
+  } catch {
+    // The vote could not be persisted: refuse to answer rather than vote unrecorded.
+    return error('ERR Failed to save config file. Check server logs.');
+  }
+};
+
+const failover = withMaster(async (rt, m) => {
+  const result = rt.manualFailover(m);
+  if (result === 'inprog') return error('INPROG Failover already in progress');
+  if (result === 'nogoodslave') return error('NOGOODSLAVE No suitable replica to promote');
+  await rt.persist().catch(() => undefined);
+  return OK;
+});
+
+const simulateFailure: SubHandler = (rt, argv) => {
+  const flags = rt.state.simulateFailure;
+  for (const arg of argv.slice(2)) {
+    const a = arg.toLowerCase();
+    if (a === 'crash-after-election') {
+      flags.crashAfterElection = true;
+      rt.log.warn('Failure simulation: this Sentinel will crash after being successfully elected as failover leader');
+    } else if (a === 'crash-after-promotion') {
+      flags.crashAfterPromotion = true;
+      rt.log.warn('Failure simulation: this Sentinel will crash after promoting the selected replica to master');
+    } else if (a === 'help') {
+      return bulkArray(['crash-after-election', 'crash-after-promotion']);
+    } else {
+      return error('ERR Unknown failure simulation specified');
+    }
+  }
+  return OK;
+};
+
+const pendingScripts: SubHandler = (rt) => rt.pendingScriptsReply();
 
 const help: SubHandler = () => array(SENTINEL_HELP.map((line) => simple(line)));
 
@@ -168,5 +209,8 @@ export const SENTINEL_SUBCOMMANDS: Record<string, SubHandler> = {
   'info-cache': infoCache,
   'pending-scripts': pendingScripts,
   debug: (rt, argv) => sentinelDebugCommand(rt, argv),
+  'is-master-down-by-addr': isMasterDownByAddr,
+  failover,
+  'simulate-failure': simulateFailure,
   help,
 };

@@ -19,7 +19,19 @@ export type Effect =
   | { type: 'info'; link: string; target: InstanceRef }
   | { type: 'publishHello'; link: string; payload: string }
   | { type: 'event'; level: LogLevel; channel: string; message: string; master?: string }
-  | { type: 'persist' };
+  | { type: 'persist' }
+  /** SENTINEL IS-MASTER-DOWN-BY-ADDR to a peer; `runId` is ours when asking for a vote, else "*". */
+  | { type: 'askMasterDown'; link: string; peer: InstanceRef; masterIp: string; masterPort: number; epoch: number; runId: string }
+  /**
+   * MULTI / SLAVEOF host port (NO ONE when host is undefined) / CONFIG REWRITE /
+   * CLIENT KILL TYPE normal / CLIENT KILL TYPE pubsub / EXEC, with renamed commands.
+   */
+  | { type: 'slaveof'; link: string; target: InstanceRef; host?: string; port?: number }
+  /** client-reconfig-script <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>. */
+  | { type: 'reconfigScript'; master: string; role: 'leader' | 'observer'; state: 'start' | 'end' | 'abort';
+      fromIp: string; fromPort: number; toIp: string; toPort: number }
+  /** SENTINEL SIMULATE-FAILURE: the process must exit now. */
+  | { type: 'crash'; reason: string };
 
 export function sentinelEvent(
   level: LogLevel,

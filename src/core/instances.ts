@@ -79,6 +79,10 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
     sentinels: new Map(),
     odown: false,
     odownSinceMs: 0,
+    failover: { state: 'none', epoch: 0, stateChangedMs: nowMs, forced: false },
+    failoverStartMs: 0,
+    rebootSinceMs: 0,
+    startJitterMs: 0,
   };
   state.masters.set(config.name, master);
   return master;
@@ -101,6 +105,10 @@ export function createReplica(
     replicaPriority: 100,
     replOffset: 0,
     replicaAnnounced: true,
+    promoted: false,
+    reconf: 'none',
+    reconfSentMs: 0,
+    slaveConfChangeMs: nowMs,
   };
   master.replicas.set(name, replica);
   return replica;
@@ -121,6 +129,8 @@ export function createPeerSentinel(
     runId,
     lastHelloMs: 0,
     lastMasterDownReplyMs: 0,
+    lastMasterDownAskMs: 0,
+    askPending: false,
     peerSaysMasterDown: false,
     leaderEpoch: 0,
   };
@@ -162,7 +172,9 @@ export function resetMaster(state: SentinelState, master: MasterState, nowMs: nu
   master.roleReported = 'unknown';
   master.roleReportedTimeMs = nowMs;
   master.runId = undefined;
-  master.config.leader = undefined;
+  master.leader = undefined;
+  master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
+  master.failoverStartMs = 0;
   const link = state.links.get(master.linkKey);
   if (link) {
     link.connected = false;

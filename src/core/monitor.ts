@@ -9,6 +9,17 @@ import { formatHello, parseHello } from './hello.js';
 import { parseInfo, type ParsedInfo } from './info.js';
 import { createPeerSentinel, createReplica, removePeer } from './instances.js';
 import {
+  askMasterState,
+  changeMasterAddress,
+  checkObjectivelyDown,
+  failoverInProgress,
+  failoverStateMachine,
+  onPromotedReplicaIsMaster,
+  startFailoverIfNeeded,
+  switchToPromoted,
+  trackReconf,
+} from './failover.js';
+import {
   formatAddr,
   type AnyInstance,
   type LinkState,
@@ -22,10 +33,12 @@ import {
 export function tick(state: SentinelState, nowMs: number): Effect[] {
   const effects: Effect[] = [];
   checkTilt(state, nowMs, effects);
-  for (const master of state.masters.values()) {
+  for (const master of [...state.masters.values()]) {
     handleInstance(state, master, master, nowMs, effects);
+    if (!state.tilt) handleMaster(state, master, nowMs, effects);
     for (const r of master.replicas.values()) handleInstance(state, r, master, nowMs, effects);
     for (const s of master.sentinels.values()) handleInstance(state, s, master, nowMs, effects);
+    if (master.failover.state === 'update-config') switchToPromoted(state, master, nowMs, effects);
   }
   state.lastTickMs = nowMs;
   return effects;
@@ -61,6 +74,39 @@ function handleInstance(
   checkSubjectivelyDown(state, inst, master, link, nowMs, effects);
 }
 
+/**
+ * Re-runs the decisions for one master right after a reply that may change
+ * them (a peer's down-state or vote, a promotion), instead of waiting for the
+ * next tick. Sends nothing periodic.
+ */
+export function evaluateMaster(state: SentinelState, masterName: string, nowMs: number): Effect[] {
+  const master = state.masters.get(masterName);
+  if (!master || state.tilt) return [];
+  const effects: Effect[] = [];
+  handleMaster(state, master, nowMs, effects);
+  if (master.failover.state === 'update-config') switchToPromoted(state, master, nowMs, effects);
+  return effects;
+}
+
+/** Asks for INFO now (after SLAVEOF, to see the result without waiting a period). */
+export function requestInfoNow(state: SentinelState, ref: InstanceRef): Effect[] {
+  const inst = findInstance(state, ref);
+  if (!inst || inst.kind === 'sentinel' || inst.infoPending) return [];
+  const link = state.links.get(inst.linkKey);
+  if (!link?.connected) return [];
+  inst.infoPending = true;
+  link.pendingCommands += 1;
+  return [{ type: 'info', link: link.key, target: ref }];
+}
+
+/** The master-only part of a tick: ODOWN, failover start, its state machine, peer queries. */
+function handleMaster(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
+  checkObjectivelyDown(state, master, nowMs, effects);
+  if (startFailoverIfNeeded(state, master, nowMs, effects)) askMasterState(state, master, true, nowMs, effects);
+  failoverStateMachine(state, master, nowMs, effects);
+  askMasterState(state, master, false, nowMs, effects);
+}
+
 function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
   if (link.connected) return;
   if (nowMs - link.lastReconnectAttemptMs < state.timing.pingPeriodMs) return;
@@ -69,7 +115,13 @@ function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number,
 }
 
 function infoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterState): number {
-  if (inst.kind === 'slave' && (master.odown || inst.masterLinkDownSinceMs !== 0)) {
+  // While a failover waits on a replica (promotion, reconfiguration) poll it
+  // fast: that wait is most of a failover's duration in Redis.
+  if (inst.kind === 'slave' && failoverInProgress(master) &&
+      (inst.promoted || inst.reconf === 'sent' || inst.reconf === 'inprog')) {
+    return state.timing.failoverInfoPeriodMs;
+  }
+  if (inst.kind === 'slave' && (master.odown || failoverInProgress(master) || inst.masterLinkDownSinceMs !== 0)) {
     return state.timing.fastInfoPeriodMs;
   }
   return state.timing.infoPeriodMs;
@@ -153,7 +205,9 @@ function checkSubjectivelyDown(
     effects.push({ type: 'disconnect', link: link.key });
   }
 
-  const down = elapsedMs > downAfterMs || masterReportsReplicaTooLong(inst, downAfterMs, state.timing.infoPeriodMs, nowMs);
+  const down = elapsedMs > downAfterMs ||
+    masterReportsReplicaTooLong(inst, downAfterMs, state.timing.infoPeriodMs, nowMs) ||
+    masterRebooting(inst, nowMs);
   if (down && !inst.sdown) {
     inst.sdown = true;
     inst.sdownSinceMs = nowMs;
@@ -169,6 +223,12 @@ function checkSubjectivelyDown(
 function masterReportsReplicaTooLong(inst: AnyInstance, downAfterMs: number, infoPeriodMs: number, nowMs: number): boolean {
   return inst.kind === 'master' && inst.roleReported === 'slave' &&
     nowMs - inst.roleReportedTimeMs > downAfterMs + 2 * infoPeriodMs;
+}
+
+/** master-reboot-down-after-period: a master that just restarted counts as down for that long. */
+function masterRebooting(inst: AnyInstance, nowMs: number): boolean {
+  return inst.kind === 'master' && inst.rebootSinceMs !== 0 &&
+    nowMs - inst.rebootSinceMs < inst.config.masterRebootDownAfterPeriodMs;
 }
 
 // ---------------------------------------------------------------- replies
@@ -220,7 +280,11 @@ export function onLinkDown(state: SentinelState, linkKeyStr: string): void {
   link.connected = false;
   link.pendingCommands = 0;
   for (const master of state.masters.values()) {
-    for (const inst of instancesOf(master)) if (inst.linkKey === linkKeyStr) inst.infoPending = false;
+    for (const inst of instancesOf(master)) {
+      if (inst.linkKey !== linkKeyStr) continue;
+      inst.infoPending = false;
+      if (inst.kind === 'sentinel') inst.askPending = false;
+    }
   }
 }
 
@@ -250,19 +314,33 @@ export function onInfo(state: SentinelState, ref: InstanceRef, text: string | un
   inst.infoRefreshMs = nowMs;
   inst.infoText = text;
   const effects: Effect[] = [];
-  noteRunId(inst, master, info, effects);
+  noteRunId(inst, master, info, nowMs, effects);
   noteRole(inst, master, info, nowMs, effects);
   if (inst.kind === 'slave') applyReplicaInfo(inst, info, nowMs);
   if (inst.kind === 'master' && info.role === 'master') {
     discoverReplicas(state, master, info, nowMs, effects);
   }
+  // In TILT what we observe cannot be trusted enough to act on.
+  if (state.tilt || inst.kind !== 'slave') return effects;
+  if (info.role === 'master') replicaClaimsMaster(state, master, inst, nowMs, effects);
+  if (info.role === 'slave') {
+    trackReconf(master, inst, effects);
+    fixReplicaConfig(state, master, inst, nowMs, effects);
+  }
   return effects;
 }
 
-function noteRunId(inst: MasterState | ReplicaState, master: MasterState, info: ParsedInfo, effects: Effect[]): void {
+function noteRunId(
+  inst: MasterState | ReplicaState,
+  master: MasterState,
+  info: ParsedInfo,
+  nowMs: number,
+  effects: Effect[],
+): void {
   if (info.runId === undefined || info.runId === inst.runId) return;
   if (inst.runId !== undefined) {
     effects.push(sentinelEvent('warning', '+reboot', instanceDetails(inst, master), master.name));
+    if (inst.kind === 'master' && inst.config.masterRebootDownAfterPeriodMs > 0) inst.rebootSinceMs = nowMs;
   }
   inst.runId = info.runId;
 }
@@ -278,6 +356,7 @@ function noteRole(
   const first = inst.roleReported === 'unknown';
   inst.roleReported = info.role;
   inst.roleReportedTimeMs = nowMs;
+  if (inst.kind === 'slave' && info.role === 'slave') inst.slaveConfChangeMs = nowMs;
   if (first && info.role === inst.kind) return;
   const channel = info.role === inst.kind ? '+role-change' : '-role-change';
   effects.push(sentinelEvent('verbose', channel,
@@ -289,12 +368,77 @@ function applyReplicaInfo(replica: ReplicaState, info: ParsedInfo, nowMs: number
     ? info.masterLinkDownSinceSeconds * 1000
     : 0;
   if (info.masterLinkUp !== undefined) replica.masterLinkUp = info.masterLinkUp;
+  if ((info.masterHost !== undefined && info.masterHost !== replica.slaveMasterHost) ||
+      (info.masterPort !== undefined && info.masterPort !== replica.slaveMasterPort)) {
+    replica.slaveConfChangeMs = nowMs;
+  }
   if (info.masterHost !== undefined) replica.slaveMasterHost = info.masterHost;
   if (info.masterPort !== undefined) replica.slaveMasterPort = info.masterPort;
   if (info.replicaPriority !== undefined) replica.replicaPriority = info.replicaPriority;
   if (info.replOffset !== undefined) replica.replOffset = info.replOffset;
   if (info.replicaAnnounced !== undefined) replica.replicaAnnounced = info.replicaAnnounced;
-  void nowMs;
+}
+
+/**
+ * A replica reports role:master. Either it is the one we promoted (the
+ * failover moves on) or it is a stray master: once the configuration looks
+ * settled, turn it back into a replica (+convert-to-slave).
+ */
+function replicaClaimsMaster(
+  state: SentinelState,
+  master: MasterState,
+  r: ReplicaState,
+  nowMs: number,
+  effects: Effect[],
+): void {
+  if (r.promoted && master.failover.state === 'wait-promotion') {
+    onPromotedReplicaIsMaster(state, master, r, nowMs, effects);
+    return;
+  }
+  const waitMs = state.timing.publishPeriodMs * 4;
+  if (r.promoted || !masterLooksSane(state, master, nowMs) || !noDownFor(r, waitMs, nowMs) ||
+      nowMs - r.roleReportedTimeMs <= waitMs) return;
+  if (sendSlaveof(state, master, r, effects)) {
+    effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
+  }
+}
+
+/** A replica following some other master is repointed after failover-timeout. */
+function fixReplicaConfig(
+  state: SentinelState,
+  master: MasterState,
+  r: ReplicaState,
+  nowMs: number,
+  effects: Effect[],
+): void {
+  if (r.slaveMasterHost === undefined) return;
+  if (r.slaveMasterHost === master.host && r.slaveMasterPort === master.port) return;
+  if (failoverInProgress(master)) return;
+  const waitMs = master.config.failoverTimeoutMs;
+  if (!masterLooksSane(state, master, nowMs) || !noDownFor(r, waitMs, nowMs) ||
+      nowMs - r.slaveConfChangeMs <= waitMs) return;
+  if (sendSlaveof(state, master, r, effects)) {
+    r.slaveConfChangeMs = nowMs;
+    effects.push(sentinelEvent('notice', '+fix-slave-config', instanceDetails(r, master), master.name));
+  }
+}
+
+function sendSlaveof(state: SentinelState, master: MasterState, r: ReplicaState, effects: Effect[]): boolean {
+  const link = state.links.get(r.linkKey);
+  if (!link?.connected) return false;
+  link.pendingCommands += 1;
+  effects.push({ type: 'slaveof', link: link.key, target: refOf(r, master), host: master.host, port: master.port });
+  return true;
+}
+
+function masterLooksSane(state: SentinelState, master: MasterState, nowMs: number): boolean {
+  const link = state.links.get(master.linkKey);
+  return !master.sdown && !master.odown && master.roleReported === 'master' && !!link?.connected &&
+    nowMs - master.infoRefreshMs < state.timing.infoPeriodMs * 2;
+}
+
+function noDownFor(r: ReplicaState, ms: number, nowMs: number): boolean {
+  return r.sdownSinceMs === 0 || nowMs - r.sdownSinceMs > ms;
 }
 
 function discoverReplicas(
@@ -330,8 +474,37 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
     effects.push({ type: 'persist' });
     effects.push(sentinelEvent('warning', '+new-epoch', String(state.currentEpoch), master.name));
   }
+  if (master.config.configEpoch < hello.masterConfigEpoch) {
+    applyNewerConfig(state, master, peer, hello.masterIp, hello.masterPort, hello.masterConfigEpoch, nowMs, effects);
+  }
   peer.lastHelloMs = nowMs;
   return effects;
+}
+
+/**
+ * A peer announces a newer configuration of this master (it led a failover
+ * we did not see): adopt the announced address.
+ */
+function applyNewerConfig(
+  state: SentinelState,
+  master: MasterState,
+  peer: PeerSentinelState,
+  host: string,
+  port: number,
+  configEpoch: number,
+  nowMs: number,
+  effects: Effect[],
+): void {
+  master.config.configEpoch = configEpoch;
+  effects.push({ type: 'persist' });
+  if (host === master.host && port === master.port) return;
+  const fromIp = master.host;
+  const fromPort = master.port;
+  effects.push(sentinelEvent('warning', '+config-update-from', instanceDetails(peer, master), master.name));
+  effects.push(sentinelEvent('warning', '+switch-master', `${master.name} ${fromIp} ${fromPort} ${host} ${port}`, master.name));
+  changeMasterAddress(state, master, host, port, nowMs, effects);
+  effects.push({ type: 'reconfigScript', master: master.name, role: 'observer', state: 'start',
+    fromIp, fromPort, toIp: host, toPort: port });
 }
 
 function findPeer(master: MasterState, host: string, port: number, runId: string): PeerSentinelState | undefined {

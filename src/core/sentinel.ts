@@ -7,7 +7,12 @@ import { createMaster, createPeerSentinel, createReplica } from './instances.js'
 import type { MasterState, SentinelState } from './state.js';
 import { defaultTiming } from './timing.js';
 
-export function stateFromConfig(cfg: SentinelConfig, myId: string, nowMs: number): SentinelState {
+export function stateFromConfig(
+  cfg: SentinelConfig,
+  myId: string,
+  nowMs: number,
+  random: () => number = seededRandom(1),
+): SentinelState {
   const state: SentinelState = {
     myId,
     currentEpoch: cfg.currentEpoch,
@@ -21,6 +26,8 @@ export function stateFromConfig(cfg: SentinelConfig, myId: string, nowMs: number
     lastTickMs: 0,
     startedAtMs: nowMs,
     timing: defaultTiming(),
+    simulateFailure: { crashAfterElection: false, crashAfterPromotion: false },
+    random,
   };
   for (const mc of cfg.masters) addMasterFromConfig(state, mc, nowMs);
   return state;
@@ -56,5 +63,17 @@ export function configFromState(base: SentinelConfig, state: SentinelState): Sen
     announceIp: state.announceIp,
     announcePort: state.announcePort,
     masters,
+  };
+}
+
+/** mulberry32: a small seeded PRNG, so simulated runs replay exactly. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -66,6 +66,12 @@ export interface ReplicaState extends InstanceBase {
   replicaPriority: number;
   replOffset: number;
   replicaAnnounced: boolean;
+  /** Failover flags (Redis's SRI_PROMOTED, SRI_RECONF_*). */
+  promoted: boolean;
+  reconf: 'none' | 'sent' | 'inprog' | 'done';
+  reconfSentMs: number;
+  /** When the replica last started replicating from a different master (role change). */
+  slaveConfChangeMs: number;
 }
 
 export interface PeerSentinelState extends InstanceBase {
@@ -73,6 +79,8 @@ export interface PeerSentinelState extends InstanceBase {
   lastHelloMs: number;
   /** What this peer answered to our last IS-MASTER-DOWN-BY-ADDR (issue 3). */
   lastMasterDownReplyMs: number;
+  lastMasterDownAskMs: number;
+  askPending: boolean;
   peerSaysMasterDown: boolean;
   leader?: string;
   leaderEpoch: number;
@@ -85,6 +93,34 @@ export interface MasterState extends InstanceBase {
   sentinels: Map<string, PeerSentinelState>;
   odown: boolean;
   odownSinceMs: number;
+  failover: Failover;
+  /** Start of the last failover attempt (or vote for another), for the 2 x failover-timeout back-off. */
+  failoverStartMs: number;
+  /** The vote this Sentinel gave for this master (persisted epoch in config.leaderEpoch). */
+  leader?: string;
+  /** When the master was seen rebooting, for master-reboot-down-after-period. */
+  rebootSinceMs: number;
+  /** Random delay between ODOWN and starting a failover, drawn at ODOWN. */
+  startJitterMs: number;
+}
+
+export type FailoverStateName =
+  | 'none'
+  | 'wait-start'
+  | 'select-slave'
+  | 'send-slaveof-noone'
+  | 'wait-promotion'
+  | 'reconf-slaves'
+  | 'update-config';
+
+export interface Failover {
+  state: FailoverStateName;
+  epoch: number;
+  stateChangedMs: number;
+  /** Name of the replica being promoted, from select-slave on. */
+  promoted?: string;
+  /** SENTINEL FAILOVER: no election needed. */
+  forced: boolean;
 }
 
 export type AnyInstance = MasterState | ReplicaState | PeerSentinelState;
@@ -104,6 +140,10 @@ export interface SentinelState {
   lastTickMs: number;
   startedAtMs: number;
   timing: Timing;
+  /** SENTINEL SIMULATE-FAILURE flags. */
+  simulateFailure: { crashAfterElection: boolean; crashAfterPromotion: boolean };
+  /** Seeded randomness (the core never calls Math.random): returns [0, 1). */
+  random: () => number;
 }
 
 export function linkKey(kind: 'redis' | 'sentinel', host: string, port: number): string {

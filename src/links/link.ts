@@ -77,9 +77,14 @@ export class InstanceLink {
       const subscribe = this.opts.rename('subscribe');
       sub.call(subscribe, HELLO_CHANNEL).catch(() => undefined);
     });
-    // A lost pub/sub link is re-made with the next command-link reconnect.
+    // A lost pub/sub link (CLIENT KILL TYPE pubsub during a failover, say)
+    // is re-made while the command link lives.
     sub.once('close', () => {
-      if (this.sub === sub) this.sub = undefined;
+      if (this.sub !== sub) return;
+      this.sub = undefined;
+      setTimeout(() => {
+        if (!this.closed && !this.sub && this.cmd) this.connectSub();
+      }, 1_000).unref();
     });
     sub.connect().catch(() => undefined);
   }
@@ -116,6 +121,21 @@ export class InstanceLink {
     const cmd = this.cmd;
     if (!cmd || cmd.status !== 'ready') throw new Error('link down');
     return cmd.call(this.opts.rename(command), ...args);
+  }
+
+  /**
+   * MULTI, the commands, EXEC, sent back to back (renamed as configured);
+   * resolves with EXEC's reply. Like Redis, replies inside are not inspected.
+   */
+  async transaction(commands: ReadonlyArray<readonly string[]>): Promise<unknown> {
+    const cmd = this.cmd;
+    if (!cmd || cmd.status !== 'ready') throw new Error('link down');
+    const sent = [cmd.call(this.opts.rename('multi'))];
+    for (const [name, ...args] of commands) sent.push(cmd.call(this.opts.rename(name!), ...args));
+    const exec = cmd.call(this.opts.rename('exec'));
+    // Queued replies are +QUEUED or errors that EXEC reports; only EXEC decides.
+    for (const p of sent) p.catch(() => undefined);
+    return exec;
   }
 
   /** Closes both connections and reports nothing further. */

@@ -1,0 +1,690 @@
+import net from 'node:net';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Logger } from 'pino';
+import { RequestDecoder } from './decode.js';
+import { encodeReplyChunk } from './encode.js';
+import { globMatch } from './glob.js';
+import { COMMAND_INFO } from './commandTable.js';
+import { bulk, error, type Reply } from './reply.js';
+import type {
+  ClientSession,
+  CommandContext,
+  CommandHandler,
+  CommandSpec,
+  Protocol,
+  ServerApi,
+  ServerStats,
+} from './types.js';
+
+export interface RespServerOptions {
+  port: number;
+  /** Addresses as in redis.conf `bind`: `*` = 0.0.0.0, `::*` = ::, a leading `-` makes one optional. Empty = `* -::*`. */
+  bind: string[];
+  maxClients: number;
+  requirePass?: string;
+  logger: Logger;
+  /** Off by default in Sentinel ("Sentinel must be exposed"); when on, a password-less server only serves loopback. */
+  protectedMode?: boolean;
+}
+
+/** A handler reply that sends nothing (SHUTDOWN: the connection just goes away). */
+export const NO_REPLY: Reply = { kind: 'raw', value: Buffer.alloc(0) };
+
+/** A command as dispatched: arity and flags come from redis-sentinel's own table when it knows the name. */
+export interface CommandEntry {
+  /** Full name as Redis prints it: "ping", "client|list". */
+  readonly name: string;
+  readonly arity: number;
+  readonly flags: ReadonlySet<string>;
+  readonly spec: CommandSpec;
+  readonly handler: CommandHandler | undefined;
+  readonly subcommands: ReadonlyMap<string, CommandEntry> | undefined;
+}
+
+export type ReplyMode = 'on' | 'off' | 'skip-next' | 'skip';
+
+export interface TrackingState {
+  redirect: number;
+  bcast: boolean;
+  optin: boolean;
+  optout: boolean;
+  noloop: boolean;
+  /** CLIENT CACHING yes|no, valid for the next command only. */
+  caching: boolean;
+  prefixes: string[];
+}
+
+/** One connection. Public fields are for builtins.ts (CLIENT, HELLO, pub/sub); hosts should treat them as read-only. */
+export class Client implements ClientSession {
+  name = '';
+  protocol: Protocol = 2;
+  user = 'default';
+  authenticated: boolean;
+  readonly decoder = new RequestDecoder();
+  readonly createdAtMs: number;
+  lastInteractionMs: number;
+  /** Full name of the last command looked up, "NULL" before the first (CLIENT LIST cmd=). */
+  lastCommand = 'NULL';
+  /** The command being executed, for CLIENT LIST argv-mem. */
+  currentArgv: readonly string[] | undefined;
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  replyMode: ReplyMode = 'on';
+  noEvict = false;
+  tracking: TrackingState | undefined;
+  /** A handler's Promise or a CLIENT PAUSE holds this client's later commands. */
+  waiting = false;
+  /** Command held back by CLIENT PAUSE, run again when the pause ends. */
+  postponed: string[] | undefined;
+  closing = false;
+  closed = false;
+  /** Bytes of the largest flush since the last CLIENT LIST sample (rbp estimate). */
+  replyPeakBytes = 0;
+  /** Calls execute() for the decoder without a closure per chunk. */
+  readonly sink: (argv: string[]) => boolean;
+  private outText = '';
+  private outParts: Array<string | Buffer> | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly socket: net.Socket,
+    readonly addr: string,
+    readonly laddr: string,
+    authenticated: boolean,
+    nowMs: number,
+    sink: (c: Client, argv: string[]) => boolean,
+  ) {
+    this.authenticated = authenticated;
+    this.createdAtMs = nowMs;
+    this.lastInteractionMs = nowMs;
+    this.sink = (argv) => sink(this, argv);
+  }
+
+  closeAfterReply(): void {
+    this.closing = true;
+  }
+
+  get subscriptionCount(): number {
+    return this.channels.size + this.patterns.size;
+  }
+
+  /** Queues encoded bytes; they leave in one write at the end of the event-loop turn. */
+  write(data: string | Buffer): void {
+    if (typeof data === 'string') {
+      this.outText += data;
+      return;
+    }
+    this.outParts ??= [];
+    if (this.outText.length > 0) this.outParts.push(this.outText);
+    this.outText = '';
+    this.outParts.push(data);
+  }
+
+  get hasOutput(): boolean {
+    return this.outText.length > 0 || this.outParts !== undefined;
+  }
+
+  /** Bytes queued and not yet handed to the socket (CLIENT LIST obl). */
+  get pendingOutputBytes(): number {
+    let n = Buffer.byteLength(this.outText, 'utf8');
+    for (const p of this.outParts ?? []) n += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
+    return n;
+  }
+
+  takeOutput(): string | Array<string | Buffer> {
+    const parts = this.outParts;
+    const text = this.outText;
+    this.outParts = undefined;
+    this.outText = '';
+    if (parts === undefined) return text;
+    if (text.length > 0) parts.push(text);
+    return parts;
+  }
+}
+
+const PUBSUB_CONTEXT_COMMANDS = new Set([
+  'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'quit', 'reset',
+]);
+
+const DENIED_PROTECTED_MODE =
+  '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
+
+/** strerror() texts for the bind errors Redis reports. */
+const STRERROR: Record<string, string> = {
+  EADDRINUSE: 'Address already in use',
+  EADDRNOTAVAIL: 'Cannot assign requested address',
+  EACCES: 'Permission denied',
+  EAFNOSUPPORT: 'Address family not supported by protocol',
+  EINVAL: 'Invalid argument',
+};
+
+/** Arity and flags of every command and subcommand redis-sentinel knows, by full name. */
+const CAPTURED_META = capturedMeta();
+
+function capturedMeta(): Map<string, { arity: number; flags: Set<string> }> {
+  const out = new Map<string, { arity: number; flags: Set<string> }>();
+  const visit = (info: Reply): void => {
+    if (info.kind !== 'array') return;
+    const [name, arity, flags] = info.items;
+    if (name?.kind !== 'bulk' || arity?.kind !== 'int' || flags?.kind !== 'set') return;
+    const flagNames = flags.items.map((f) => (f.kind === 'simple' ? f.value : ''));
+    out.set(String(name.value), { arity: Number(arity.value), flags: new Set(flagNames) });
+    const subs = info.items[9];
+    if (subs?.kind === 'array' || subs?.kind === 'set') subs.items.forEach(visit);
+  };
+  COMMAND_INFO.forEach(visit);
+  return out;
+}
+
+interface PatternSubscription {
+  readonly bytes: Buffer;
+  readonly clients: Set<Client>;
+}
+
+interface PauseState {
+  endMs: number;
+  mode: 'write' | 'all';
+  timer: NodeJS.Timeout;
+}
+
+export class RespServer implements ServerApi {
+  /** Set by the host: handles `PUBLISH __sentinel__:hello <payload>` and returns the PUBLISH reply. */
+  onHelloPublish: ((channel: string, message: string) => number) | undefined;
+  /** Set by the host: SHUTDOWN waits for it (flush config, exit). Rejecting makes SHUTDOWN reply an error. */
+  onShutdown: (() => Promise<void>) | undefined;
+  requirePass: string | undefined;
+  readonly maxClients: number;
+  readonly logger: Logger;
+
+  private readonly opts: RespServerOptions;
+  private readonly commands = new Map<string, CommandEntry>();
+  private readonly clientsById = new Map<number, Client>();
+  private readonly listeners: net.Server[] = [];
+  private readonly channelSubs = new Map<string, Set<Client>>();
+  private readonly patternSubs = new Map<string, PatternSubscription>();
+  private readonly dirty = new Set<Client>();
+  private flushScheduled = false;
+  private nextClientId = 1;
+  private boundPort = 0;
+  private pause: PauseState | undefined;
+  private readonly counters = {
+    totalConnectionsReceived: 0,
+    totalCommandsProcessed: 0,
+    totalNetInputBytes: 0,
+    totalNetOutputBytes: 0,
+    rejectedConnections: 0,
+    totalErrorReplies: 0,
+  };
+
+  constructor(opts: RespServerOptions) {
+    this.opts = opts;
+    this.maxClients = opts.maxClients;
+    this.requirePass = opts.requirePass;
+    this.logger = opts.logger.child({ component: 'server' });
+  }
+
+  // --- commands -------------------------------------------------------------
+
+  /** Adds a command (and its subcommands). Registering a name again replaces it. */
+  register(spec: CommandSpec): void {
+    this.commands.set(spec.name.toLowerCase(), this.toEntry(spec, spec.name.toLowerCase()));
+  }
+
+  private toEntry(spec: CommandSpec, fullName: string): CommandEntry {
+    const meta = CAPTURED_META.get(fullName);
+    let subcommands: Map<string, CommandEntry> | undefined;
+    if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
+      subcommands = new Map();
+      for (const sub of spec.subcommands) {
+        const subName = sub.name.toLowerCase().split('|').pop() as string;
+        subcommands.set(subName, this.toEntry(sub, `${fullName}|${subName}`));
+      }
+    }
+    return {
+      name: fullName,
+      arity: meta?.arity ?? spec.arity,
+      flags: meta?.flags ?? new Set(spec.flags),
+      spec,
+      handler: spec.handler,
+      subcommands,
+    };
+  }
+
+  /** Registered top-level commands in registration order (COMMAND, COMMAND COUNT). */
+  commandEntries(): IterableIterator<CommandEntry> {
+    return this.commands.values();
+  }
+
+  /** Looks up "name" or "name|sub" / argv-style [name, sub]. */
+  findCommand(name: string, sub?: string): CommandEntry | undefined {
+    const [base, inner] = sub === undefined ? name.toLowerCase().split('|') : [name.toLowerCase(), sub.toLowerCase()];
+    const entry = this.commands.get(base as string);
+    if (inner === undefined || entry === undefined) return entry;
+    return entry.subcommands?.get(inner);
+  }
+
+  // --- listening ------------------------------------------------------------
+
+  /** Binds every address; on failure closes what was bound and rejects with Redis's message. */
+  async listen(): Promise<void> {
+    const addrs = this.opts.bind.length > 0 ? this.opts.bind : ['*', '-::*'];
+    for (const addr of addrs) {
+      try {
+        await this.listenOne(addr);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? '';
+        const optional = addr.startsWith('-');
+        if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) {
+          this.logger.warn({ addr }, `Could not bind optional address ${addr.slice(1)}: ${STRERROR[code]}`);
+          continue;
+        }
+        await this.close();
+        const port = this.boundPort || this.opts.port;
+        throw new Error(`Could not create server TCP listening socket ${addr.replace(/^-/, '')}:${port}: bind: ${STRERROR[code] ?? (e as Error).message}`);
+      }
+    }
+  }
+
+  private listenOne(addr: string): Promise<void> {
+    const spec = addr.replace(/^-/, '');
+    const host = spec === '*' ? '0.0.0.0' : spec === '::*' ? '::' : spec;
+    const srv = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 }, (s) => this.onConnection(s));
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      // ipv6Only so `::` and `0.0.0.0` can both be bound, as Redis does.
+      srv.listen({ host, port: this.boundPort || this.opts.port, backlog: 511, ipv6Only: host.includes(':') }, () => {
+        srv.off('error', reject);
+        srv.on('error', (err) => this.logger.error({ err }, 'listener error'));
+        this.listeners.push(srv);
+        const a = srv.address();
+        if (this.boundPort === 0 && a !== null && typeof a === 'object') this.boundPort = a.port;
+        resolve();
+      });
+    });
+  }
+
+  /** The TCP port in use (the real one when listening on port 0). */
+  get port(): number {
+    return this.boundPort || this.opts.port;
+  }
+
+  /** Stops listening and drops every client. */
+  async close(): Promise<void> {
+    if (this.pause !== undefined) clearTimeout(this.pause.timer);
+    this.pause = undefined;
+    for (const c of this.clientsById.values()) c.socket.destroy();
+    const listeners = this.listeners.splice(0);
+    await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+  }
+
+  // --- connections ----------------------------------------------------------
+
+  private onConnection(socket: net.Socket): void {
+    socket.on('error', (err) => this.logger.debug({ err }, 'client socket error'));
+    if (this.clientsById.size >= this.maxClients) {
+      this.counters.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (this.opts.protectedMode === true && this.requirePass === undefined && !isLoopback(socket.remoteAddress)) {
+      this.counters.rejectedConnections++;
+      socket.end(DENIED_PROTECTED_MODE);
+      return;
+    }
+    this.counters.totalConnectionsReceived++;
+    const c = new Client(
+      this.nextClientId++,
+      socket,
+      formatAddr(socket.remoteAddress, socket.remotePort),
+      formatAddr(socket.localAddress, socket.localPort),
+      this.requirePass === undefined,
+      Date.now(),
+      (client, argv) => this.execute(client, argv),
+    );
+    c.decoder.authRequired = !c.authenticated;
+    this.clientsById.set(c.id, c);
+    socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
+    socket.on('close', () => this.onClose(c));
+  }
+
+  private onData(c: Client, chunk: Buffer): void {
+    this.counters.totalNetInputBytes += chunk.length;
+    c.lastInteractionMs = Date.now();
+    c.decoder.feed(chunk);
+    this.processInput(c);
+  }
+
+  private processInput(c: Client): void {
+    if (!c.waiting && !c.closing && !c.closed) {
+      const failure = c.decoder.drain(c.sink);
+      if (failure !== undefined) {
+        this.logger.debug({ client: c.addr, reason: failure }, 'protocol error');
+        this.send(c, error(`ERR ${failure}`));
+        c.closing = true;
+      }
+    }
+    this.flush(c);
+  }
+
+  private onClose(c: Client): void {
+    c.closed = true;
+    this.clientsById.delete(c.id);
+    this.dirty.delete(c);
+    this.unsubscribeAll(c);
+    c.postponed = undefined;
+  }
+
+  /** CLIENT KILL: the caller is closed once its reply is out, others at once. */
+  killClient(target: Client, caller?: Client): void {
+    if (target === caller) target.closeAfterReply();
+    else target.socket.destroy();
+  }
+
+  clientById(id: number): Client | undefined {
+    return this.clientsById.get(id);
+  }
+
+  /** Every connected client in connection order (CLIENT LIST). */
+  clients(): IterableIterator<Client> {
+    return this.clientsById.values();
+  }
+
+  clientCount(): number {
+    return this.clientsById.size;
+  }
+
+  /** The concrete client behind a handler's ClientSession. */
+  clientOf(session: ClientSession): Client {
+    if (!(session instanceof Client)) throw new Error('not a RespServer client');
+    return session;
+  }
+
+  // --- dispatch -------------------------------------------------------------
+
+  /** Runs one command; returns false to stop decoding this client's input for now. */
+  private execute(c: Client, argv: string[]): boolean {
+    const found = this.lookup(argv);
+    c.lastCommand = typeof found === 'string' ? 'NULL' : found.name;
+    const rejection = typeof found === 'string' ? found : this.checkCommand(c, found, argv);
+    if (rejection !== undefined) {
+      this.send(c, error(rejection));
+      this.afterCommand(c);
+      return !c.closing;
+    }
+    const entry = found as CommandEntry;
+    if (this.isPausedFor(entry)) {
+      c.waiting = true;
+      c.postponed = argv;
+      return false;
+    }
+    return this.run(c, entry, argv);
+  }
+
+  private lookup(argv: readonly string[]): CommandEntry | string {
+    const name = argv[0] as string;
+    const entry = this.commands.get(name.toLowerCase());
+    if (entry === undefined) return unknownCommandError(argv);
+    if (entry.subcommands === undefined || argv.length < 2) return entry;
+    const sub = entry.subcommands.get((argv[1] as string).toLowerCase());
+    if (sub === undefined) return `ERR unknown subcommand '${(argv[1] as string).slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
+    return sub;
+  }
+
+  /** Redis's processCommand checks, in its order: arity, authentication, RESP2 pub/sub context. */
+  private checkCommand(c: Client, entry: CommandEntry, argv: readonly string[]): string | undefined {
+    const n = argv.length;
+    if ((entry.arity > 0 && entry.arity !== n) || n < -entry.arity) {
+      return `ERR wrong number of arguments for '${entry.name}' command`;
+    }
+    if (!c.authenticated && this.requirePass !== undefined && !entry.flags.has('no_auth')) {
+      return 'NOAUTH Authentication required.';
+    }
+    if (c.protocol === 2 && c.subscriptionCount > 0 && !PUBSUB_CONTEXT_COMMANDS.has(entry.name.split('|')[0] as string)) {
+      return `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
+    }
+    if (entry.handler === undefined) return `ERR unknown subcommand or wrong number of arguments for '${argv[1] ?? ''}'`;
+    return undefined;
+  }
+
+  private run(c: Client, entry: CommandEntry, argv: string[]): boolean {
+    this.counters.totalCommandsProcessed++;
+    c.currentArgv = argv;
+    let result: Reply | Promise<Reply>;
+    try {
+      result = (entry.handler as CommandHandler)(this.contextFor(c), argv);
+    } catch (e) {
+      result = this.handlerFailure(entry, e);
+    }
+    if (!(result instanceof Promise)) {
+      this.send(c, result);
+      this.afterCommand(c);
+      return !c.closing;
+    }
+    // Later pipelined commands wait, so replies keep the request order.
+    c.waiting = true;
+    result
+      .catch((e: unknown) => this.handlerFailure(entry, e))
+      .then((reply) => this.resume(c, reply));
+    return false;
+  }
+
+  private resume(c: Client, reply: Reply): void {
+    c.waiting = false;
+    if (c.closed) return;
+    this.send(c, reply);
+    this.afterCommand(c);
+    this.processInput(c);
+  }
+
+  private handlerFailure(entry: CommandEntry, e: unknown): Reply {
+    // A throwing handler is a bug: log it loudly, but one bad command must not take the sentinel down.
+    this.logger.error({ err: e, command: entry.name }, 'command handler failed');
+    return error(`ERR internal error while executing '${entry.name}'`);
+  }
+
+  private contextFor(c: Client): CommandContext {
+    return { client: c, server: this };
+  }
+
+  /** Redis's resetClient: one-shot flags expire after every command, rejected ones included. */
+  private afterCommand(c: Client): void {
+    c.currentArgv = undefined;
+    if (c.replyMode === 'skip') c.replyMode = 'on';
+    else if (c.replyMode === 'skip-next') c.replyMode = 'skip';
+    if (c.tracking !== undefined && !c.lastCommand.startsWith('client')) c.tracking.caching = false;
+    c.decoder.authRequired = !c.authenticated && this.requirePass !== undefined;
+  }
+
+  // --- output ---------------------------------------------------------------
+
+  /** Encodes a reply for this client, honouring CLIENT REPLY OFF/SKIP like Redis 7.0 (pushes included). */
+  send(c: Client, reply: Reply): void {
+    if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return;
+    if (reply.kind === 'raw' && reply.value.length === 0) return;
+    if (reply.kind === 'error') this.counters.totalErrorReplies++;
+    c.write(encodeReplyChunk(reply, c.protocol));
+  }
+
+  private flush(c: Client): void {
+    this.dirty.delete(c);
+    if (c.closed) return;
+    if (c.hasOutput) {
+      const out = c.takeOutput();
+      this.writeOut(c, typeof out === 'string' ? out : Buffer.concat(out.map(toBuffer)));
+    }
+    // An async reply still to come must not be cut off.
+    if (c.closing && !c.waiting) c.socket.end();
+  }
+
+  private writeOut(c: Client, data: string | Buffer): void {
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    this.counters.totalNetOutputBytes += bytes;
+    if (bytes > c.replyPeakBytes) c.replyPeakBytes = bytes;
+    c.lastInteractionMs = Date.now();
+    c.socket.write(data);
+  }
+
+  /** Output for clients other than the one being served (pub/sub) leaves on the next tick, batched. */
+  private markDirty(c: Client): void {
+    this.dirty.add(c);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    process.nextTick(() => {
+      this.flushScheduled = false;
+      for (const d of [...this.dirty]) this.flush(d);
+    });
+  }
+
+  // --- pub/sub --------------------------------------------------------------
+
+  /** Delivers to channel subscribers, then to matching patterns; returns the number of receivers. */
+  publish(channel: string, message: string): number {
+    let receivers = 0;
+    const encoded: Partial<Record<Protocol, string | Buffer>> = {};
+    const subs = this.channelSubs.get(channel);
+    if (subs !== undefined) {
+      const msg: Reply = { kind: 'push', items: [bulk('message'), bulk(channel), bulk(message)] };
+      for (const c of subs) receivers += this.deliver(c, msg, encoded);
+    }
+    if (this.patternSubs.size === 0) return receivers;
+    const channelBytes = Buffer.from(channel, 'utf8');
+    for (const [pattern, ps] of this.patternSubs) {
+      if (!globMatch(ps.bytes, channelBytes)) continue;
+      const msg: Reply = { kind: 'push', items: [bulk('pmessage'), bulk(pattern), bulk(channel), bulk(message)] };
+      const perPattern: Partial<Record<Protocol, string | Buffer>> = {};
+      for (const c of ps.clients) receivers += this.deliver(c, msg, perPattern);
+    }
+    return receivers;
+  }
+
+  private deliver(c: Client, msg: Reply, cache: Partial<Record<Protocol, string | Buffer>>): number {
+    if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return 1;
+    const data = (cache[c.protocol] ??= encodeReplyChunk(msg, c.protocol));
+    c.write(data);
+    this.markDirty(c);
+    return 1;
+  }
+
+  /** Returns true when newly subscribed. */
+  subscribe(c: Client, channel: string): boolean {
+    if (c.channels.has(channel)) return false;
+    c.channels.add(channel);
+    let set = this.channelSubs.get(channel);
+    if (set === undefined) this.channelSubs.set(channel, (set = new Set()));
+    set.add(c);
+    return true;
+  }
+
+  unsubscribe(c: Client, channel: string): boolean {
+    if (!c.channels.delete(channel)) return false;
+    const set = this.channelSubs.get(channel);
+    set?.delete(c);
+    if (set?.size === 0) this.channelSubs.delete(channel);
+    return true;
+  }
+
+  psubscribe(c: Client, pattern: string): boolean {
+    if (c.patterns.has(pattern)) return false;
+    c.patterns.add(pattern);
+    let ps = this.patternSubs.get(pattern);
+    if (ps === undefined) this.patternSubs.set(pattern, (ps = { bytes: Buffer.from(pattern, 'utf8'), clients: new Set() }));
+    ps.clients.add(c);
+    return true;
+  }
+
+  punsubscribe(c: Client, pattern: string): boolean {
+    if (!c.patterns.delete(pattern)) return false;
+    const ps = this.patternSubs.get(pattern);
+    ps?.clients.delete(c);
+    if (ps?.clients.size === 0) this.patternSubs.delete(pattern);
+    return true;
+  }
+
+  private unsubscribeAll(c: Client): void {
+    for (const ch of [...c.channels]) this.unsubscribe(c, ch);
+    for (const p of [...c.patterns]) this.punsubscribe(c, p);
+  }
+
+  // --- auth -----------------------------------------------------------------
+
+  /**
+   * The default user is the only user: with no requirepass it is `nopass`
+   * (any password works), otherwise the password must match. Compared as
+   * SHA-256 digests in constant time, as Redis's ACL does.
+   */
+  checkCredentials(user: string, password: string): boolean {
+    if (user !== 'default') return false;
+    if (this.requirePass === undefined) return true;
+    const a = createHash('sha256').update(password).digest();
+    const b = createHash('sha256').update(this.requirePass).digest();
+    return timingSafeEqual(a, b);
+  }
+
+  // --- CLIENT PAUSE ---------------------------------------------------------
+
+  /** A later end and the stricter mode win, as in Redis's pauseClients. */
+  pauseClients(endMs: number, mode: 'write' | 'all'): void {
+    const prev = this.pause;
+    if (prev !== undefined) clearTimeout(prev.timer);
+    const end = Math.max(endMs, prev?.endMs ?? 0);
+    const effective = prev?.mode === 'all' ? 'all' : mode;
+    const timer = setTimeout(() => this.unpauseClients(), Math.max(0, end - Date.now()));
+    this.pause = { endMs: end, mode: effective, timer };
+  }
+
+  unpauseClients(): void {
+    if (this.pause === undefined) return;
+    clearTimeout(this.pause.timer);
+    this.pause = undefined;
+    for (const c of [...this.clientsById.values()]) {
+      const argv = c.postponed;
+      if (argv === undefined) continue;
+      c.postponed = undefined;
+      c.waiting = false;
+      // Like Redis, a postponed command goes through every check again.
+      if (this.execute(c, argv)) this.processInput(c);
+      else this.flush(c);
+    }
+  }
+
+  private isPausedFor(entry: CommandEntry): boolean {
+    if (this.pause === undefined) return false;
+    if (this.pause.mode === 'all') return true;
+    return entry.flags.has('write') || entry.flags.has('may_replicate');
+  }
+
+  // --- stats ----------------------------------------------------------------
+
+  stats(): ServerStats {
+    return {
+      ...this.counters,
+      pubsubChannels: this.channelSubs.size,
+      pubsubPatterns: this.patternSubs.size,
+      connectedClients: this.clientsById.size,
+      maxClients: this.maxClients,
+    };
+  }
+}
+
+function toBuffer(part: string | Buffer): Buffer {
+  return typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
+}
+
+/** Redis's anetFormatAddr: IPv6 in brackets. */
+export function formatAddr(ip: string | undefined, port: number | undefined): string {
+  const host = ip ?? '?';
+  return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
+}
+
+/** Redis's unknown-command error: the name and up to 128 characters of quoted arguments. */
+export function unknownCommandError(argv: readonly string[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < 128; i++) {
+    args += `'${(argv[i] as string).slice(0, 128 - args.length)}' `;
+  }
+  return `ERR unknown command '${(argv[0] as string).slice(0, 128)}', with args beginning with: ${args}`;
+}
