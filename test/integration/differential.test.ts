@@ -14,7 +14,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
+import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import {
   RawClient,
   normalize,
@@ -623,14 +623,14 @@ describe('differential: real redis-sentinel vs tssentinel', () => {
 
   beforeAll(async () => {
     const master = await startRedis();
-    const replicas = await Promise.all([
+    const replicas = await startAll([
       startRedis({ replicaOf: { host: '127.0.0.1', port: master.port } }),
       startRedis({ replicaOf: { host: '127.0.0.1', port: master.port } }),
     ]);
-    const [setmaster, resetmaster, spare] = await Promise.all([startRedis(), startRedis(), startRedis()]);
+    const [setmaster, resetmaster, spare] = await startAll([startRedis(), startRedis(), startRedis()]);
     topo = { master, replicas, setmaster, resetmaster, spare };
     const conf = sentinelConf(topo);
-    const [realProc, tsProc] = await Promise.all([startRealSentinel(conf), startTsSentinel(conf)]);
+    const [realProc, tsProc] = await startAll([startRealSentinel(conf), startTsSentinel(conf)]);
     real = { label: 'real', proc: realProc };
     ts = { label: 'ts', proc: tsProc };
     // Replicas are sorted by name in canonical forms; their ports keep distinct

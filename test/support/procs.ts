@@ -242,12 +242,27 @@ class Proc implements ProcHandle {
 
 export class StartError extends Error {
   override readonly name = 'StartError';
-  constructor(
-    readonly proc: ProcHandle,
-    reason: string,
-  ) {
+  readonly kind: ProcKind;
+  readonly port: number;
+  readonly logPath: string;
+  constructor(proc: ProcHandle, reason: string) {
     super(`${proc.kind} on port ${proc.port} ${reason}\n--- ${proc.logPath} (tail) ---\n${proc.logTail()}`);
+    this.kind = proc.kind;
+    this.port = proc.port;
+    this.logPath = proc.logPath;
   }
+}
+
+/**
+ * Like Promise.all for starters, but waits until every start has settled
+ * before rethrowing the first failure: a start left running in the
+ * background would race with stopAll() in afterAll.
+ */
+export async function startAll<T>(starts: ReadonlyArray<Promise<T>>): Promise<T[]> {
+  const results = await Promise.allSettled(starts);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /**
@@ -382,7 +397,7 @@ export function startRealSentinel(confText: string, options: SentinelOptions = {
  * node dist/cli.js <conf> --port N (the "ts" side). With TS_SENTINEL_BIN=real
  * it is a real redis-sentinel instead, to check the harness itself.
  */
-export function startTsSentinel(confText: string, options: SentinelOptions = {}): Promise<ProcHandle> {
+export async function startTsSentinel(confText: string, options: SentinelOptions = {}): Promise<ProcHandle> {
   const { command, args } = tsSentinelCommand();
   return startSentinel(
     TS_SIDE_IS_REAL ? 'real-sentinel' : 'ts-sentinel',

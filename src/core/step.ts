@@ -1,0 +1,71 @@
+/**
+ * One entry point for the whole core: `step(state, event, nowMs)` applies an
+ * event and returns the effects to carry out, in order. The runtime and the
+ * simulator both drive the core through it (the runtime also calls the
+ * underlying functions directly where that reads better).
+ */
+import type { Effect, InstanceRef } from './effects.js';
+import { answerIsMasterDown, manualFailover, onMasterDownReply, type MasterDownAnswer } from './failover.js';
+import {
+  evaluateMaster,
+  onCommandDone,
+  onHello,
+  onInfo,
+  onLinkDown,
+  onLinkUp,
+  onPingReply,
+  requestInfoNow,
+  tick,
+  type PingOutcome,
+} from './monitor.js';
+import type { SentinelState } from './state.js';
+
+export type CoreEvent =
+  | { type: 'tick' }
+  | { type: 'linkUp'; link: string; localIp: string }
+  | { type: 'linkDown'; link: string }
+  | { type: 'pingReply'; link: string; outcome: PingOutcome }
+  | { type: 'info'; target: InstanceRef; text?: string }
+  | { type: 'hello'; payload: string }
+  | { type: 'commandDone'; link: string }
+  | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
+  | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
+  | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
+  | { type: 'manualFailover'; master: string };
+
+export interface StepResult {
+  effects: Effect[];
+  /** Set for isMasterDownRequest: the answer, to send only after `effects` (persist first). */
+  answer?: MasterDownAnswer;
+  /** Set for manualFailover. */
+  manual?: 'ok' | 'inprog' | 'nogoodslave' | 'nosuchmaster';
+}
+
+export function step(state: SentinelState, event: CoreEvent, nowMs: number): StepResult {
+  switch (event.type) {
+    case 'tick': return { effects: tick(state, nowMs) };
+    case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs) };
+    case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
+    case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };
+    case 'info': return { effects: onInfo(state, event.target, event.text, nowMs) };
+    case 'hello': return { effects: onHello(state, event.payload, nowMs) };
+    case 'commandDone': onCommandDone(state, event.link); return { effects: [] };
+    case 'slaveofDone':
+      onCommandDone(state, event.link);
+      return { effects: event.ok ? requestInfoNow(state, event.target) : [] };
+    case 'masterDownReply':
+      onMasterDownReply(state, event.master, event.peer, event.reply, nowMs);
+      return { effects: event.reply ? evaluateMaster(state, event.master, nowMs) : [] };
+    case 'isMasterDownRequest': {
+      const effects: Effect[] = [];
+      const answer = answerIsMasterDown(state, event.ip, event.port, event.epoch, event.runId, nowMs, effects);
+      return { effects, answer };
+    }
+    case 'manualFailover': {
+      const master = state.masters.get(event.master);
+      if (!master) return { effects: [], manual: 'nosuchmaster' };
+      const effects: Effect[] = [];
+      return { effects, manual: manualFailover(state, master, nowMs, effects) };
+    }
+  }
+}
