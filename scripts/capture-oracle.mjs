@@ -405,6 +405,7 @@ function commandList() {
     { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'notification-script', '{script}'], ['SENTINEL', 'MASTER', 'mymaster'], ['SENTINEL', 'SET', 'mymaster', 'notification-script', '']] },
     { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '/nonexistent.sh']] },
     { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '{script}'], ['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '']] },
+    { target: 'peer', steps: [['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '{script}', 'notification-script', '{script}'], ['SENTINEL', 'MASTER', 'mymaster'], ['SENTINEL', 'SET', 'mymaster', 'client-reconfig-script', '', 'notification-script', '']] },
     { target: 'peer', steps: [['SENTINEL', 'CONFIG', 'GET', '*']] },
     ['SENTINEL', 'SET', 'setmaster', 'rename-command', 'CONFIG', 'XCONFIG'],
     ['SENTINEL', 'SET', 'setmaster', 'rename-command', 'CONFIG'],
@@ -664,6 +665,7 @@ async function captureFailover(sentinelPort, dead) {
     const flags = fieldOf(m, 'flags') ?? '';
     if (!resp3[flags]) {
       resp3[flags] = (await poll3.call(['SENTINEL', 'MASTER', 'deadmaster'])).text;
+      resp3[`INFO sentinel (${flags})`] = (await poll3.call(['INFO', 'sentinel'])).text;
       resp3[`IS-MASTER-DOWN-BY-ADDR (${flags})`] = (
         await poll3.call(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', String(dead.port), '0', '*'])
       ).text;

@@ -13,6 +13,7 @@ import { instanceDetails } from './core/details.js';
 import { createLogger } from './log.js';
 import { Runtime, errorMessage } from './runtime.js';
 import { RespServer } from './server/server.js';
+import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
 
 export class StartupError extends Error {
@@ -89,6 +90,7 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   if (generatedId) runtime.persistSync();
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log).finally(() => scripts.stop()));
+  registerBuiltins(server);
   registerSentinelCommands(server, runtime, { configPath: loaded.path, port: config.port });
   server.onHelloPublish = (channel, message) => {
     if (channel === HELLO_CHANNEL) runtime.receiveHello(message);

@@ -7,6 +7,7 @@ import { isIP } from 'node:net';
 import { defaultMasterConfig } from '../config/model.js';
 import { instanceDetails } from '../core/details.js';
 import { removeMaster } from '../core/instances.js';
+import { currentMasterAddress } from '../core/failover.js';
 import { addMasterFromConfig } from '../core/sentinel.js';
 import type { MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
@@ -65,7 +66,8 @@ const sentinels = withMaster((rt, m) => {
 const getMasterAddrByName: SubHandler = (rt, argv) => {
   const m = lookupMaster(rt, argv[2]);
   if (!m) return { kind: 'nullArray' };
-  return bulkArray([m.host, String(m.port)]);
+  const addr = currentMasterAddress(m);
+  return bulkArray([addr.host, String(addr.port)]);
 };
 
 const myid: SubHandler = (rt) => bulk(rt.state.myId);

@@ -174,6 +174,19 @@ export function abortFailover(state: SentinelState, master: MasterState, nowMs: 
   void effects;
 }
 
+/**
+ * The address clients should use: once the promoted replica has confirmed
+ * its promotion, it is the master, even while the other replicas are still
+ * being repointed (Redis does the same in hellos and GET-MASTER-ADDR-BY-NAME).
+ */
+export function currentMasterAddress(master: MasterState): { host: string; port: number } {
+  const promoted = promotedReplica(master);
+  if (promoted && (master.failover.state === 'reconf-slaves' || master.failover.state === 'update-config')) {
+    return { host: promoted.host, port: promoted.port };
+  }
+  return { host: master.host, port: master.port };
+}
+
 export function promotedReplica(master: MasterState): ReplicaState | undefined {
   const name = master.failover.promoted;
   return name === undefined ? undefined : master.replicas.get(name);

@@ -12,6 +12,7 @@ import {
   askMasterState,
   changeMasterAddress,
   checkObjectivelyDown,
+  currentMasterAddress,
   failoverInProgress,
   failoverStateMachine,
   onPromotedReplicaIsMaster,
@@ -167,14 +168,15 @@ export function sendPing(link: LinkState, nowMs: number, effects: Effect[]): voi
 function helloPayload(state: SentinelState, master: MasterState, link: LinkState): string | undefined {
   const ip = state.announceIp ?? link.localIp;
   if (ip === undefined) return undefined;
+  const addr = currentMasterAddress(master);
   return formatHello({
     ip,
     port: state.announcePort !== 0 ? state.announcePort : state.port,
     runId: state.myId,
     currentEpoch: state.currentEpoch,
     masterName: master.name,
-    masterIp: master.host,
-    masterPort: master.port,
+    masterIp: addr.host,
+    masterPort: addr.port,
     masterConfigEpoch: master.config.configEpoch,
   });
 }

@@ -7,7 +7,6 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO } from './commandTable.js';
-import { formatDouble } from './encode.js';
 import { globMatch } from './glob.js';
 import {
   NULL,
@@ -23,7 +22,7 @@ import {
   verbatim,
   type Reply,
 } from './reply.js';
-import { Client, NO_REPLY, type CommandEntry, type RespServer } from './server.js';
+import { NO_REPLY, type Client, type CommandEntry, type RespServer } from './server.js';
 import type { CommandContext, CommandHandler, CommandSpec } from './types.js';
 
 export const REDIS_VERSION = CAPTURED_REDIS_VERSION;
@@ -37,7 +36,7 @@ type Handler = (server: RespServer, c: Client, argv: readonly string[]) => Reply
 /** Registers every generic command on the server. */
 export function registerBuiltins(server: RespServer): void {
   const aclLog = new AclLog();
-  const reg = (name: string, h: Handler, subs?: Record<string, Handler>): void => server.register(builtinSpec(server, name, h, subs));
+  const reg = (name: string, h: Handler | undefined, subs?: Record<string, Handler>): void => server.register(builtinSpec(server, name, h, subs));
   reg('ping', ping);
   reg('auth', (s, c, argv) => auth(s, c, argv, aclLog));
   reg('hello', (s, c, argv) => hello(s, c, argv, aclLog));
@@ -47,27 +46,20 @@ export function registerBuiltins(server: RespServer): void {
   reg('punsubscribe', (s, c, argv) => unsubscribeAll(s, c, argv, 'punsubscribe'));
   reg('publish', publish);
   reg('shutdown', shutdown);
-  reg('client', noContainerHandler, CLIENT_SUBCOMMANDS);
+  reg('client', undefined, CLIENT_SUBCOMMANDS);
   reg('command', commandAll, COMMAND_SUBCOMMANDS);
-  reg('acl', noContainerHandler, aclSubcommands(aclLog));
+  reg('acl', undefined, aclSubcommands(aclLog));
 }
 
 /** A CommandSpec whose arity, flags and categories are those redis-sentinel reports. */
-function builtinSpec(server: RespServer, name: string, h: Handler, subs?: Record<string, Handler>): CommandSpec {
+function builtinSpec(server: RespServer, name: string, h: Handler | undefined, subs?: Record<string, Handler>): CommandSpec {
   const meta = capturedInfo(name);
-  const handler: CommandHandler = (ctx: CommandContext, argv) => h(server, server.clientOf(ctx.client), argv);
-  return {
-    name,
-    arity: meta.arity,
-    flags: meta.flags,
-    categories: meta.categories,
-    ...(subs === undefined ? { handler } : {}),
-    ...(name === 'command' ? { handler } : {}),
-    ...(subs !== undefined ? { subcommands: Object.entries(subs).map(([sub, sh]) => builtinSpec(server, `${name}|${sub}`, sh)) } : {}),
-  };
+  const spec: CommandSpec = { name, arity: meta.arity, flags: meta.flags, categories: meta.categories };
+  // A container's subcommands carry the handlers; COMMAND alone also answers without one.
+  const handler: CommandHandler | undefined = h && ((ctx: CommandContext, argv) => h(server, server.clientOf(ctx.client), argv));
+  const subcommands = subs && Object.entries(subs).map(([sub, sh]) => builtinSpec(server, `${name}|${sub}`, sh));
+  return { ...spec, ...(handler ? { handler } : {}), ...(subcommands ? { subcommands } : {}) };
 }
-
-const noContainerHandler: Handler = () => SYNTAX_ERROR;
 
 // --- command metadata ---------------------------------------------------------
 
@@ -298,7 +290,7 @@ function publish(s: RespServer, _c: Client, argv: readonly string[]): Reply {
 
 // --- SHUTDOWN -------------------------------------------------------------------
 
-function shutdown(s: RespServer, _c: Client, argv: readonly string[]): Reply | Promise<Reply> {
+function shutdown(s: RespServer, c: Client, argv: readonly string[]): Reply | Promise<Reply> {
   const seen = new Set<string>();
   for (const arg of argv.slice(1)) {
     const a = arg.toLowerCase();
@@ -312,7 +304,10 @@ function shutdown(s: RespServer, _c: Client, argv: readonly string[]): Reply | P
   if (s.onShutdown === undefined) return failed;
   // On success the process exits: the client only sees the connection close.
   return s.onShutdown().then(
-    () => NO_REPLY,
+    () => {
+      c.closeAfterReply();
+      return NO_REPLY;
+    },
     (err: unknown) => {
       s.logger.error({ err }, 'SHUTDOWN failed');
       return failed;
@@ -470,7 +465,7 @@ function parseKillFilter(argv: readonly string[]): KillFilter | { error: string 
     if (value === undefined) return { error: 'ERR syntax error' };
     if (opt === 'id') {
       const id = parseInteger(value);
-      if (id === undefined || id < 1) return { error: id === undefined ? NOT_INTEGER : 'ERR client-id should be greater than 0' };
+      if (id === undefined || id < 1) return { error: 'ERR client-id should be greater than 0' };
       f.id = id;
     } else if (opt === 'type') {
       const type = clientType(value);
@@ -593,17 +588,10 @@ function clientTracking(s: RespServer, c: Client, argv: readonly string[]): Repl
   if (onoff !== 'on') return SYNTAX_ERROR;
   const problem = trackingConflict(c, req);
   if (problem !== undefined) return error(problem);
-  const prev = c.tracking;
-  const prefixes = [...(prev?.prefixes ?? []), ...(req.bcast && req.prefixes.length === 0 ? [''] : req.prefixes)];
-  c.tracking = {
-    redirect: req.redirect,
-    bcast: req.bcast,
-    optin: req.optin || (prev?.optin ?? false),
-    optout: req.optout || (prev?.optout ?? false),
-    noloop: req.noloop || (prev?.noloop ?? false),
-    caching: false,
-    prefixes: [...new Set(prefixes)].sort(),
-  };
+  // Like enableTracking: options are replaced, BCAST prefixes accumulate.
+  const added = req.bcast && req.prefixes.length === 0 ? [''] : req.prefixes;
+  const prefixes = [...new Set([...(c.tracking?.prefixes ?? []), ...added])].sort();
+  c.tracking = { ...req, caching: false, prefixes };
   return OK;
 }
 
@@ -635,7 +623,7 @@ function trackingConflict(c: Client, req: TrackingRequest): string | undefined {
     return "ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.";
   }
   if (req.bcast && (req.optin || req.optout)) return 'ERR OPTIN and OPTOUT are not compatible with BCAST';
-  if (req.optin && req.optout) return "ERR You can't use both OPTIN and OPTOUT";
+  if (req.optin && req.optout) return "ERR You can't specify both OPTIN mode and OPTOUT mode";
   if ((req.optin && c.tracking?.optout === true) || (req.optout && c.tracking?.optin === true)) {
     return "ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.";
   }
@@ -920,6 +908,3 @@ function aclSubcommands(log: AclLog): Record<string, Handler> {
     save: () => NO_ACL_FILE,
   };
 }
-
-/** Exposed for tests. */
-export const internals = { formatDouble };

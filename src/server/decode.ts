@@ -26,6 +26,7 @@ export const UNAUTH_MULTIBULK_MAX = 10;
 export const UNAUTH_BULK_MAX_BYTES = 16384;
 
 const EMPTY = Buffer.alloc(0);
+const NUL_FIRST = -2;
 
 /** Receives each complete command; returning false stops decoding until drain() is called again. */
 export type CommandSink = (argv: string[]) => boolean;
@@ -142,11 +143,12 @@ export class RequestDecoder {
   // --- inline -------------------------------------------------------------
 
   private parseInline(): string[] | undefined {
-    const nl = this.buf.indexOf(LF, this.pos);
+    const nl = this.findLineEnd(LF);
     const lineBytes = (nl < 0 ? this.buf.length : nl) - this.pos;
     // Redis checks the size only while no newline has arrived, so its limit
     // depends on read sizes; checking the line itself keeps it deterministic.
     if (lineBytes > INLINE_MAX_BYTES) throw new ProtocolError('Protocol error: too big inline request');
+    if (nl === NUL_FIRST) return this.waitFor(INLINE_MAX_BYTES + 1, -1);
     if (nl < 0) return this.waitFor(0, LF);
     const end = nl > this.pos && this.buf[nl - 1] === CR ? nl - 1 : nl;
     const argv = splitArgs(this.buf.subarray(this.pos, end));
@@ -202,18 +204,32 @@ export class RequestDecoder {
     return true;
   }
 
+  /**
+   * Redis finds line ends with strchr() on a C string, so a NUL byte before
+   * the terminator hides it: the request then waits until the size limit.
+   * Returns the terminator's index, -1 if absent, NUL_FIRST if hidden.
+   */
+  private findLineEnd(terminator: number): number {
+    const buf = this.buf;
+    const at = buf.indexOf(terminator, this.pos);
+    // Header lines are a few bytes: a plain loop beats allocating a subarray per line.
+    const end = at < 0 ? buf.length : at;
+    for (let i = this.pos; i < end; i++) if (buf[i] === 0) return NUL_FIRST;
+    return at;
+  }
+
   /** A complete header line holds a '\r' followed by at least one byte (Redis skips that byte unchecked). */
   private findCR(): number {
-    const cr = this.buf.indexOf(CR, this.pos);
+    const cr = this.findLineEnd(CR);
     return cr >= 0 && cr + 1 < this.buf.length ? cr : -1;
   }
 
   /** Reads `*<n>` or `$<n>` up to '\r'; the number follows Redis's strict string2ll. */
   private readHeader(tooBig: string): number | undefined {
-    const cr = this.buf.indexOf(CR, this.pos);
+    const cr = this.findLineEnd(CR);
     if (cr < 0) {
       if (this.buf.length - this.pos > INLINE_MAX_BYTES) throw new ProtocolError(tooBig);
-      return this.waitFor(0, CR);
+      return cr === NUL_FIRST ? this.waitFor(INLINE_MAX_BYTES + 1, -1) : this.waitFor(0, CR);
     }
     if (cr - this.pos > INLINE_MAX_BYTES) throw new ProtocolError(tooBig);
     if (cr + 1 >= this.buf.length) return this.waitFor(this.buf.length - this.pos + 1, -1);

@@ -14,6 +14,9 @@ export function encodeReply(reply: Reply, protocol: Protocol): Buffer {
 
 /** Like encodeReply, but keeps pure-text replies as a string for the server's write batching. */
 export function encodeReplyChunk(reply: Reply, protocol: Protocol): string | Buffer {
+  // The most frequent replies skip the Writer.
+  if (reply.kind === 'simple') return `+${oneLine(reply.value)}\r\n`;
+  if (reply.kind === 'int') return `:${reply.value}\r\n`;
   const w = new Writer();
   write(w, reply, protocol);
   return w.finish();

@@ -142,6 +142,9 @@ export class Client implements ClientSession {
   }
 }
 
+/** Redis's default hard limit for the pubsub client class (client-output-buffer-limit pubsub 32mb 8mb 60). */
+const PUBSUB_OUTPUT_HARD_LIMIT_BYTES = 32 * 1024 * 1024;
+
 const PUBSUB_CONTEXT_COMMANDS = new Set([
   'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'quit', 'reset',
 ]);
@@ -323,12 +326,12 @@ export class RespServer implements ServerApi {
     socket.on('error', (err) => this.logger.debug({ err }, 'client socket error'));
     if (this.clientsById.size >= this.maxClients) {
       this.counters.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      endAndClose(socket, '-ERR max number of clients reached\r\n');
       return;
     }
     if (this.opts.protectedMode === true && this.requirePass === undefined && !isLoopback(socket.remoteAddress)) {
       this.counters.rejectedConnections++;
-      socket.end(DENIED_PROTECTED_MODE);
+      endAndClose(socket, DENIED_PROTECTED_MODE);
       return;
     }
     this.counters.totalConnectionsReceived++;
@@ -343,6 +346,7 @@ export class RespServer implements ServerApi {
     );
     c.decoder.authRequired = !c.authenticated;
     this.clientsById.set(c.id, c);
+    this.logger.debug({ id: c.id, addr: c.addr }, 'Accepted client');
     socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
     socket.on('close', () => this.onClose(c));
   }
@@ -367,6 +371,7 @@ export class RespServer implements ServerApi {
   }
 
   private onClose(c: Client): void {
+    this.logger.debug({ id: c.id, addr: c.addr }, 'Client closed connection');
     c.closed = true;
     this.clientsById.delete(c.id);
     this.dirty.delete(c);
@@ -426,7 +431,7 @@ export class RespServer implements ServerApi {
     if (entry === undefined) return unknownCommandError(argv);
     if (entry.subcommands === undefined || argv.length < 2) return entry;
     const sub = entry.subcommands.get((argv[1] as string).toLowerCase());
-    if (sub === undefined) return `ERR unknown subcommand '${(argv[1] as string).slice(0, 128)}'. Try ${name.toUpperCase()} HELP.`;
+    if (sub === undefined) return `ERR unknown subcommand '${cString(argv[1] as string).slice(0, 128)}'. Try ${cString(name).toUpperCase()} HELP.`;
     return sub;
   }
 
@@ -513,7 +518,7 @@ export class RespServer implements ServerApi {
       this.writeOut(c, typeof out === 'string' ? out : Buffer.concat(out.map(toBuffer)));
     }
     // An async reply still to come must not be cut off.
-    if (c.closing && !c.waiting) c.socket.end();
+    if (c.closing && !c.waiting) endAndClose(c.socket);
   }
 
   private writeOut(c: Client, data: string | Buffer): void {
@@ -559,6 +564,12 @@ export class RespServer implements ServerApi {
 
   private deliver(c: Client, msg: Reply, cache: Partial<Record<Protocol, string | Buffer>>): number {
     if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return 1;
+    if (c.socket.writableLength > PUBSUB_OUTPUT_HARD_LIMIT_BYTES) {
+      // client-output-buffer-limit pubsub: a subscriber that stopped reading is dropped, not buffered forever.
+      this.logger.warn({ client: c.addr, id: c.id }, 'Client scheduled to be closed ASAP for overcoming of output buffer limits.');
+      c.socket.destroy();
+      return 1;
+    }
     const data = (cache[c.protocol] ??= encodeReplyChunk(msg, c.protocol));
     c.write(data);
     this.markDirty(c);
@@ -666,6 +677,12 @@ export class RespServer implements ServerApi {
   }
 }
 
+/** Like Redis: write what is pending, then close the connection fully (no half-open leftovers). */
+function endAndClose(socket: net.Socket, last?: string): void {
+  if (socket.writableEnded) return;
+  socket.end(last ?? '', () => socket.destroy());
+}
+
 function toBuffer(part: string | Buffer): Buffer {
   return typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
 }
@@ -684,7 +701,13 @@ export function formatAddr(ip: string | undefined, port: number | undefined): st
 export function unknownCommandError(argv: readonly string[]): string {
   let args = '';
   for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${(argv[i] as string).slice(0, 128 - args.length)}' `;
+    args += `'${cString(argv[i] as string).slice(0, 128 - args.length)}' `;
   }
-  return `ERR unknown command '${(argv[0] as string).slice(0, 128)}', with args beginning with: ${args}`;
+  return `ERR unknown command '${cString(argv[0] as string).slice(0, 128)}', with args beginning with: ${args}`;
+}
+
+/** Redis formats these errors with printf("%s"): an argument ends at its first NUL. */
+function cString(s: string): string {
+  const nul = s.indexOf('\0');
+  return nul < 0 ? s : s.slice(0, nul);
 }

@@ -237,11 +237,14 @@ const CASES: readonly Case[] = [
       ['PING', 'x'],
       ['SENTINEL', 'MYID'],
       ['INFO'],
-      { args: ['UNSUBSCRIBE'], replies: 2 },
+      { args: ['UNSUBSCRIBE', 'a', 'b'], replies: 2 },
       ['PING'],
     ],
     { canon: infoShapes },
   ),
+  // Unsubscribing from all goes in dict order: one channel only.
+  C('SUBSCRIBE a then UNSUBSCRIBE all', [['SUBSCRIBE', 'a'], ['UNSUBSCRIBE'], ['PING']]),
+  C('PSUBSCRIBE a* then PUNSUBSCRIBE all', [['PSUBSCRIBE', 'a*'], ['PUNSUBSCRIBE'], ['PING']]),
   C('PSUBSCRIBE * then PUNSUBSCRIBE * and x', [['PSUBSCRIBE', '*'], ['PUNSUBSCRIBE', '*'], ['PUNSUBSCRIBE', 'x']]),
   C(
     'SUBSCRIBE twice, UNSUBSCRIBE other, PSUBSCRIBE, CLIENT INFO',
@@ -266,8 +269,13 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'maybe']),
   ...setAndRestore('announce-hostnames', 'yes', 'no'),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', '1']),
-  // Announcing what is true anyway keeps the gossip unchanged.
-  ...setAndRestore('announce-ip', '127.0.0.1', ''),
+  // Announcing what is true anyway keeps the gossip unchanged. Not set back
+  // to "": redis-sentinel 7.0 then announces an EMPTY ip in its hellos and
+  // its peers drop it (see NOTES.md).
+  C('SENTINEL CONFIG SET announce-ip 127.0.0.1, GET', [
+    ['SENTINEL', 'CONFIG', 'SET', 'announce-ip', '127.0.0.1'],
+    ['SENTINEL', 'CONFIG', 'GET', 'announce-ip'],
+  ]),
   ...setAndRestore('announce-port', '{self}', '0'),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', 'abc']),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', '-1']),

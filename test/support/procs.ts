@@ -258,11 +258,13 @@ export class StartError extends Error {
  * before rethrowing the first failure: a start left running in the
  * background would race with stopAll() in afterAll.
  */
-export async function startAll<T>(starts: ReadonlyArray<Promise<T>>): Promise<T[]> {
+export async function startAll<const P extends readonly Promise<unknown>[]>(
+  starts: P,
+): Promise<{ -readonly [K in keyof P]: Awaited<P[K]> }> {
   const results = await Promise.allSettled(starts);
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) throw failed.reason;
-  return results.map((r) => (r as PromiseFulfilledResult<T>).value);
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof P]: Awaited<P[K]> };
 }
 
 /**

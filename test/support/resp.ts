@@ -444,9 +444,10 @@ export function parseClientLine(line: string): Array<[string, string]> {
 /**
  * A reply with its types kept and its volatile parts replaced, ready for
  * deep-equal between two processes. Scalars are strings prefixed with their
- * RESP type byte (`+OK`, `-ERR x`, `:1`, `$text`, `$-1`, `*-1`, `_`, `,1.5`,
- * `#t`, `=txt:...`, `(123`); aggregates are arrays whose first element names
- * the type (`*`, `~`, `>`, `%` with keys and values flattened, `|`).
+ * RESP type byte (`+OK`, `-ERR x`, `:1`, `$text`, `,1.5`, `#t`, `=txt:...`,
+ * `(123`; nulls `$<null>`, `*<null>`, `_<null>`); aggregates are arrays whose
+ * first element names the type (`*`, `~`, `>`, `%` with keys and values
+ * flattened, `|`).
  */
 export type Normalized = string | Normalized[];
 
@@ -536,7 +537,8 @@ function normalizeValue(v: RespValue, ctx: NormContext): Normalized {
     case 'bulk':
       return `$${normText(v.value, ctx)}`;
     case 'null':
-      return v.form === 'bulk' ? '$-1' : v.form === 'array' ? '*-1' : '_';
+      // Not "$-1": a bulk string "-1" must stay distinct from a null.
+      return v.form === 'bulk' ? '$<null>' : v.form === 'array' ? '*<null>' : '_<null>';
     case 'double':
       return `,${v.text}`;
     case 'bool':

@@ -1,0 +1,137 @@
+/**
+ * The typed sentinel.conf. Other modules code against these names.
+ *
+ * Defaults are those of redis-sentinel 7.0.15 (checked against the binary).
+ */
+
+export interface KnownSentinel { host: string; port: number; runid: string }
+export interface HostPort { host: string; port: number }
+
+export interface MasterConfig {
+  name: string;
+  /** Normalized like Redis stores it: `127.1` becomes `127.0.0.1`, `0:0::1` becomes `::1`. */
+  host: string;
+  port: number;
+  quorum: number;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+  parallelSyncs: number;
+  authPass?: string;
+  authUser?: string;
+  /** As written in the file. Relative paths are relative to `dir` (Redis chdir()s there; we don't). */
+  notificationScript?: string;
+  clientReconfigScript?: string;
+  /** Lower-case original command -> new name (case kept). An empty new name disables the command. */
+  renameCommands: Record<string, string>;
+  masterRebootDownAfterPeriodMs: number;
+  configEpoch: number;
+  /** `sentinel leader-epoch`: the epoch of the last vote we granted for this master. */
+  leaderEpoch: number;
+  /**
+   * The runid we voted for in `leaderEpoch`. Runtime only: Redis never writes
+   * it to the file (and would reject a config that did), and safety does not
+   * need it, because a persisted leaderEpoch already stops a second vote in
+   * the same epoch.
+   */
+  leader?: string;
+  knownReplicas: HostPort[];
+  knownSentinels: KnownSentinel[];
+}
+
+export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
+
+/** A redis-server directive the real sentinel accepts but that tssentinel does not use. */
+export interface IgnoredDirective {
+  /** 1-based line in the file; 0 for command-line overrides. */
+  line: number;
+  /** Lower-cased directive name. */
+  directive: string;
+  /** Added field: the directive's arguments, for warnings such as "rename-command is ignored". */
+  args: string[];
+}
+
+export interface SentinelConfig {
+  /** Default 26379 (redis-sentinel overrides redis-server's 6379). */
+  port: number;
+  /** Raw `bind` arguments, `-` prefixes kept. [] = Redis's default "* -::*" (all interfaces). */
+  bind: string[];
+  /**
+   * Default false: redis-sentinel's initSentinelConfig() sets protected_mode = 0
+   * ("Sentinel must be exposed") before reading the file, which is why its
+   * first rewrite appends "protected-mode no". An explicit line still wins.
+   */
+  protectedMode: boolean;
+  /** Stored, not chdir()ed to: script paths and a relative logfile are relative to it. */
+  dir?: string;
+  /** "" = stdout. */
+  logfile: string;
+  pidfile?: string;
+  /** Default notice. 'nothing' is in the type for later versions; 7.0 rejects it in files. */
+  loglevel: LogLevel;
+  daemonize: boolean;
+  requirepass?: string;
+  /** Raw `user` argument lists, without the `user` keyword. */
+  users: string[][];
+  aclfile?: string;
+  /** Every tls-* directive -> its value (bool/enum values lower-cased, numbers canonical). */
+  tls: Record<string, string>;
+  maxclients: number;
+  myid?: string;
+  currentEpoch: number;
+  announceIp?: string;
+  /** 0 = announce the port we listen on. */
+  announcePort: number;
+  resolveHostnames: boolean;
+  announceHostnames: boolean;
+  denyScriptsReconfig: boolean;
+  sentinelUser?: string;
+  sentinelPass?: string;
+  /** In file order; SENTINEL MONITOR appends. */
+  masters: MasterConfig[];
+  ignored: IgnoredDirective[];
+}
+
+export const SENTINEL_DEFAULT_PORT = 26379;
+export const DEFAULT_DOWN_AFTER_MS = 30_000;
+export const DEFAULT_FAILOVER_TIMEOUT_MS = 180_000;
+export const DEFAULT_PARALLEL_SYNCS = 1;
+export const DEFAULT_MAXCLIENTS = 10_000;
+
+export function defaultSentinelConfig(): SentinelConfig {
+  return {
+    port: SENTINEL_DEFAULT_PORT,
+    bind: [],
+    protectedMode: false,
+    logfile: '',
+    loglevel: 'notice',
+    daemonize: false,
+    users: [],
+    tls: {},
+    maxclients: DEFAULT_MAXCLIENTS,
+    currentEpoch: 0,
+    announcePort: 0,
+    resolveHostnames: false,
+    announceHostnames: false,
+    denyScriptsReconfig: true,
+    masters: [],
+    ignored: [],
+  };
+}
+
+export function defaultMasterConfig(name: string, host: string, port: number, quorum: number): MasterConfig {
+  return {
+    name,
+    host,
+    port,
+    quorum,
+    downAfterMs: DEFAULT_DOWN_AFTER_MS,
+    failoverTimeoutMs: DEFAULT_FAILOVER_TIMEOUT_MS,
+    parallelSyncs: DEFAULT_PARALLEL_SYNCS,
+    renameCommands: {},
+    masterRebootDownAfterPeriodMs: 0,
+    configEpoch: 0,
+    leaderEpoch: 0,
+    knownReplicas: [],
+    knownSentinels: [],
+  };
+}

@@ -1,0 +1,506 @@
+/**
+ * sentinel.conf -> SentinelConfig, accepting and refusing exactly what
+ * redis-sentinel 7.0.15 does, with its error texts.
+ *
+ * Order matters for which error is reported first, so we follow Redis:
+ * server directives are applied line by line (file, then overrides); every
+ * `sentinel ...` line is queued and applied afterwards in three passes:
+ * global options (myid, current-epoch, resolve-hostnames, ...), then
+ * `monitor`, then per-master options. So `sentinel auth-pass m x` may come
+ * before `sentinel monitor m ...`, and a bad `port` on line 40 is reported
+ * before a bad `sentinel` line 2.
+ */
+import { join, isAbsolute } from 'node:path';
+import { ConfigError } from './errors.js';
+import {
+  DEPRECATED_DIRECTIVES, FIXED_ARITY_DIRECTIVES, MULTI_ARG_DIRECTIVES,
+  SPECIAL_DIRECTIVES, STANDARD_DIRECTIVES,
+} from './redisDirectives.js';
+import { configLines, joinArgs, splitArgs } from './tokenize.js';
+import {
+  defaultMasterConfig, defaultSentinelConfig,
+  type LogLevel, type MasterConfig, type SentinelConfig,
+} from './model.js';
+
+export interface ParseOptions {
+  /** Extra directives from the command line (`--port 26380` -> ['port', '26380']), applied after the file. */
+  overrides?: string[][];
+  /**
+   * Checks a notification / client-reconfig script like Redis's access(X_OK).
+   * Given the path resolved against `dir`. Omitted: scripts are not checked.
+   */
+  isExecutable?: (path: string) => boolean;
+}
+
+interface SourceLine { num: number; text: string; args: string[] }
+
+/** A handler's verdict: undefined = accepted, a string = Redis's reason text. */
+type Verdict = string | undefined;
+
+export function parseConfig(text: string, opts: ParseOptions = {}): SentinelConfig {
+  const cfg = defaultSentinelConfig();
+  const queue: Record<SentinelPass, SourceLine[]> = { pre: [], monitor: [], post: [] };
+  for (const line of sourceLines(text, opts.overrides ?? [])) {
+    const directive = (line.args[0] ?? '').toLowerCase();
+    if (directive === 'sentinel') {
+      // A bare `sentinel` line only selects sentinel mode in Redis.
+      if (line.args.length > 1) queue[sentinelPass(line.args[1] ?? '')].push(line);
+      continue;
+    }
+    check(line, applyServerDirective(cfg, directive, line.args.slice(1), line.num));
+  }
+  const ctx: SentinelCtx = { cfg, isExecutable: opts.isExecutable };
+  for (const pass of SENTINEL_PASSES) {
+    for (const line of queue[pass]) check(line, applySentinelDirective(ctx, line.args.slice(1)));
+  }
+  return cfg;
+}
+
+function check(line: SourceLine, verdict: Verdict): void {
+  if (verdict !== undefined) throw new ConfigError(line.num, line.text, verdict);
+}
+
+/** Non-blank, non-comment lines of the file, then the overrides (line 0). */
+function* sourceLines(text: string, overrides: string[][]): Generator<SourceLine> {
+  const lines = configLines(text);
+  for (let i = 0; i < lines.length; i++) {
+    const lineText = lines[i] ?? '';
+    if (lineText === '' || lineText.startsWith('#')) continue;
+    const args = splitArgs(lineText);
+    if (args === null) throw new ConfigError(i + 1, lineText, 'Unbalanced quotes in configuration line');
+    if (args.length > 0) yield { num: i + 1, text: lineText, args };
+  }
+  for (const args of overrides) {
+    if (args.length > 0) yield { num: 0, text: joinArgs(args), args };
+  }
+}
+
+// ---------------------------------------------------------------------------
+// C number parsing, so odd values behave as in Redis.
+
+const C_SPACE_SIGN_DIGITS = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/;
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+const UINT64_MAX = 2n ** 64n - 1n;
+
+/** C atoi() as glibc does it: strtol (saturating at 64 bits) cast to int. "abc" is 0. */
+export function cAtoi(s: string): number {
+  const m = C_SPACE_SIGN_DIGITS.exec(s);
+  if (!m?.[2]) return 0;
+  let v = BigInt(m[2]);
+  if (m[1] === '-') v = -v;
+  if (v > INT64_MAX) v = INT64_MAX;
+  if (v < INT64_MIN) v = INT64_MIN;
+  return Number(BigInt.asIntN(32, v));
+}
+
+/**
+ * C strtoull(s, NULL, 10): "abc" is 0, "-1" wraps to 2^64-1, overflow
+ * saturates. Values above 2^53 lose precision as JS numbers.
+ */
+export function cStrtoull(s: string): number {
+  const m = C_SPACE_SIGN_DIGITS.exec(s);
+  if (!m?.[2]) return 0;
+  const v = BigInt(m[2]);
+  if (v > UINT64_MAX) return Number(UINT64_MAX);
+  return Number(m[1] === '-' ? BigInt.asUintN(64, -v) : v);
+}
+
+/** Redis string2ll(): strict decimal, no '+', no leading zeros, no "-0", 64-bit range. */
+export function string2ll(s: string): number | undefined {
+  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return undefined;
+  const v = BigInt(s);
+  return v > INT64_MAX || v < INT64_MIN ? undefined : Number(v);
+}
+
+function yesNo(s: string): boolean | undefined {
+  const v = s.toLowerCase();
+  return v === 'yes' ? true : v === 'no' ? false : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Addresses: without resolve-hostnames Redis only accepts numeric hosts
+// (getaddrinfo with AI_NUMERICHOST) and stores the address as inet_ntop
+// prints it, so `127.1` is saved as `127.0.0.1`.
+
+/** glibc inet_aton: 1 to 4 parts, each decimal, 0-octal or 0x-hex. */
+function inetAton(s: string): number[] | undefined {
+  const parts = s.split('.');
+  if (parts.length > 4) return undefined;
+  const vals: number[] = [];
+  for (const p of parts) {
+    if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(p)) return undefined;
+    const v = /^0[xX]/.test(p) ? parseInt(p.slice(2), 16) : p.startsWith('0') ? parseInt(p, 8) : Number(p);
+    vals.push(v);
+  }
+  const last = vals.pop() ?? 0;
+  if (vals.some((v) => v > 0xff) || last >= 2 ** (8 * (4 - vals.length))) return undefined;
+  const bytes = [...vals];
+  for (let k = 3 - vals.length; k >= 0; k--) bytes.push(Math.floor(last / 2 ** (8 * k)) % 256);
+  return bytes;
+}
+
+function ipv6Words(s: string): number[] | undefined {
+  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return undefined;
+  let canon: string;
+  try {
+    canon = new URL(`http://[${s}]/`).hostname.slice(1, -1);
+  } catch {
+    return undefined;
+  }
+  // WHATWG output is pure hex groups with at most one "::".
+  const [left = '', right] = canon.split('::');
+  const l = left ? left.split(':') : [];
+  const r = right ? right.split(':') : [];
+  const groups = right === undefined ? l : [...l, ...Array<string>(8 - l.length - r.length).fill('0'), ...r];
+  return groups.map((g) => parseInt(g, 16));
+}
+
+/** inet_ntop for IPv6, glibc flavour (first longest zero run, embedded IPv4 for ::a.b.c.d and ::ffff:a.b.c.d). */
+function inetNtop6(w: number[]): string {
+  let best = { base: -1, len: 0 };
+  for (let i = 0; i < 8; ) {
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i >= 2 && j - i > best.len) best = { base: i, len: j - i };
+    i = j === i ? i + 1 : j;
+  }
+  let out = '';
+  for (let i = 0; i < 8; i++) {
+    if (best.base !== -1 && i >= best.base && i < best.base + best.len) {
+      if (i === best.base) out += ':';
+      continue;
+    }
+    if (i !== 0) out += ':';
+    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && w[5] === 0xffff))) {
+      const a = w[6] ?? 0;
+      const b = w[7] ?? 0;
+      return out + [a >> 8, a & 0xff, b >> 8, b & 0xff].join('.');
+    }
+    out += (w[i] ?? 0).toString(16);
+  }
+  if (best.base !== -1 && best.base + best.len === 8) out += ':';
+  return out;
+}
+
+/** The canonical numeric form of host, or undefined when it is not a numeric address. */
+export function normalizeNumericHost(host: string): string | undefined {
+  const v4 = inetAton(host);
+  if (v4) return v4.join('.');
+  const v6 = ipv6Words(host);
+  return v6 ? inetNtop6(v6) : undefined;
+}
+
+/**
+ * Redis createSentinelAddr(): port range first, then the host. With
+ * resolve-hostnames a name is kept as written (the runtime resolves it; Redis
+ * also accepts names it cannot resolve in that mode).
+ */
+function makeAddr(cfg: SentinelConfig, host: string, portArg: string): { host: string; port: number } | string {
+  const port = cAtoi(portArg);
+  if (port < 0 || port > 65535) return 'Invalid port number.';
+  const numeric = normalizeNumericHost(host);
+  if (numeric !== undefined) return { host: numeric, port };
+  if (cfg.resolveHostnames) return { host, port };
+  return "Can't resolve instance hostname.";
+}
+
+// ---------------------------------------------------------------------------
+// Server directives.
+
+type ServerHandler = (cfg: SentinelConfig, args: string[], name: string) => Verdict;
+
+function applyServerDirective(cfg: SentinelConfig, d: string, args: string[], lineNum: number): Verdict {
+  if (STANDARD_DIRECTIVES.has(d)) return applyStandard(cfg, d, args, lineNum);
+  if (DEPRECATED_DIRECTIVES.has(d) && args.length === 1) return ignore(cfg, d, args, lineNum);
+  const special = SPECIAL_DIRECTIVES.get(d);
+  if (special && args.length >= special.min && args.length <= special.max) {
+    if (d === 'user') cfg.users.push(args);
+    else ignore(cfg, d, args, lineNum);
+    return undefined;
+  }
+  // Module configs ("module.option value") are queued by Redis, not validated.
+  if (d.includes('.')) return args.length >= 1 ? ignore(cfg, d, args, lineNum) : 'Module config specified without value';
+  return 'Bad directive or wrong number of arguments';
+}
+
+function applyStandard(cfg: SentinelConfig, d: string, args: string[], lineNum: number): Verdict {
+  const multi = MULTI_ARG_DIRECTIVES.has(d);
+  if (!multi && args.length !== 1) return 'wrong number of arguments';
+  // Redis re-splits a lone non-empty argument of a multi-arg config: save "900 1".
+  const a = multi && args.length === 1 && args[0] !== '' ? (splitArgs(args[0] ?? '') ?? args) : args;
+  const handler = SERVER_HANDLERS[d] ?? (d.startsWith('tls-') ? setTls : undefined);
+  if (handler) return handler(cfg, a, d);
+  const arity = FIXED_ARITY_DIRECTIVES.get(d);
+  if (arity !== undefined && a.length !== arity) return 'wrong number of arguments';
+  return ignore(cfg, d, args, lineNum);
+}
+
+function ignore(cfg: SentinelConfig, directive: string, args: string[], line: number): Verdict {
+  cfg.ignored.push({ line, directive, args });
+  return undefined;
+}
+
+function parseBounded(s: string, min: number, max: number): number | string {
+  const v = string2ll(s);
+  if (v === undefined) return "argument couldn't be parsed into an integer";
+  if (v < min || v > max) return `argument must be between ${min} and ${max} inclusive`;
+  return v;
+}
+
+function parseBool(s: string): boolean | string {
+  return yesNo(s) ?? "argument must be 'yes' or 'no'";
+}
+
+function parseEnum<T extends string>(s: string, values: readonly T[]): T | { error: string } {
+  const v = values.find((x) => x === s.toLowerCase());
+  return v ?? { error: `argument(s) must be one of the following: ${values.join(', ')}` };
+}
+
+/** 7.0 has no "nothing" level (added in 7.2). */
+const LOG_LEVELS_70: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
+const MAX_BIND_ADDRESSES = 16;
+
+const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
+  port: (cfg, [v = '']) => setNumber(parseBounded(v, 0, 65535), (n) => { cfg.port = n; }),
+  maxclients: (cfg, [v = '']) => setNumber(parseBounded(v, 1, 4294967295), (n) => { cfg.maxclients = n; }),
+  'protected-mode': (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.protectedMode = b; }),
+  daemonize: (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.daemonize = b; }),
+  loglevel: (cfg, [v = '']) => {
+    const level = parseEnum(v, LOG_LEVELS_70);
+    if (typeof level === 'object') return level.error;
+    cfg.loglevel = level;
+    return undefined;
+  },
+  bind: (cfg, args) => {
+    // Redis then refuses to start: "Configured to not listen anywhere, exiting."
+    if (args.length === 0 || (args.length === 1 && args[0] === '')) return 'Configured to not listen anywhere, exiting.';
+    if (args.length > MAX_BIND_ADDRESSES) return 'Too many bind addresses specified.';
+    cfg.bind = [...args];
+    return undefined;
+  },
+  // Redis chdir()s here at once (and fails like chdir would); we only record it.
+  dir: (cfg, [v = '']) => {
+    if (v === '') return 'No such file or directory';
+    cfg.dir = v;
+    return undefined;
+  },
+  logfile: (cfg, [v = '']) => { cfg.logfile = v; return undefined; },
+  // These three treat "" as unset, like Redis.
+  pidfile: (cfg, [v = '']) => { cfg.pidfile = v === '' ? undefined : v; return undefined; },
+  requirepass: (cfg, [v = '']) => { cfg.requirepass = v === '' ? undefined : v; return undefined; },
+  aclfile: (cfg, [v = '']) => { cfg.aclfile = v === '' ? undefined : v; return undefined; },
+};
+
+function setNumber(v: number | string, set: (n: number) => void): Verdict {
+  if (typeof v === 'string') return v;
+  set(v);
+  return undefined;
+}
+
+function setBool(v: boolean | string, set: (b: boolean) => void): Verdict {
+  if (typeof v === 'string') return v;
+  set(v);
+  return undefined;
+}
+
+const TLS_BOOLS = new Set(['tls-replication', 'tls-cluster', 'tls-prefer-server-ciphers', 'tls-session-caching']);
+
+/** tls-* values are stored as strings; the typed ones are validated and canonicalized as Redis does. */
+function setTls(cfg: SentinelConfig, [v = '']: string[], name: string): Verdict {
+  const checked = tlsValue(name, v);
+  if ('error' in checked) return checked.error;
+  cfg.tls[name] = checked.value;
+  return undefined;
+}
+
+function tlsValue(name: string, v: string): { value: string } | { error: string } {
+  if (name === 'tls-port') {
+    const n = parseBounded(v, 0, 65535);
+    return typeof n === 'string' ? { error: n } : { value: String(n) };
+  }
+  if (TLS_BOOLS.has(name)) {
+    const b = parseBool(v);
+    return typeof b === 'string' ? { error: b } : { value: b ? 'yes' : 'no' };
+  }
+  if (name === 'tls-auth-clients') {
+    const e = parseEnum(v, ['no', 'yes', 'optional'] as const);
+    return typeof e === 'object' ? e : { value: e };
+  }
+  return { value: v };
+}
+
+// ---------------------------------------------------------------------------
+// Sentinel directives.
+
+type SentinelPass = 'pre' | 'monitor' | 'post';
+const SENTINEL_PASSES: readonly SentinelPass[] = ['pre', 'monitor', 'post'];
+
+/** Redis's preMonitorCfgName: applied before any `monitor` line. */
+const PRE_MONITOR = new Set([
+  'announce-ip', 'announce-port', 'deny-scripts-reconfig', 'sentinel-user', 'sentinel-pass',
+  'current-epoch', 'myid', 'resolve-hostnames', 'announce-hostnames',
+]);
+
+function sentinelPass(sub: string): SentinelPass {
+  const s = sub.toLowerCase();
+  return s === 'monitor' ? 'monitor' : PRE_MONITOR.has(s) ? 'pre' : 'post';
+}
+
+interface SentinelCtx { cfg: SentinelConfig; isExecutable: ParseOptions['isExecutable'] }
+
+interface SentinelHandler {
+  /** Accepted argument counts after the sub-command. */
+  arity: readonly number[];
+  run: (ctx: SentinelCtx, args: string[]) => Verdict;
+}
+
+const NO_SUCH_MASTER = 'No such master with specified name.';
+const RUN_ID_SIZE = 40;
+
+function applySentinelDirective(ctx: SentinelCtx, argv: string[]): Verdict {
+  const [sub = '', ...args] = argv;
+  const handler = SENTINEL_HANDLERS[sub.toLowerCase()];
+  if (!handler || !handler.arity.includes(args.length)) return 'Unrecognized sentinel configuration statement.';
+  return handler.run(ctx, args);
+}
+
+/**
+ * Handler for `<sub> <master-name> <argCount more args>`: looks the master up
+ * first, as Redis does.
+ */
+function perMaster(argCount: number, run: (m: MasterConfig, args: string[], ctx: SentinelCtx) => Verdict): SentinelHandler {
+  return {
+    arity: [argCount + 1],
+    run: (ctx, [name = '', ...rest]) => {
+      const m = ctx.cfg.masters.find((x) => x.name === name);
+      return m ? run(m, rest, ctx) : NO_SUCH_MASTER;
+    },
+  };
+}
+
+function globalOption(run: (cfg: SentinelConfig, v: string) => Verdict): SentinelHandler {
+  return { arity: [1], run: (ctx, [v = '']) => run(ctx.cfg, v) };
+}
+
+function yesNoOption(set: (cfg: SentinelConfig, b: boolean) => void, reason: string): SentinelHandler {
+  return globalOption((cfg, v) => {
+    const b = yesNo(v);
+    if (b === undefined) return reason;
+    set(cfg, b);
+    return undefined;
+  });
+}
+
+function positiveMs(set: (m: MasterConfig, ms: number) => void): SentinelHandler {
+  return perMaster(1, (m, [v = '']) => {
+    const ms = cAtoi(v);
+    set(m, ms);
+    return ms <= 0 ? 'negative or zero time parameter.' : undefined;
+  });
+}
+
+function script(set: (m: MasterConfig, path: string) => void, reason: string): SentinelHandler {
+  return perMaster(1, (m, [path = ''], ctx) => {
+    const dir = ctx.cfg.dir;
+    const resolved = dir !== undefined && !isAbsolute(path) ? join(dir, path) : path;
+    if (ctx.isExecutable && !ctx.isExecutable(resolved)) return reason;
+    set(m, path);
+    return undefined;
+  });
+}
+
+function monitor(ctx: SentinelCtx, [name = '', host = '', port = '', quorumArg = '']: string[]): Verdict {
+  const quorum = cAtoi(quorumArg);
+  if (quorum <= 0) return 'Quorum must be 1 or greater.';
+  const addr = makeAddr(ctx.cfg, host, port);
+  if (typeof addr === 'string') return addr;
+  if (ctx.cfg.masters.some((m) => m.name === name)) return 'Duplicate master name.';
+  ctx.cfg.masters.push(defaultMasterConfig(name, addr.host, addr.port, quorum));
+  return undefined;
+}
+
+function knownReplica(m: MasterConfig, [host = '', port = '']: string[], ctx: SentinelCtx): Verdict {
+  const addr = makeAddr(ctx.cfg, host, port);
+  if (typeof addr === 'string') return addr;
+  if (m.knownReplicas.some((r) => r.host === addr.host && r.port === addr.port)) {
+    return 'Duplicate hostname and port for replica.';
+  }
+  m.knownReplicas.push(addr);
+  return undefined;
+}
+
+const knownReplicaHandler = perMaster(2, knownReplica);
+
+const SENTINEL_HANDLERS: Readonly<Record<string, SentinelHandler>> = {
+  monitor: { arity: [4], run: monitor },
+  'down-after-milliseconds': positiveMs((m, ms) => { m.downAfterMs = ms; }),
+  'failover-timeout': positiveMs((m, ms) => { m.failoverTimeoutMs = ms; }),
+  'parallel-syncs': perMaster(1, (m, [v = '']) => { m.parallelSyncs = cAtoi(v); return undefined; }),
+  'notification-script': script(
+    (m, p) => { m.notificationScript = p; },
+    'Notification script seems non existing or non executable.',
+  ),
+  'client-reconfig-script': script(
+    (m, p) => { m.clientReconfigScript = p; },
+    'Client reconfiguration script seems non existing or non executable.',
+  ),
+  'auth-pass': perMaster(1, (m, [v = '']) => { m.authPass = v; return undefined; }),
+  'auth-user': perMaster(1, (m, [v = '']) => { m.authUser = v; return undefined; }),
+  'master-reboot-down-after-period': perMaster(1, (m, [v = '']) => {
+    m.masterRebootDownAfterPeriodMs = cAtoi(v);
+    return m.masterRebootDownAfterPeriodMs < 0 ? 'negative time parameter.' : undefined;
+  }),
+  'config-epoch': perMaster(1, (m, [v = ''], ctx) => {
+    m.configEpoch = cStrtoull(v);
+    ctx.cfg.currentEpoch = Math.max(ctx.cfg.currentEpoch, m.configEpoch);
+    return undefined;
+  }),
+  'leader-epoch': perMaster(1, (m, [v = '']) => { m.leaderEpoch = cStrtoull(v); return undefined; }),
+  'known-replica': knownReplicaHandler,
+  'known-slave': knownReplicaHandler,
+  'known-sentinel': { arity: [3, 4], run: knownSentinel },
+  'rename-command': perMaster(2, (m, [from = '', to = '']) => {
+    const key = from.toLowerCase();
+    if (key in m.renameCommands) return 'Same command renamed multiple times with rename-command.';
+    m.renameCommands[key] = to;
+    return undefined;
+  }),
+  'current-epoch': globalOption((cfg, v) => { cfg.currentEpoch = Math.max(cfg.currentEpoch, cStrtoull(v)); return undefined; }),
+  // Redis checks the length only (bytes), not that the id is hex.
+  myid: globalOption((cfg, v) => {
+    if (Buffer.byteLength(v) !== RUN_ID_SIZE) return 'Malformed Sentinel id in myid option.';
+    cfg.myid = v;
+    return undefined;
+  }),
+  // An empty value leaves these unset (Redis: `if (strlen(argv[1]))`).
+  'announce-ip': globalOption((cfg, v) => { if (v !== '') cfg.announceIp = v; return undefined; }),
+  'announce-port': globalOption((cfg, v) => { cfg.announcePort = cAtoi(v); return undefined; }),
+  'sentinel-user': globalOption((cfg, v) => { if (v !== '') cfg.sentinelUser = v; return undefined; }),
+  'sentinel-pass': globalOption((cfg, v) => { if (v !== '') cfg.sentinelPass = v; return undefined; }),
+  'deny-scripts-reconfig': yesNoOption(
+    (cfg, b) => { cfg.denyScriptsReconfig = b; },
+    'Please specify yes or no for the deny-scripts-reconfig options.',
+  ),
+  'resolve-hostnames': yesNoOption(
+    (cfg, b) => { cfg.resolveHostnames = b; },
+    'Please specify yes or no for the resolve-hostnames option.',
+  ),
+  'announce-hostnames': yesNoOption(
+    (cfg, b) => { cfg.announceHostnames = b; },
+    'Please specify yes or no for the announce-hostnames option.',
+  ),
+};
+
+/** The old 3-argument form (no runid) is accepted and dropped, without even checking the master. */
+function knownSentinel(ctx: SentinelCtx, args: string[]): Verdict {
+  if (args.length === 3) return undefined;
+  const [name = '', host = '', port = '', runid = ''] = args;
+  const m = ctx.cfg.masters.find((x) => x.name === name);
+  if (!m) return NO_SUCH_MASTER;
+  const addr = makeAddr(ctx.cfg, host, port);
+  if (typeof addr === 'string') return addr;
+  if (m.knownSentinels.some((s) => s.runid === runid)) return 'Duplicate runid for sentinel.';
+  m.knownSentinels.push({ ...addr, runid });
+  return undefined;
+}

@@ -1,0 +1,218 @@
+/**
+ * A fake redis-server: just what a Sentinel observes and changes. Role and
+ * replicaof, a replication offset that grows on masters and is copied by
+ * connected replicas, master_link_status, an INFO text in redis-server's
+ * format, hello pub/sub, and the failover transaction (SLAVEOF + CONFIG
+ * REWRITE + CLIENT KILL) applied atomically.
+ */
+import type { Conn, Endpoint } from './network.js';
+import type { Request, SimWorld } from './world.js';
+import { RESUBSCRIBE_DELAY_MS } from './world.js';
+
+/** Time a replica needs to sync after it reaches its master. */
+const SYNC_MS = 300;
+/** Bytes a master's offset grows by per replication tick (writes keep coming). */
+const WRITES_PER_TICK = 1_000;
+
+export class FakeRedis implements Endpoint {
+  readonly conns = new Map<number, Conn>();
+  alive = true;
+  role: 'master' | 'slave';
+  masterHost?: string;
+  masterPort?: number;
+  offset = 0;
+  linkUp = false;
+  /** Global ms when the link to the master went down; undefined = never up since start (-1). */
+  linkDownSinceMs?: number;
+  private syncStartMs?: number;
+
+  constructor(
+    readonly id: string,
+    readonly host: string,
+    readonly port: number,
+    public runId: string,
+    readonly priority: number,
+    replicaOf?: { host: string; port: number },
+  ) {
+    this.role = replicaOf ? 'slave' : 'master';
+    this.masterHost = replicaOf?.host;
+    this.masterPort = replicaOf?.port;
+  }
+
+  isAlive(): boolean {
+    return this.alive;
+  }
+
+  addr(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  describe(): string {
+    const rep = this.role === 'master' ? 'master' : `slave of ${this.masterHost}:${this.masterPort} link ${this.linkUp ? 'up' : 'down'}`;
+    return `${this.id} ${this.addr()} ${this.alive ? 'alive' : 'DEAD'} ${rep} offset ${this.offset}`;
+  }
+
+  kill(world: SimWorld): void {
+    if (!this.alive) return;
+    this.alive = false;
+    this.linkUp = false;
+    this.syncStartMs = undefined;
+    for (const conn of [...this.conns.values()]) world.closeFromServer(conn);
+  }
+
+  /** Restarts with the configuration last rewritten (role and replicaof survive). */
+  restart(runId: string): void {
+    if (this.alive) return;
+    this.alive = true;
+    this.runId = runId;
+    this.linkUp = false;
+    this.linkDownSinceMs = undefined;
+    this.syncStartMs = undefined;
+  }
+
+  /** SLAVEOF host port / SLAVEOF NO ONE (host undefined). */
+  replicaOf(host: string | undefined, port: number | undefined, world: SimWorld): void {
+    if (host === undefined || port === undefined) {
+      if (this.role === 'master') return;
+      this.role = 'master';
+      this.masterHost = undefined;
+      this.masterPort = undefined;
+      this.linkUp = false;
+      this.syncStartMs = undefined;
+      return;
+    }
+    if (this.role === 'slave' && this.masterHost === host && this.masterPort === port) return;
+    this.role = 'slave';
+    this.masterHost = host;
+    this.masterPort = port;
+    this.linkUp = false;
+    this.linkDownSinceMs = world.nowMs;
+    this.syncStartMs = undefined;
+  }
+
+  /** One replication step: masters take writes, replicas follow theirs. */
+  replicationTick(world: SimWorld): void {
+    if (!this.alive) return;
+    if (this.role === 'master') {
+      this.offset += WRITES_PER_TICK;
+      return;
+    }
+    const m = this.masterHost === undefined || this.masterPort === undefined
+      ? undefined
+      : world.redisAt(this.masterHost, this.masterPort);
+    const reachable = !!m && m !== this && m.alive && world.net.connected(this.id, m.id) &&
+      (m.role === 'master' || m.linkUp);
+    if (!reachable) {
+      if (this.linkUp) this.linkDownSinceMs = world.nowMs;
+      this.linkUp = false;
+      this.syncStartMs = undefined;
+      return;
+    }
+    if (!this.linkUp) {
+      this.syncStartMs ??= world.nowMs;
+      if (world.nowMs - this.syncStartMs < SYNC_MS) return;
+      this.linkUp = true;
+      this.syncStartMs = undefined;
+    }
+    this.offset = m.offset;
+  }
+
+  /** A request from a Sentinel on `conn`; returns the reply. */
+  handle(conn: Conn, req: Request, world: SimWorld): unknown {
+    switch (req.op) {
+      case 'ping': return 'PONG';
+      case 'info': return this.info(world);
+      case 'publish': return this.publish(req.payload, world);
+      case 'slaveof': return this.transaction(conn, req.host, req.port, world);
+      case 'askMasterDown': return new Error('ERR unknown command');
+    }
+  }
+
+  private publish(payload: string, world: SimWorld): number {
+    let receivers = 0;
+    for (const c of this.conns.values()) {
+      if (!c.open || !c.subscribed) continue;
+      receivers += 1;
+      const delay = world.net.transit(this.id, c.clientId);
+      if (delay === undefined) continue;
+      world.schedule(delay, () => world.sentinel(c.clientId)?.deliverHello(c, payload));
+    }
+    return receivers;
+  }
+
+  /**
+   * MULTI / SLAVEOF / CONFIG REWRITE / CLIENT KILL TYPE normal / CLIENT KILL
+   * TYPE pubsub / EXEC: all of it at once. CLIENT KILL skips the caller's
+   * own command connection, but drops every other Sentinel's links and the
+   * caller's pub/sub connection (InstanceLink re-makes it a second later).
+   */
+  private transaction(caller: Conn, host: string | undefined, port: number | undefined, world: SimWorld): unknown {
+    const before = this.role === 'master' ? 'master' : `${this.masterHost}:${this.masterPort}`;
+    this.replicaOf(host, port, world);
+    world.log(this.id, `SLAVEOF ${host === undefined ? 'NO ONE' : `${host} ${port}`} (was ${before}, from ${caller.clientId})`);
+    for (const c of [...this.conns.values()]) {
+      if (c === caller) continue;
+      world.closeFromServer(c);
+    }
+    caller.subscribed = false;
+    this.resubscribe(caller, world);
+    return ['OK', 'OK', 0, 0, 0];
+  }
+
+  private resubscribe(conn: Conn, world: SimWorld): void {
+    world.schedule(RESUBSCRIBE_DELAY_MS, () => {
+      if (!conn.open || !this.alive || conn.subscribed) return;
+      if (world.net.connected(conn.clientId, this.id)) conn.subscribed = true;
+      else this.resubscribe(conn, world);
+    });
+  }
+
+  /** INFO in redis-server's format (the fields a Sentinel reads, and a few more). */
+  info(world: SimWorld): string {
+    const lines = [
+      '# Server',
+      'redis_version:7.0.15',
+      'redis_mode:standalone',
+      `run_id:${this.runId}`,
+      `tcp_port:${this.port}`,
+      '',
+      '# Replication',
+    ];
+    if (this.role === 'master') {
+      lines.push('role:master');
+    } else {
+      const downSeconds = this.linkDownSinceMs === undefined
+        ? -1
+        : Math.floor((world.nowMs - this.linkDownSinceMs) / 1000);
+      lines.push(
+        'role:slave',
+        `master_host:${this.masterHost}`,
+        `master_port:${this.masterPort}`,
+        `master_link_status:${this.linkUp ? 'up' : 'down'}`,
+        `master_last_io_seconds_ago:${this.linkUp ? 0 : -1}`,
+        'master_sync_in_progress:0',
+        `slave_read_repl_offset:${this.offset}`,
+        `slave_repl_offset:${this.offset}`,
+      );
+      if (!this.linkUp) lines.push(`master_link_down_since_seconds:${downSeconds}`);
+      lines.push(
+        `slave_priority:${this.priority}`,
+        'slave_read_only:1',
+        'replica_announced:1',
+      );
+    }
+    const replicas = world.replicasOf(this);
+    lines.push(`connected_slaves:${replicas.length}`);
+    replicas.forEach((r, i) => {
+      lines.push(`slave${i}:ip=${r.host},port=${r.port},state=${r.linkUp ? 'online' : 'wait_bgsave'},offset=${r.offset},lag=0`);
+    });
+    lines.push(
+      'master_failover_state:no-failover',
+      `master_replid:${this.runId}`,
+      'master_replid2:0000000000000000000000000000000000000000',
+      `master_repl_offset:${this.offset}`,
+      '',
+    );
+    return lines.join('\r\n');
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * Safety invariants, checked after every core step from the effects the
+ * step returned and the state it left (VOPR-style: a violation is recorded
+ * with the simulated time and the node, and fails the seed).
+ *
+ * - at most one +elected-leader per epoch across all Sentinels (forced
+ *   failovers, SENTINEL FAILOVER, excluded);
+ * - a Sentinel emits +vote-for-leader at most once per epoch, across restarts;
+ * - a non-forced failover starts only with the master ODOWN, and is won only
+ *   with votes (+vote-for-leader events naming the winner in that epoch, self
+ *   included) >= max(quorum, majority of the Sentinels it knows) and a
+ *   majority of all Sentinels in the simulation;
+ * - current-epoch and each master's config-epoch never decrease, restarts included;
+ * - in TILT no failover decision is taken (no SDOWN/ODOWN changes, no
+ *   failover start or progress, no SLAVEOF, no vote requests).
+ */
+import type { Effect } from '../../src/core/effects.js';
+import type { FailoverStateName, SentinelState } from '../../src/core/state.js';
+import type { CoreEvent } from '../../src/core/step.js';
+
+export interface NodeRef {
+  readonly id: string;
+  readonly myId: string;
+}
+
+interface MasterPre {
+  state: FailoverStateName;
+  forced: boolean;
+}
+
+export type PreStep = Map<string, MasterPre>;
+
+/** Channels that mean "this Sentinel decided something": forbidden in TILT. */
+const TILT_FORBIDDEN = [
+  '+sdown', '-sdown', '+odown', '-odown', '+try-failover', '+elected-leader', '+selected-slave',
+  '+promoted-slave', '+convert-to-slave', '+fix-slave-config', '+failover-end', '+failover-end-for-timeout',
+];
+const TILT_FORBIDDEN_PREFIXES = ['+failover-state-', '+slave-reconf-', '-failover-abort-'];
+
+export class Invariants {
+  readonly violations: string[] = [];
+  /** epoch -> node id elected in it (non-forced). */
+  private readonly electedByEpoch = new Map<number, string>();
+  /** node id -> epochs it voted in. */
+  private readonly votedEpochs = new Map<string, Set<number>>();
+  /** "epoch runid" -> node ids that voted so. */
+  private readonly votesFor = new Map<string, Set<string>>();
+  private readonly maxCurrentEpoch = new Map<string, number>();
+  private readonly maxConfigEpoch = new Map<string, number>();
+  /** Elections won (non-forced), for the report. */
+  elections = 0;
+
+  constructor(
+    private readonly ctx: {
+      readonly nowMs: number;
+      readonly sentinelCount: number;
+      log(who: string, text: string): void;
+    },
+  ) {}
+
+  violate(node: string, text: string): void {
+    const line = `t=${(this.ctx.nowMs / 1000).toFixed(3)} ${node}: ${text}`;
+    this.violations.push(line);
+    this.ctx.log(node, `VIOLATION ${text}`);
+  }
+
+  coreThrew(node: NodeRef, event: CoreEvent, err: unknown): void {
+    const text = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    this.violate(node.id, `core threw on ${event.type}: ${text}`);
+  }
+
+  beforeStep(state: SentinelState): PreStep {
+    const pre: PreStep = new Map();
+    for (const [name, m] of state.masters) pre.set(name, { state: m.failover.state, forced: m.failover.forced });
+    return pre;
+  }
+
+  afterStart(node: NodeRef, state: SentinelState): void {
+    this.checkEpochs(node, state);
+  }
+
+  afterStep(node: NodeRef, state: SentinelState, event: CoreEvent, effects: readonly Effect[], pre: PreStep): void {
+    for (const e of effects) {
+      if (e.type === 'event') this.onEvent(node, state, event, e, pre);
+      if (e.type === 'crash') break;
+    }
+    this.checkEpochs(node, state);
+    if (state.tilt && event.type !== 'manualFailover') this.checkTilt(node, effects);
+  }
+
+  private onEvent(
+    node: NodeRef,
+    state: SentinelState,
+    event: CoreEvent,
+    e: Extract<Effect, { type: 'event' }>,
+    pre: PreStep,
+  ): void {
+    const master = e.master === undefined ? undefined : state.masters.get(e.master);
+    switch (e.channel) {
+      case '+vote-for-leader': return this.onVote(node, e.message);
+      case '+try-failover':
+        if (event.type !== 'manualFailover' && master && !master.odown) {
+          this.violate(node.id, `+try-failover of ${e.master} without ODOWN (epoch ${master.failover.epoch})`);
+        }
+        return;
+      case '+elected-leader': {
+        if (!master) return;
+        const p = pre.get(master.name);
+        // Started and won in one step: startFailoverIfNeeded never forces.
+        const forced = p?.state === 'wait-start' ? p.forced : false;
+        if (!forced) this.onElected(node, state, master.name, master.failover.epoch);
+        return;
+      }
+    }
+  }
+
+  private onVote(node: NodeRef, message: string): void {
+    const [runId, epochText] = message.split(' ');
+    const epoch = Number(epochText);
+    let epochs = this.votedEpochs.get(node.id);
+    if (!epochs) this.votedEpochs.set(node.id, (epochs = new Set()));
+    if (epochs.has(epoch)) this.violate(node.id, `second +vote-for-leader in epoch ${epoch} (now for ${runId})`);
+    epochs.add(epoch);
+    const key = `${epoch} ${runId}`;
+    let voters = this.votesFor.get(key);
+    if (!voters) this.votesFor.set(key, (voters = new Set()));
+    voters.add(node.id);
+  }
+
+  private onElected(node: NodeRef, state: SentinelState, masterName: string, epoch: number): void {
+    this.elections += 1;
+    const other = this.electedByEpoch.get(epoch);
+    if (other !== undefined) {
+      this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
+    } else {
+      this.electedByEpoch.set(epoch, node.id);
+    }
+    const master = state.masters.get(masterName)!;
+    const votes = this.votesFor.get(`${epoch} ${node.myId}`)?.size ?? 0;
+    const known = master.sentinels.size + 1;
+    const needed = Math.max(master.config.quorum, Math.floor(known / 2) + 1);
+    if (votes < needed) {
+      this.violate(node.id, `elected in epoch ${epoch} with ${votes} votes, needs ${needed} (quorum ${master.config.quorum}, knows ${known})`);
+    }
+    const all = Math.floor(this.ctx.sentinelCount / 2) + 1;
+    if (votes < all) {
+      this.violate(node.id, `elected in epoch ${epoch} with ${votes} votes: not a majority of all ${this.ctx.sentinelCount} Sentinels`);
+    }
+  }
+
+  private checkEpochs(node: NodeRef, state: SentinelState): void {
+    const cur = this.maxCurrentEpoch.get(node.id) ?? 0;
+    if (state.currentEpoch < cur) {
+      this.violate(node.id, `current-epoch went back from ${cur} to ${state.currentEpoch}`);
+    } else {
+      this.maxCurrentEpoch.set(node.id, state.currentEpoch);
+    }
+    for (const m of state.masters.values()) {
+      const key = `${node.id} ${m.name}`;
+      const prev = this.maxConfigEpoch.get(key) ?? 0;
+      if (m.config.configEpoch < prev) {
+        this.violate(node.id, `config-epoch of ${m.name} went back from ${prev} to ${m.config.configEpoch}`);
+      } else {
+        this.maxConfigEpoch.set(key, m.config.configEpoch);
+      }
+    }
+  }
+
+  private checkTilt(node: NodeRef, effects: readonly Effect[]): void {
+    for (const e of effects) {
+      if (e.type === 'slaveof') this.violate(node.id, `SLAVEOF to ${e.target.name} sent in TILT`);
+      if (e.type === 'askMasterDown' && e.runId !== '*') this.violate(node.id, 'asked for votes in TILT');
+      if (e.type !== 'event') continue;
+      if (TILT_FORBIDDEN.includes(e.channel) || TILT_FORBIDDEN_PREFIXES.some((p) => e.channel.startsWith(p))) {
+        this.violate(node.id, `${e.channel} in TILT`);
+      }
+    }
+  }
+}

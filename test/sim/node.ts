@@ -1,0 +1,391 @@
+/**
+ * One simulated Sentinel process: a core driven through `step()`, its links,
+ * its "disk" (the last persisted config) and its clock offset. Effects are
+ * carried out the way src/runtime.ts does it: in order, `persist` synchronous,
+ * the answer to IS-MASTER-DOWN-BY-ADDR only after its effects, a failed or
+ * timed-out request completing the core's bookkeeping like a rejected promise.
+ */
+import type { SentinelConfig } from '../../src/config/model.js';
+import type { Effect, InstanceRef } from '../../src/core/effects.js';
+import { classifyPingReply } from '../../src/core/monitor.js';
+import { configFromState, seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
+import type { SentinelState } from '../../src/core/state.js';
+import { step, type CoreEvent, type StepResult } from '../../src/core/step.js';
+import type { Conn, Endpoint } from './network.js';
+import { COMMAND_TIMEOUT_MS, CONNECT_TIMEOUT_MS, type Request, type SimWorld } from './world.js';
+
+export const TICK_MS = 100;
+/** The runtime's timer is not exact either. */
+const TICK_JITTER_MS = 5;
+
+/** Marks a request that got no reply (the server died while handling it). */
+export const NO_REPLY = Symbol('no reply');
+
+/** Client side of one link (the runtime's InstanceLink). */
+interface SimLink {
+  readonly key: string;
+  conn?: Conn;
+  /** Current connection attempt (0 = none). */
+  attempt: number;
+  /** Closed by us: no down event is reported (InstanceLink.close). */
+  closed: boolean;
+  /** Requests in flight: their callbacks, called once with the reply or undefined. */
+  readonly pending: Map<number, (reply: unknown) => void>;
+}
+
+export interface NodeOptions {
+  id: string;
+  host: string;
+  port: number;
+  /** Config as first written: myid set, masters as configured. */
+  config: SentinelConfig;
+  clockOffsetMs: number;
+  /** Seed of the core's own randomness (a fresh stream per incarnation). */
+  coreSeed: number;
+}
+
+export class SentinelNode implements Endpoint {
+  readonly id: string;
+  readonly host: string;
+  readonly port: number;
+  readonly myId: string;
+  readonly conns = new Map<number, Conn>();
+  state?: SentinelState;
+  /** What survives a crash: the last persisted config. */
+  disk: SentinelConfig;
+  clockOffsetMs: number;
+  /** Bumped at every start and crash, so callbacks of a previous life are ignored. */
+  incarnation = 0;
+  restarts = 0;
+  private readonly baseConfig: SentinelConfig;
+  private readonly coreSeed: number;
+  private links = new Map<string, SimLink>();
+  private nextRequestId = 1;
+  private nextAttemptId = 1;
+
+  constructor(private readonly world: SimWorld, opts: NodeOptions) {
+    this.id = opts.id;
+    this.host = opts.host;
+    this.port = opts.port;
+    this.myId = opts.config.myid ?? '';
+    this.baseConfig = clone(opts.config);
+    this.disk = clone(opts.config);
+    this.clockOffsetMs = opts.clockOffsetMs;
+    this.coreSeed = opts.coreSeed;
+  }
+
+  isAlive(): boolean {
+    return this.state !== undefined;
+  }
+
+  nowMs(): number {
+    return this.world.nowMs + this.clockOffsetMs;
+  }
+
+  /** Boots from disk: a fresh state, no links, nothing else remembered. */
+  start(): void {
+    if (this.state) return;
+    this.incarnation += 1;
+    const cfg = clone(this.disk);
+    this.state = stateFromConfig(cfg, this.myId, this.nowMs(), seededRandom(this.coreSeed + this.incarnation * 7919));
+    this.links = new Map();
+    this.world.log(this.id, `START incarnation ${this.incarnation} epoch ${this.state.currentEpoch}`);
+    this.world.inv.afterStart(this, this.state);
+    const inc = this.incarnation;
+    const loop = (): void => {
+      if (this.incarnation !== inc || !this.state) return;
+      this.apply({ type: 'tick' });
+      this.world.schedule(TICK_MS + this.world.rng.int(-TICK_JITTER_MS, TICK_JITTER_MS), loop);
+    };
+    loop();
+  }
+
+  /** Process death: memory is gone, every connection drops. */
+  crash(reason: string): void {
+    if (!this.state) return;
+    this.world.log(this.id, `CRASH ${reason}`);
+    this.state = undefined;
+    this.incarnation += 1;
+    this.restarts += 1;
+    for (const link of this.links.values()) this.teardown(link);
+    this.links.clear();
+    for (const conn of [...this.conns.values()]) this.world.closeFromServer(conn);
+  }
+
+  /** Feeds one event to the core and carries out its effects. */
+  apply(event: CoreEvent): StepResult | undefined {
+    const state = this.state;
+    if (!state) return undefined;
+    const pre = this.world.inv.beforeStep(state);
+    const before = masterConfigs(state);
+    let result: StepResult;
+    try {
+      result = step(state, event, this.nowMs());
+    } catch (err) {
+      this.world.inv.coreThrew(this, event, err);
+      return undefined;
+    }
+    this.world.inv.afterStep(this, state, event, result.effects, pre);
+    this.world.patchAfterStep(state, this.nowMs());
+    const after = masterConfigs(state);
+    if (after !== before) this.world.log(this.id, `config ${after} (on ${describeEvent(event)})`);
+    this.execute(result.effects);
+    return result;
+  }
+
+  private execute(effects: readonly Effect[]): void {
+    const inc = this.incarnation;
+    for (const e of effects) {
+      if (this.incarnation !== inc || !this.state) return;
+      this.executeOne(this.state, e);
+    }
+  }
+
+  private executeOne(state: SentinelState, e: Effect): void {
+    switch (e.type) {
+      case 'connect': return this.connect(state, e.link);
+      case 'disconnect': return this.disconnect(state, e.link);
+      case 'ping':
+        return this.request(e.link, { op: 'ping' }, (reply) => this.apply({
+          type: 'pingReply', link: e.link, outcome: pingOutcome(reply),
+        }));
+      case 'info':
+        return this.request(e.link, { op: 'info' }, (reply) => this.apply({
+          type: 'info', target: e.target, text: typeof reply === 'string' ? reply : undefined,
+        }));
+      case 'publishHello':
+        return this.request(e.link, { op: 'publish', payload: this.world.patchHello(state, e.payload) },
+          () => this.apply({ type: 'commandDone', link: e.link }));
+      case 'askMasterDown':
+        return this.request(e.link, {
+          op: 'askMasterDown', ip: e.masterIp, port: e.masterPort, epoch: e.epoch, runId: e.runId,
+        }, (reply) => this.apply({
+          type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply: parseMasterDownReply(reply),
+        }));
+      case 'slaveof': return this.slaveof(e.link, e.target, e.host, e.port);
+      case 'persist':
+        this.disk = this.world.patchPersist(state, clone(configFromState(this.baseConfig, state)));
+        return;
+      case 'event':
+        this.world.log(this.id, `${e.channel} ${e.message}`);
+        return;
+      case 'reconfigScript':
+        this.world.log(this.id, `reconfig-script ${e.master} ${e.role} ${e.state} ${e.fromIp} ${e.fromPort} ${e.toIp} ${e.toPort}`);
+        return;
+      case 'crash':
+        this.crash(`simulate-failure ${e.reason}`);
+        return;
+    }
+  }
+
+  private slaveof(key: string, target: InstanceRef, host: string | undefined, port: number | undefined): void {
+    const req: Request = host === undefined || port === undefined ? { op: 'slaveof' } : { op: 'slaveof', host, port };
+    this.world.log(this.id, `send SLAVEOF ${host === undefined ? 'NO ONE' : `${host} ${port}`} to ${target.name}`);
+    this.request(key, req, (reply) => this.apply({
+      type: 'slaveofDone', link: key, target, ok: Array.isArray(reply),
+    }));
+  }
+
+  // ---------------------------------------------------------------- links
+
+  /** InstanceLink.connect: drop any previous connection, start one attempt. */
+  private connect(state: SentinelState, key: string): void {
+    const ls = state.links.get(key);
+    if (!ls) return;
+    let link = this.links.get(key);
+    if (!link) {
+      link = { key, attempt: 0, closed: false, pending: new Map() };
+      this.links.set(key, link);
+    }
+    this.teardown(link);
+    link.closed = false;
+    const attempt = this.nextAttemptId++;
+    link.attempt = attempt;
+    const inc = this.incarnation;
+    const l = link;
+    const fail = (delayMs: number): void => this.world.schedule(delayMs, () => {
+      if (this.incarnation !== inc || l.attempt !== attempt) return;
+      l.attempt = 0;
+      if (!l.closed) this.apply({ type: 'linkDown', link: key });
+    });
+    const target = this.world.endpointAt(ls.kind, ls.host, ls.port);
+    if (!target || !this.world.net.connected(this.id, target.id)) return fail(CONNECT_TIMEOUT_MS);
+    const rttMs = this.world.net.latency() + this.world.net.latency();
+    this.world.schedule(rttMs, () => {
+      if (this.incarnation !== inc || l.attempt !== attempt) return;
+      if (!this.world.net.connected(this.id, target.id)) return fail(CONNECT_TIMEOUT_MS - rttMs);
+      l.attempt = 0;
+      // Connection refused.
+      if (!target.isAlive()) {
+        if (!l.closed) this.apply({ type: 'linkDown', link: key });
+        return;
+      }
+      const conn: Conn = {
+        id: this.world.net.newConnId(),
+        clientId: this.id,
+        clientIncarnation: inc,
+        linkKey: key,
+        server: target,
+        open: true,
+        subscribed: ls.kind === 'redis',
+      };
+      target.conns.set(conn.id, conn);
+      l.conn = conn;
+      this.apply({ type: 'linkUp', link: key, localIp: this.host });
+    });
+  }
+
+  /** Runtime.disconnect: close, and report the link down if the core still has it. */
+  private disconnect(state: SentinelState, key: string): void {
+    const link = this.links.get(key);
+    if (!link) return;
+    link.closed = true;
+    this.teardown(link);
+    if (state.links.has(key)) this.apply({ type: 'linkDown', link: key });
+    else this.links.delete(key);
+  }
+
+  /** Drops the connection; requests in flight fail (asynchronously, like rejected promises). */
+  private teardown(link: SimLink): void {
+    link.attempt = 0;
+    const conn = link.conn;
+    link.conn = undefined;
+    if (conn?.open) {
+      conn.open = false;
+      conn.server.conns.delete(conn.id);
+    }
+    this.failPending(link);
+  }
+
+  private failPending(link: SimLink): void {
+    const callbacks = [...link.pending.values()];
+    link.pending.clear();
+    const inc = this.incarnation;
+    for (const cb of callbacks) {
+      this.world.defer(() => {
+        if (this.incarnation === inc) cb(undefined);
+      });
+    }
+  }
+
+  /** The server closed our connection (it died, killed us, or a partition was detected). */
+  onRemoteClose(conn: Conn): void {
+    if (conn.clientIncarnation !== this.incarnation || !this.state) return;
+    const link = this.links.get(conn.linkKey);
+    if (!link || link.conn !== conn) return;
+    link.conn = undefined;
+    this.failPending(link);
+    if (!link.closed) this.apply({ type: 'linkDown', link: link.key });
+  }
+
+  /** A hello published on a Redis instance we are subscribed to. */
+  deliverHello(conn: Conn, payload: string): void {
+    if (conn.clientIncarnation !== this.incarnation || !this.state) return;
+    const link = this.links.get(conn.linkKey);
+    if (!link || link.conn !== conn || !conn.subscribed) return;
+    this.apply({ type: 'hello', payload });
+  }
+
+  /**
+   * Sends a request on a link; `done` runs exactly once: with the reply, or
+   * with undefined when the link is down, the request or its reply is lost
+   * (after the command timeout) or the connection drops meanwhile.
+   */
+  private request(key: string, req: Request, done: (reply: unknown) => void): void {
+    const link = this.links.get(key);
+    if (!link) return done(undefined);
+    const conn = link.conn;
+    if (!conn) {
+      const inc = this.incarnation;
+      this.world.defer(() => {
+        if (this.incarnation === inc) done(undefined);
+      });
+      return;
+    }
+    const id = this.nextRequestId++;
+    link.pending.set(id, done);
+    const inc = this.incarnation;
+    const sentAtMs = this.world.nowMs;
+    const complete = (reply: unknown): void => {
+      if (this.incarnation !== inc) return;
+      const cb = link.pending.get(id);
+      if (!cb) return;
+      link.pending.delete(id);
+      cb(reply);
+    };
+    const timeout = (): void => {
+      this.world.schedule(Math.max(0, sentAtMs + COMMAND_TIMEOUT_MS - this.world.nowMs), () => complete(undefined));
+    };
+    const net = this.world.net;
+    const server = conn.server;
+    const toServerMs = net.transit(this.id, server.id);
+    if (toServerMs === undefined) return timeout();
+    this.world.schedule(toServerMs, () => {
+      if (!server.isAlive() || !conn.open) {
+        // Nobody there for this connection: the host answers with a reset.
+        if (!net.reachable(server.id, this.id)) return timeout();
+        this.world.schedule(net.latency(), () => this.onRemoteClose(conn));
+        return;
+      }
+      const reply = this.world.serve(server, conn, req);
+      if (reply === NO_REPLY || !conn.open) return timeout();
+      const backMs = net.transit(server.id, this.id);
+      if (backMs === undefined) return timeout();
+      this.world.schedule(backMs, () => complete(reply));
+    });
+  }
+
+  // ---------------------------------------------------------------- as a server
+
+  /** A request from a peer Sentinel to this one. */
+  serve(req: Request): unknown {
+    switch (req.op) {
+      case 'ping': return 'PONG';
+      case 'publish':
+        this.apply({ type: 'hello', payload: req.payload });
+        return 1;
+      case 'askMasterDown': {
+        // The answer leaves only after the effects ran: the vote is on disk first.
+        const r = this.apply({ type: 'isMasterDownRequest', ip: req.ip, port: req.port, epoch: req.epoch, runId: req.runId });
+        if (!r?.answer || !this.state) return NO_REPLY;
+        return [r.answer.down ? 1 : 0, r.answer.leader, r.answer.leaderEpoch];
+      }
+      case 'info':
+      case 'slaveof':
+        return new Error('ERR unsupported in the simulator');
+    }
+  }
+}
+
+/** "name host:port@config-epoch ..." for every master: what a Sentinel believes. */
+function masterConfigs(state: SentinelState): string {
+  let out = '';
+  for (const m of state.masters.values()) out += `${m.name} ${m.host}:${m.port}@${m.config.configEpoch} `;
+  return out.trimEnd();
+}
+
+function describeEvent(e: CoreEvent): string {
+  switch (e.type) {
+    case 'hello': return `hello ${e.payload.split(',').slice(0, 2).join(':')} epoch ${e.payload.split(',')[3]} says ${e.payload.split(',').slice(5).join(' ')}`;
+    case 'info': return `info from ${e.target.name}`;
+    default: return e.type;
+  }
+}
+
+function pingOutcome(reply: unknown): 'valid' | 'invalid' | 'none' {
+  if (reply === undefined) return 'none';
+  if (reply instanceof Error) return classifyPingReply(reply.message);
+  return classifyPingReply(String(reply));
+}
+
+/** As the runtime's parseMasterDownReply. */
+function parseMasterDownReply(reply: unknown): { down: boolean; leader: string; leaderEpoch: number } | undefined {
+  if (!Array.isArray(reply) || reply.length !== 3) return undefined;
+  const [down, leader, epoch] = reply as [unknown, unknown, unknown];
+  if (typeof down !== 'number' || typeof epoch !== 'number') return undefined;
+  return { down: down === 1, leader: String(leader), leaderEpoch: epoch };
+}
+
+export function clone<T>(v: T): T {
+  return structuredClone(v);
+}

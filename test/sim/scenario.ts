@@ -1,0 +1,174 @@
+/**
+ * What a seed decides: the topology and timings of a run, and the faults
+ * thrown at it. Faults are drawn while the run goes (they look at the world:
+ * "kill the current master"), from their own random stream, so a seed
+ * replays exactly.
+ */
+import type { Rng } from './rng.js';
+import type { World } from './sim.js';
+
+export const MASTER_NAME = 'mymaster';
+
+export interface Scenario {
+  seed: number;
+  sentinels: number;
+  replicas: number;
+  quorum: number;
+  downAfterMs: number;
+  failoverTimeoutMs: number;
+  parallelSyncs: number;
+  latencyMsMax: number;
+  /** Sentinels discover each other before any fault. */
+  warmupMs: number;
+  faultMs: number;
+  /** After healing, everything must converge within this. */
+  healBoundMs: number;
+  /** sentinel.conf already lists the peers / the replicas (a restart of an old deployment). */
+  presetSentinels: boolean;
+  presetReplicas: boolean;
+  /** replica-priority of each Redis instance (index 0 starts as master). */
+  priorities: number[];
+  /** Mean gap between two random faults. */
+  faultGapMs: number;
+}
+
+export interface ScenarioOverrides {
+  sentinels?: number;
+  replicas?: number;
+  quorum?: number;
+  downAfterMs?: number;
+  failoverTimeoutMs?: number;
+  parallelSyncs?: number;
+  latencyMsMax?: number;
+  warmupMs?: number;
+  faultMs?: number;
+  healBoundMs?: number;
+  presetSentinels?: boolean;
+  presetReplicas?: boolean;
+  faultGapMs?: number;
+}
+
+export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}): Scenario {
+  const sentinels = o.sentinels ?? rng.pick([3, 3, 5]);
+  const replicas = o.replicas ?? rng.int(2, 3);
+  const quorum = o.quorum ?? Math.min(rng.pick([2, 2, 3]), sentinels);
+  const priorities = [100];
+  for (let i = 0; i < replicas; i++) priorities.push(rng.chance(0.15) ? 0 : rng.pick([100, 100, 50, 10]));
+  return {
+    seed,
+    sentinels,
+    replicas,
+    quorum,
+    downAfterMs: o.downAfterMs ?? rng.int(10, 50) * 100,
+    failoverTimeoutMs: o.failoverTimeoutMs ?? rng.int(5, 20) * 1000,
+    parallelSyncs: o.parallelSyncs ?? rng.int(1, 2),
+    latencyMsMax: o.latencyMsMax ?? rng.pick([5, 20, 50]),
+    warmupMs: o.warmupMs ?? 5_000,
+    faultMs: o.faultMs ?? rng.int(5, 20) * 1000,
+    healBoundMs: o.healBoundMs ?? 120_000,
+    presetSentinels: o.presetSentinels ?? rng.chance(0.5),
+    presetReplicas: o.presetReplicas ?? rng.chance(0.5),
+    priorities,
+    faultGapMs: o.faultGapMs ?? rng.int(5, 30) * 100,
+  };
+}
+
+export function describeScenario(s: Scenario): string {
+  return `seed ${s.seed}: ${s.sentinels} sentinels quorum ${s.quorum}, ${s.replicas} replicas ` +
+    `(priorities ${s.priorities.join('/')}), down-after ${s.downAfterMs} ms, failover-timeout ` +
+    `${s.failoverTimeoutMs} ms, parallel-syncs ${s.parallelSyncs}, latency <= ${s.latencyMsMax} ms, ` +
+    `faults for ${s.faultMs} ms every ~${s.faultGapMs} ms, preset sentinels ${s.presetSentinels} replicas ${s.presetReplicas}`;
+}
+
+type FaultFn = (w: World, rng: Rng) => void;
+
+/** The random fault menu, with weights. */
+const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
+  [3, 'kill-master', (w, rng) => {
+    const m = w.trueMaster();
+    if (!m) return;
+    w.killRedis(m);
+    if (rng.chance(0.5)) w.scheduleFault(rng.int(2_000, 15_000), () => w.restartRedis(m));
+  }],
+  [1, 'kill-redis', (w, rng) => {
+    const alive = w.redis.filter((r) => r.alive);
+    if (alive.length === 0) return;
+    const r = rng.pick(alive);
+    w.killRedis(r);
+    if (rng.chance(0.5)) w.scheduleFault(rng.int(1_000, 10_000), () => w.restartRedis(r));
+  }],
+  [1, 'restart-redis', (w, rng) => {
+    const dead = w.redis.filter((r) => !r.alive);
+    if (dead.length > 0) w.restartRedis(rng.pick(dead));
+  }],
+  [1, 'split', (w, rng) => {
+    const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
+    const a = ids.filter(() => rng.chance(0.5));
+    w.split(a, ids.filter((id) => !a.includes(id)));
+  }],
+  [2, 'isolate-master-with-minority', (w, rng) => {
+    const m = w.trueMaster();
+    if (!m) return;
+    const minority = rng.shuffle(w.sentinels.map((s) => s.id)).slice(0, rng.int(0, Math.floor((w.sentinels.length - 1) / 2)));
+    const a = [m.id, ...minority];
+    const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
+    w.split(a, ids.filter((id) => !a.includes(id)));
+  }],
+  [1, 'isolate-sentinels', (w, rng) => {
+    const cut = rng.shuffle(w.sentinels.map((s) => s.id)).slice(0, rng.int(1, Math.floor(w.sentinels.length / 2)));
+    const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
+    w.split(cut, ids.filter((id) => !cut.includes(id)));
+  }],
+  [1, 'one-way', (w, rng) => {
+    const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
+    const n = rng.int(1, 4);
+    for (let i = 0; i < n; i++) w.blockOneWay(rng.pick(ids), rng.pick(ids));
+  }],
+  [2, 'heal', (w) => w.healNetwork()],
+  [1, 'loss', (w, rng) => w.setLoss(rng.chance(0.3) ? 0 : rng.pick([0.02, 0.05, 0.1, 0.3]))],
+  [2, 'crash-sentinel', (w, rng) => {
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const s = rng.pick(alive);
+    s.crash('fault');
+    if (rng.chance(0.8)) w.scheduleFault(rng.int(500, 8_000), () => s.start());
+  }],
+  [1, 'restart-sentinel', (w, rng) => {
+    const dead = w.sentinels.filter((s) => !s.isAlive());
+    if (dead.length > 0) rng.pick(dead).start();
+  }],
+  [1, 'clock-jump', (w, rng) => {
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const jumpMs = rng.chance(0.6) ? rng.int(2_500, 10_000) : -rng.int(300, 5_000);
+    w.jumpClock(rng.pick(alive), jumpMs);
+  }],
+  [0.3, 'manual-failover', (w, rng) => {
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length > 0) w.manualFailover(rng.pick(alive));
+  }],
+  [0.3, 'simulate-failure', (w, rng) => {
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const s = rng.pick(alive);
+    const what = rng.chance(0.5) ? 'crashAfterElection' : 'crashAfterPromotion';
+    w.log(s.id, `SIMULATE-FAILURE ${what}`);
+    if (s.state) s.state.simulateFailure[what] = true;
+    w.scheduleFault(rng.int(5_000, 15_000), () => s.start());
+  }],
+];
+
+const TOTAL_WEIGHT = FAULTS.reduce((sum, [w]) => sum + w, 0);
+
+/** Draws and applies one random fault. */
+export function randomFault(w: World, rng: Rng): void {
+  let x = rng.float() * TOTAL_WEIGHT;
+  for (const [weight, name, fn] of FAULTS) {
+    x -= weight;
+    if (x < 0) {
+      w.log('fault', name);
+      fn(w, rng);
+      return;
+    }
+  }
+}

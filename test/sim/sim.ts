@@ -1,0 +1,520 @@
+/**
+ * The deterministic simulator (TigerBeetle VOPR style): N Sentinel cores,
+ * fake Redis instances, a fake network and clock, all driven by one event
+ * queue and one seed. A run has three phases:
+ *
+ *   warm-up  Sentinels start and discover each other and the replicas;
+ *   faults   kills, restarts, partitions (symmetric, one-way, master with a
+ *            minority), loss, Sentinel crashes, clock jumps, manual failovers;
+ *            safety invariants (invariants.ts) are checked at every step;
+ *   heal     partitions healed, loss off, every process running again: within
+ *            `healBoundMs` all Sentinels must agree on one live master that
+ *            every other instance replicates from (liveness).
+ *
+ * `runSimulation(seed)` never reads the wall clock or Math.random: the same
+ * seed gives the same log, byte for byte.
+ */
+import { defaultMasterConfig, defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
+import type { SentinelState } from '../../src/core/state.js';
+import { abortFailover } from '../../src/core/failover.js';
+import { FakeRedis } from './fakeRedis.js';
+import { Invariants } from './invariants.js';
+import { Network, type Conn, type Endpoint } from './network.js';
+import { SentinelNode } from './node.js';
+import { EventQueue } from './queue.js';
+import { Rng } from './rng.js';
+import { describeScenario, makeScenario, MASTER_NAME, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
+import type { Request, SimWorld } from './world.js';
+
+export interface ScriptStep {
+  /** ms after the end of the warm-up. */
+  atMs: number;
+  action: (w: World) => void;
+}
+
+export interface SimOptions extends ScenarioOverrides {
+  /**
+   * Core bugs to work around in the simulator, to look for other bugs
+   * behind them (never in CI). Default: from SIM_WORKAROUNDS (comma list).
+   *   hello-address: announce the promoted replica's address once a failover
+   *   reached reconf-slaves, as Redis's sentinelGetCurrentMasterAddress does.
+   *   persist-address: persist that address too (and the old master as a
+   *   known replica instead of the promoted one), as Redis's config rewrite does.
+   *   newer-config-aborts: a master config-epoch newer than the epoch of our
+   *   own failover in progress aborts that failover.
+   */
+  workarounds?: readonly string[];
+  /** Replaces the random faults with these steps (the heal phase still follows). */
+  script?: ScriptStep[];
+  /** Keep running the heal phase after convergence until the bound (default false). */
+  runFullHeal?: boolean;
+  /** Lines of log kept in the result (default: all). */
+  logLimit?: number;
+}
+
+export interface SimEventRecord {
+  atMs: number;
+  node: string;
+  channel: string;
+  message: string;
+}
+
+export interface SimResult {
+  seed: number;
+  ok: boolean;
+  violations: string[];
+  log: string[];
+  scenario: Scenario;
+  /** Simulated ms from the heal to convergence (undefined: never converged). */
+  convergedAfterMs?: number;
+  stats: { events: number; elections: number; switches: number; simulatedMs: number };
+  world: World;
+}
+
+const REPLICATION_TICK_MS = 100;
+const CONVERGENCE_CHECK_MS = 500;
+/** Convergence must hold this long to count (no flapping right after). */
+const CONVERGENCE_HOLD_MS = 2_000;
+/** A symmetric partition is noticed by a connection's end (keepalive) with this probability... */
+const CUT_DETECT_PROBABILITY = 0.7;
+/** ...within this delay; otherwise the connection stays half-open. */
+const CUT_DETECT_MAX_MS = 2_000;
+const SENTINEL_PORT = 26379;
+const REDIS_PORT = 6379;
+/** Sentinels' wall clocks start around here (any epoch-like value). */
+const CLOCK_BASE_MS = 1_700_000_000_000;
+
+export class World implements SimWorld {
+  nowMs = 0;
+  readonly queue = new EventQueue();
+  readonly rng: Rng;
+  readonly faultRng: Rng;
+  readonly net: Network;
+  readonly inv: Invariants;
+  readonly redis: FakeRedis[] = [];
+  readonly sentinels: SentinelNode[] = [];
+  readonly logLines: string[] = [];
+  readonly events: SimEventRecord[] = [];
+  eventsRun = 0;
+  /** Faults stop applying once the heal phase starts. */
+  healing = false;
+  /** Global ms when the heal phase started. */
+  healAtMs?: number;
+  private readonly microtasks: Array<() => void> = [];
+  private readonly endpoints = new Map<string, Endpoint>();
+  private readonly redisByAddr = new Map<string, FakeRedis>();
+  private readonly sentinelById = new Map<string, SentinelNode>();
+
+  readonly workarounds: ReadonlySet<string>;
+
+  constructor(readonly scenario: Scenario, rng: Rng, workarounds: readonly string[] = []) {
+    this.workarounds = new Set(workarounds);
+    this.rng = rng.fork();
+    this.faultRng = rng.fork();
+    const idRng = rng.fork();
+    this.net = new Network(this.rng.fork(), scenario.latencyMsMax);
+    this.inv = new Invariants(this);
+    this.buildRedis(idRng);
+    this.buildSentinels(idRng);
+  }
+
+  get sentinelCount(): number {
+    return this.sentinels.length;
+  }
+
+  // ---------------------------------------------------------------- SimWorld
+
+  schedule(delayMs: number, run: () => void): void {
+    this.queue.push(this.nowMs + Math.max(0, delayMs), run);
+  }
+
+  defer(run: () => void): void {
+    this.microtasks.push(run);
+  }
+
+  log(who: string, text: string): void {
+    this.logLines.push(`${(this.nowMs / 1000).toFixed(3).padStart(8)} ${who.padEnd(5)} ${text}`);
+    const sp = text.indexOf(' ');
+    if (/^[+-]/.test(text)) {
+      this.events.push({
+        atMs: this.nowMs, node: who,
+        channel: sp < 0 ? text : text.slice(0, sp), message: sp < 0 ? '' : text.slice(sp + 1),
+      });
+    }
+  }
+
+  sentinel(id: string): SentinelNode | undefined {
+    return this.sentinelById.get(id);
+  }
+
+  endpointAt(kind: 'redis' | 'sentinel', host: string, port: number): Endpoint | undefined {
+    return this.endpoints.get(`${kind}|${host}|${port}`);
+  }
+
+  redisAt(host: string, port: number): FakeRedis | undefined {
+    return this.redisByAddr.get(`${host}:${port}`);
+  }
+
+  replicasOf(m: FakeRedis): FakeRedis[] {
+    return this.redis.filter((r) => r !== m && r.alive && r.role === 'slave' &&
+      r.masterHost === m.host && r.masterPort === m.port && this.net.connected(r.id, m.id));
+  }
+
+  closeFromServer(conn: Conn): void {
+    if (!conn.open) return;
+    conn.open = false;
+    conn.server.conns.delete(conn.id);
+    if (!this.net.reachable(conn.server.id, conn.clientId)) return;
+    this.schedule(this.net.latency(), () => this.sentinel(conn.clientId)?.onRemoteClose(conn));
+  }
+
+  patchHello(state: SentinelState, payload: string): string {
+    if (!this.workarounds.has('hello-address')) return payload;
+    const t = payload.split(',');
+    const m = state.masters.get(t[4] ?? '');
+    if (!m) return payload;
+    const promoted = m.failover.promoted === undefined ? undefined : m.replicas.get(m.failover.promoted);
+    if (promoted && (m.failover.state === 'reconf-slaves' || m.failover.state === 'update-config')) {
+      t[5] = promoted.host;
+      t[6] = String(promoted.port);
+    } else if (t[7] === String(m.config.configEpoch)) {
+      // Built earlier in the step that switched to the promoted replica.
+      t[5] = m.host;
+      t[6] = String(m.port);
+    }
+    return t.join(',');
+  }
+
+  patchPersist(state: SentinelState, cfg: SentinelConfig): SentinelConfig {
+    if (!this.workarounds.has('persist-address')) return cfg;
+    for (const mc of cfg.masters) {
+      const m = state.masters.get(mc.name);
+      const promoted = m?.failover.promoted === undefined ? undefined : m.replicas.get(m.failover.promoted);
+      if (!m || !promoted || (m.failover.state !== 'reconf-slaves' && m.failover.state !== 'update-config')) continue;
+      mc.host = promoted.host;
+      mc.port = promoted.port;
+      mc.knownReplicas = mc.knownReplicas.map((r) =>
+        (r.host === promoted.host && r.port === promoted.port ? { host: m.host, port: m.port } : r));
+    }
+    return cfg;
+  }
+
+  patchAfterStep(state: SentinelState, nowMs: number): void {
+    if (!this.workarounds.has('newer-config-aborts')) return;
+    for (const m of state.masters.values()) {
+      if (m.failover.state === 'none' || m.failover.epoch >= m.config.configEpoch) continue;
+      abortFailover(state, m, nowMs, []);
+    }
+  }
+
+  serve(server: Endpoint, conn: Conn, req: Request): unknown {
+    if (server instanceof FakeRedis) return server.handle(conn, req, this);
+    return (server as SentinelNode).serve(req);
+  }
+
+  // ---------------------------------------------------------------- building
+
+  private buildRedis(idRng: Rng): void {
+    const s = this.scenario;
+    for (let i = 0; i <= s.replicas; i++) {
+      const host = `10.0.0.${i + 1}`;
+      const r = new FakeRedis(`r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
+        i === 0 ? undefined : { host: '10.0.0.1', port: REDIS_PORT });
+      this.redis.push(r);
+      this.redisByAddr.set(r.addr(), r);
+      this.endpoints.set(`redis|${host}|${REDIS_PORT}`, r);
+    }
+  }
+
+  private buildSentinels(idRng: Rng): void {
+    const s = this.scenario;
+    const ids = Array.from({ length: s.sentinels }, () => idRng.hexId());
+    for (let i = 0; i < s.sentinels; i++) {
+      const host = `10.0.1.${i + 1}`;
+      const cfg = this.sentinelConfig(ids[i]!, ids, i);
+      const node = new SentinelNode(this, {
+        id: `s${i}`, host, port: SENTINEL_PORT, config: cfg,
+        clockOffsetMs: CLOCK_BASE_MS + idRng.int(0, 10_000),
+        coreSeed: idRng.int(1, 0x7fffffff),
+      });
+      this.sentinels.push(node);
+      this.sentinelById.set(node.id, node);
+      this.endpoints.set(`sentinel|${host}|${SENTINEL_PORT}`, node);
+    }
+  }
+
+  private sentinelConfig(myId: string, ids: readonly string[], index: number): SentinelConfig {
+    const s = this.scenario;
+    const cfg = defaultSentinelConfig();
+    cfg.myid = myId;
+    cfg.port = SENTINEL_PORT;
+    const m = defaultMasterConfig(MASTER_NAME, '10.0.0.1', REDIS_PORT, s.quorum);
+    m.downAfterMs = s.downAfterMs;
+    m.failoverTimeoutMs = s.failoverTimeoutMs;
+    m.parallelSyncs = s.parallelSyncs;
+    if (s.presetReplicas) {
+      m.knownReplicas = this.redis.slice(1).map((r) => ({ host: r.host, port: r.port }));
+    }
+    if (s.presetSentinels) {
+      m.knownSentinels = ids.flatMap((id, j) => (j === index ? [] : [{ host: `10.0.1.${j + 1}`, port: SENTINEL_PORT, runid: id }]));
+    }
+    cfg.masters.push(m);
+    return cfg;
+  }
+
+  // ---------------------------------------------------------------- running
+
+  /** Runs events up to `untilMs` (or until a violation). */
+  runUntil(untilMs: number): void {
+    while (this.inv.violations.length === 0) {
+      const at = this.queue.peekTimeMs();
+      if (at === undefined || at > untilMs) break;
+      const e = this.queue.pop()!;
+      this.nowMs = e.atMs;
+      this.eventsRun += 1;
+      e.run();
+      this.drainMicrotasks();
+    }
+    if (this.inv.violations.length === 0) this.nowMs = Math.max(this.nowMs, untilMs);
+  }
+
+  private drainMicrotasks(): void {
+    // Bounded: a callback that keeps re-queueing itself is a simulator bug.
+    for (let i = 0; this.microtasks.length > 0; i++) {
+      if (i > 100_000) throw new Error('microtask storm');
+      this.microtasks.shift()!();
+    }
+  }
+
+  startAll(): void {
+    this.sentinels.forEach((s, i) => this.schedule(i * 37, () => s.start()));
+    const repl = (): void => {
+      for (const r of this.redis) r.replicationTick(this);
+      this.schedule(REPLICATION_TICK_MS, repl);
+    };
+    this.schedule(REPLICATION_TICK_MS, repl);
+  }
+
+  /** Schedules a follow-up of a fault (a restart); it is dropped once healing started, except restarts. */
+  scheduleFault(delayMs: number, run: () => void): void {
+    this.schedule(delayMs, run);
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /** The instance actually acting as master (the first live one with role master). */
+  trueMaster(): FakeRedis | undefined {
+    return this.redis.find((r) => r.alive && r.role === 'master');
+  }
+
+  killRedis(r: FakeRedis): void {
+    if (!r.alive) return;
+    this.log(r.id, `KILL ${r.describe()}`);
+    r.kill(this);
+  }
+
+  restartRedis(r: FakeRedis): void {
+    if (r.alive) return;
+    r.restart(this.rng.hexId());
+    this.log(r.id, `RESTART ${r.describe()}`);
+  }
+
+  split(a: readonly string[], b: readonly string[]): void {
+    if (a.length === 0 || b.length === 0) return;
+    this.net.split(a, b);
+    this.log('net', `SPLIT [${a.join(' ')}] | [${b.join(' ')}]`);
+    this.detectCuts();
+  }
+
+  blockOneWay(from: string, to: string): void {
+    if (from === to) return;
+    this.net.blockOneWay(from, to);
+    this.log('net', `BLOCK ${from} -> ${to}`);
+  }
+
+  healNetwork(): void {
+    this.net.heal();
+    this.log('net', 'HEAL');
+  }
+
+  setLoss(rate: number): void {
+    this.net.lossRate = rate;
+    this.log('net', `LOSS ${rate}`);
+  }
+
+  jumpClock(node: SentinelNode, deltaMs: number): void {
+    node.clockOffsetMs += deltaMs;
+    this.log(node.id, `CLOCK JUMP ${deltaMs > 0 ? '+' : ''}${deltaMs} ms`);
+  }
+
+  manualFailover(node: SentinelNode): void {
+    const r = node.apply({ type: 'manualFailover', master: MASTER_NAME });
+    this.log(node.id, `SENTINEL FAILOVER ${MASTER_NAME} -> ${r?.manual ?? 'no reply'}`);
+  }
+
+  /** Connections across a new cut: most are noticed (keepalive), the rest stay half-open. */
+  private detectCuts(): void {
+    const all: Endpoint[] = [...this.redis, ...this.sentinels];
+    for (const server of all) {
+      for (const conn of server.conns.values()) {
+        if (this.net.connected(conn.clientId, server.id)) continue;
+        if (!this.rng.chance(CUT_DETECT_PROBABILITY)) continue;
+        this.schedule(this.rng.int(50, CUT_DETECT_MAX_MS), () => {
+          if (!conn.open || this.net.connected(conn.clientId, server.id)) return;
+          conn.open = false;
+          server.conns.delete(conn.id);
+          this.sentinel(conn.clientId)?.onRemoteClose(conn);
+        });
+      }
+    }
+  }
+
+  healAll(): void {
+    this.healing = true;
+    this.healAtMs = this.nowMs;
+    this.log('sim', 'HEAL PHASE: network healed, loss off, everything restarted');
+    this.net.heal();
+    this.net.lossRate = 0;
+    for (const r of this.redis) this.restartRedis(r);
+    for (const s of this.sentinels) {
+      s.start();
+      if (s.state) s.state.simulateFailure = { crashAfterElection: false, crashAfterPromotion: false };
+    }
+    this.superviseSentinels();
+  }
+
+  /** While healing, a Sentinel that dies (SIMULATE-FAILURE armed earlier) is restarted, as systemd would. */
+  private superviseSentinels(): void {
+    for (const s of this.sentinels) if (!s.isAlive()) s.start();
+    this.schedule(1_000, () => this.superviseSentinels());
+  }
+
+  // ---------------------------------------------------------------- liveness
+
+  /** Why the system has not converged, or undefined when it has. */
+  notConverged(): string | undefined {
+    const addrs = new Set<string>();
+    for (const s of this.sentinels) {
+      const m = s.state?.masters.get(MASTER_NAME);
+      if (!m) return `${s.id} is down`;
+      addrs.add(`${m.host}:${m.port}`);
+    }
+    if (addrs.size !== 1) return `Sentinels disagree on the master: ${[...addrs].join(', ')}`;
+    const addr = [...addrs][0]!;
+    const master = this.redisByAddr.get(addr);
+    if (!master) return `master ${addr} is no instance`;
+    if (!master.alive) return `master ${addr} is dead`;
+    if (master.role !== 'master') return `master ${addr} has role slave`;
+    for (const r of this.redis) {
+      if (r === master || !r.alive) continue;
+      if (r.role !== 'slave' || r.masterHost !== master.host || r.masterPort !== master.port || !r.linkUp) {
+        return `${r.describe()} does not replicate from ${addr}`;
+      }
+    }
+    return undefined;
+  }
+
+  describeState(): string[] {
+    const lines = this.redis.map((r) => `  ${r.describe()}`);
+    for (const s of this.sentinels) {
+      const st = s.state;
+      const m = st?.masters.get(MASTER_NAME);
+      if (!st || !m) {
+        lines.push(`  ${s.id} DOWN`);
+        continue;
+      }
+      const replicas = [...m.replicas.values()].map((r) => `${r.name}${r.sdown ? '(sdown)' : ''}`).join(' ');
+      lines.push(`  ${s.id} ${s.myId.slice(0, 8)} epoch ${st.currentEpoch} master ${m.host}:${m.port} ` +
+        `config-epoch ${m.config.configEpoch} failover ${m.failover.state}@${m.failover.epoch}` +
+        `${m.sdown ? ' sdown' : ''}${m.odown ? ' odown' : ''}${st.tilt ? ' TILT' : ''} ` +
+        `peers ${m.sentinels.size} replicas [${replicas}]`);
+    }
+    return lines;
+  }
+}
+
+export function runSimulation(seed: number, options: SimOptions = {}): SimResult {
+  const rng = new Rng(seed);
+  const scenario = makeScenario(seed, rng.fork(), options);
+  const workarounds = options.workarounds ?? (process.env.SIM_WORKAROUNDS ?? '').split(',').filter((x) => x !== '');
+  const w = new World(scenario, rng, workarounds);
+  w.log('sim', describeScenario(scenario));
+  if (workarounds.length > 0) w.log('sim', `WORKAROUNDS ${workarounds.join(',')}`);
+  w.startAll();
+  w.runUntil(scenario.warmupMs);
+  runFaults(w, options);
+  const healAtMs = w.nowMs;
+  w.healAll();
+  const convergedAfterMs = runHeal(w, healAtMs, options);
+  if (w.inv.violations.length === 0 && convergedAfterMs === undefined) {
+    w.inv.violate('sim', `no convergence within ${scenario.healBoundMs} ms of healing: ${w.notConverged()}`);
+  }
+  const ok = w.inv.violations.length === 0;
+  if (!ok) {
+    w.log('sim', 'final state:');
+    for (const line of w.describeState()) w.log('sim', line);
+  }
+  const log = options.logLimit === undefined ? w.logLines : w.logLines.slice(-options.logLimit);
+  return {
+    seed, ok, violations: [...w.inv.violations], log, scenario, convergedAfterMs,
+    stats: {
+      events: w.eventsRun,
+      elections: w.inv.elections,
+      switches: w.events.filter((e) => e.channel === '+switch-master').length,
+      simulatedMs: w.nowMs,
+    },
+    world: w,
+  };
+}
+
+function runFaults(w: World, options: SimOptions): void {
+  const start = w.nowMs;
+  const end = start + w.scenario.faultMs;
+  if (options.script) {
+    for (const s of options.script) w.schedule(s.atMs, () => s.action(w));
+    w.runUntil(end);
+    return;
+  }
+  let next = start + w.faultRng.int(0, w.scenario.faultGapMs);
+  while (next < end && w.inv.violations.length === 0) {
+    w.runUntil(next);
+    randomFault(w, w.faultRng);
+    next += w.faultRng.int(w.scenario.faultGapMs / 2, (w.scenario.faultGapMs * 3) / 2);
+  }
+  w.runUntil(end);
+}
+
+function runHeal(w: World, healAtMs: number, options: SimOptions): number | undefined {
+  const bound = healAtMs + w.scenario.healBoundMs;
+  let since: number | undefined;
+  let convergedAt: number | undefined;
+  for (let t = healAtMs + CONVERGENCE_CHECK_MS; t <= bound; t += CONVERGENCE_CHECK_MS) {
+    w.runUntil(t);
+    if (w.inv.violations.length > 0) return undefined;
+    if (w.notConverged() === undefined) {
+      since ??= t;
+      if (t - since >= CONVERGENCE_HOLD_MS) {
+        convergedAt ??= since - healAtMs;
+        if (!options.runFullHeal) return convergedAt;
+      }
+    } else {
+      if (convergedAt !== undefined) {
+        w.inv.violate('sim', `converged at +${convergedAt} ms, then diverged: ${w.notConverged()}`);
+        return undefined;
+      }
+      since = undefined;
+    }
+  }
+  return convergedAt;
+}
+
+/** The seed and the last lines of the log, for a failing run. */
+export function formatFailure(r: SimResult, lines = 200): string {
+  return [
+    `SIMULATION FAILED: seed ${r.seed} (replay: SIM_SEED=${r.seed} npx vitest run test/sim)`,
+    describeScenario(r.scenario),
+    ...r.violations.map((v) => `  violation: ${v}`),
+    `--- last ${Math.min(lines, r.log.length)} log lines ---`,
+    ...r.log.slice(-lines),
+  ].join('\n');
+}

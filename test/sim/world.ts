@@ -1,0 +1,57 @@
+/**
+ * What the simulated parts (fake Redis instances, Sentinel nodes) need from
+ * the world that runs them. Implemented by `World` in sim.ts.
+ */
+import type { FakeRedis } from './fakeRedis.js';
+import type { Invariants } from './invariants.js';
+import type { Conn, Endpoint, Network } from './network.js';
+import type { SentinelNode } from './node.js';
+import type { Rng } from './rng.js';
+import type { SentinelState } from '../../src/core/state.js';
+import type { SentinelConfig } from '../../src/config/model.js';
+
+export interface SimWorld {
+  /** Global simulated time, ms. */
+  readonly nowMs: number;
+  readonly net: Network;
+  /** Randomness for everything that is not the scenario itself. */
+  readonly rng: Rng;
+  readonly inv: Invariants;
+  schedule(delayMs: number, run: () => void): void;
+  /** Runs after the current event, before any other (the runtime's promise callbacks). */
+  defer(run: () => void): void;
+  log(who: string, text: string): void;
+  sentinel(id: string): SentinelNode | undefined;
+  endpointAt(kind: 'redis' | 'sentinel', host: string, port: number): Endpoint | undefined;
+  redisAt(host: string, port: number): FakeRedis | undefined;
+  /** Live replicas pointing at `m` and able to reach it (its INFO lists them). */
+  replicasOf(m: FakeRedis): FakeRedis[];
+  /** Hands a request that reached `server` to it; returns the reply. */
+  serve(server: Endpoint, conn: Conn, req: Request): unknown;
+  /**
+   * Exploration only (SIM_WORKAROUNDS): rewrites an outgoing hello the way a
+   * fixed core would, so one known core bug does not hide the others.
+   */
+  patchHello(state: SentinelState, payload: string): string;
+  /** Exploration only (SIM_WORKAROUNDS): rewrites the config being persisted. */
+  patchPersist(state: SentinelState, cfg: SentinelConfig): SentinelConfig;
+  /** Exploration only (SIM_WORKAROUNDS): adjusts the state after a step. */
+  patchAfterStep(state: SentinelState, nowMs: number): void;
+  /** The server drops a connection; its client learns it if a FIN/RST can reach it. */
+  closeFromServer(conn: Conn): void;
+}
+
+/** Requests a Sentinel sends over a link. */
+export type Request =
+  | { op: 'ping' }
+  | { op: 'info' }
+  | { op: 'publish'; payload: string }
+  /** MULTI / SLAVEOF / CONFIG REWRITE / CLIENT KILL normal / CLIENT KILL pubsub / EXEC. */
+  | { op: 'slaveof'; host?: string; port?: number }
+  | { op: 'askMasterDown'; ip: string; port: number; epoch: number; runId: string };
+
+/** Timeouts the runtime applies (shortened for the simulation). */
+export const COMMAND_TIMEOUT_MS = 500;
+export const CONNECT_TIMEOUT_MS = 500;
+/** InstanceLink re-makes a killed pub/sub connection after this long. */
+export const RESUBSCRIBE_DELAY_MS = 1_000;
