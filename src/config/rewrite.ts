@@ -12,8 +12,8 @@
  * - per-master options are written only when not at their default, epochs and
  *   known-* lines always, in Redis's order.
  *
- * Deliberate differences from Redis 7.0.15, each fixing a file Redis would
- * then fail to load: values are quoted when needed (Redis writes an auth-pass
+ * Deliberate differences from Redis 7.0.15: the file never ends with a blank
+ * line (see content()), and two fixes for files Redis would then fail to load: values are quoted when needed (Redis writes an auth-pass
  * "a b" bare, which reloads as a wrong-arity line), and old
  * `sentinel known-slave` lines are reused for known-replica instead of being
  * kept next to a duplicate known-replica line ("Duplicate hostname and port
@@ -92,18 +92,24 @@ class RewriteState {
     return [...this.optionLines.keys()].filter((k) => k.startsWith(prefix));
   }
 
+  /**
+   * Redis reads the empty string after the file's final "\n" as one more
+   * (blank) line, so each of its rewrites that appends nothing leaves one
+   * more trailing blank line than the last. We keep that blank line while
+   * rewriting (it is why Redis separates appended lines from the file with a
+   * blank line) but never end the file with it, so rendering is idempotent.
+   */
   content(): string {
     for (const [option, slots] of this.optionLines) {
       if (this.rewritten.has(option)) for (const n of slots) this.lines[n] = '';
     }
-    let out = '';
-    let wasEmpty = false;
+    const kept: string[] = [];
     for (const line of this.lines) {
-      if (line === '' && wasEmpty) continue;
-      wasEmpty = line === '';
-      out += line + '\n';
+      if (line === '' && kept[kept.length - 1] === '') continue; // runs of blank lines -> one
+      kept.push(line);
     }
-    return out;
+    while (kept[kept.length - 1] === '') kept.pop();
+    return kept.map((line) => line + '\n').join('');
   }
 }
 

@@ -9,8 +9,14 @@
  * State-changing cases work on their own masters (setmaster, newmaster,
  * resetmaster) and come after the reads that could see their effects.
  *
- * Self-check of the harness: TS_SENTINEL_BIN=real makes the "ts" side a
- * second real redis-sentinel; every case must then pass.
+ * Environment:
+ *   TS_SENTINEL_BIN=real  the "ts" side is a second real redis-sentinel: the
+ *                         self-check of this harness; every case must pass.
+ *   DIFF_DUMP=file.json   writes every normalized pair compared.
+ *   TSS_KEEP_TMP=1        keeps the temp dirs (configs, logs) after the run.
+ *
+ * Reading a failure: "- Expected" is the real redis-sentinel, "+ Received"
+ * is tssentinel. test/fixtures/oracle/NOTES.md explains the real shapes.
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
