@@ -197,11 +197,13 @@ export class Runtime {
   /** Re-make every link of a master so new auth or renamed commands apply. */
   relinkMaster(master: MasterState): void {
     const keys = [master.linkKey, ...[...master.replicas.values()].map((r) => r.linkKey)];
-    for (const key of keys) this.disconnect(key);
+    // connect() replaces the connections in place; the link counts as up
+    // until the new one reports either way.
+    for (const key of keys) this.links.get(key)?.connect();
   }
 
   relinkSentinels(): void {
-    for (const [key, link] of this.state.links) if (link.kind === 'sentinel') this.disconnect(key);
+    for (const [key, link] of this.state.links) if (link.kind === 'sentinel') this.links.get(key)?.connect();
   }
 
   /** A hello PUBLISHed to our own port by a peer Sentinel. */

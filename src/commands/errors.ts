@@ -17,5 +17,5 @@ export function wrongArity(command: string): Reply {
 
 export const SCRIPTS_DENIED = error(
   'ERR Reconfiguration of scripts path is denied for security reasons. ' +
-    'Check the deny-scripts-reconfig configuration directive in your config file for more info.',
+    'Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
 );

@@ -6,7 +6,7 @@
  */
 import { arch, cpus, release, type } from 'node:os';
 import type { Runtime } from '../runtime.js';
-import { verbatim, type Reply } from '../server/reply.js';
+import { bulk, type Reply } from '../server/reply.js';
 import type { CommandContext, ServerStats } from '../server/types.js';
 
 export const REDIS_VERSION = '7.0.15';
@@ -24,7 +24,8 @@ export function infoCommand(host: InfoHost, ctx: CommandContext, argv: readonly 
   const wanted = selectSections(argv.slice(1));
   const stats = ctx.server.stats();
   const parts = SECTIONS.filter((s) => wanted.has(s)).map((s) => renderSection(host, s, stats));
-  return verbatim(parts.join('\r\n'));
+  // A bulk string even under RESP3, as redis-sentinel 7.0 sends it.
+  return bulk(parts.join('\r\n'));
 }
 
 function selectSections(args: readonly string[]): Set<Section> {
@@ -148,7 +149,8 @@ function sentinelFields(host: InfoHost): Fields {
     ['sentinel_tilt_since_seconds', st.tilt ? Math.floor((now - st.tiltSinceMs) / 1000) : -1],
     ['sentinel_running_scripts', 0],
     ['sentinel_scripts_queue_length', 0],
-    ['sentinel_simulate_failure_flags', 0],
+    ['sentinel_simulate_failure_flags',
+      (st.simulateFailure.crashAfterElection ? 1 : 0) | (st.simulateFailure.crashAfterPromotion ? 2 : 0)],
   ];
   let i = 0;
   for (const m of st.masters.values()) {

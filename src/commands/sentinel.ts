@@ -21,7 +21,6 @@ import {
   error,
   int,
   simple,
-  verbatim,
   type Reply,
 } from '../server/reply.js';
 import type { CommandContext } from '../server/types.js';
@@ -141,7 +140,7 @@ const infoCache: SubHandler = (rt, argv) => {
   for (const m of selected) {
     const entries = [m, ...m.replicas.values()].map((inst) => array([
       int(inst.infoRefreshMs ? now - inst.infoRefreshMs : 0),
-      inst.infoText !== undefined ? verbatim(inst.infoText) : NULL,
+      inst.infoText !== undefined ? bulk(inst.infoText) : NULL,
     ]));
     items.push(bulk(m.name), array(entries));
   }
@@ -172,6 +171,9 @@ const failover = withMaster(async (rt, m) => {
 
 const simulateFailure: SubHandler = (rt, argv) => {
   const flags = rt.state.simulateFailure;
+  // Each call replaces the flags with the ones it names, as redis-sentinel does.
+  flags.crashAfterElection = false;
+  flags.crashAfterPromotion = false;
   for (const arg of argv.slice(2)) {
     const a = arg.toLowerCase();
     if (a === 'crash-after-election') {

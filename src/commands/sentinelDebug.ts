@@ -1,13 +1,13 @@
 /** SENTINEL DEBUG [<param> <value> ...]: show or change the time parameters. */
 import { DEBUG_PARAMS } from '../core/timing.js';
 import type { Runtime } from '../runtime.js';
-import { OK, error, fieldMap, int, type Reply } from '../server/reply.js';
+import { OK, bulk, error, fieldMap, type Reply } from '../server/reply.js';
 import { parseStrictInt } from './numbers.js';
 
 export function sentinelDebugCommand(rt: Runtime, argv: readonly string[]): Reply {
   const timing = rt.state.timing;
   if (argv.length === 2) {
-    return fieldMap(DEBUG_PARAMS.map(([name, key]) => [name, int(timing[key])] as const));
+    return fieldMap(DEBUG_PARAMS.map(([name, key]) => [name, bulk(String(timing[key]))] as const));
   }
   const updates: Array<[keyof typeof timing, number]> = [];
   for (let i = 2; i < argv.length; i += 2) {

@@ -68,8 +68,8 @@ const OPTIONS: Record<string, OptionHandler> = {
   'rename-command': renameCommand,
 };
 
-/** Options that change how links authenticate or name commands: re-make the links. */
-const LINK_OPTIONS = new Set(['auth-pass', 'auth-user', 'rename-command']);
+/** Options that change how links authenticate: re-make the links (renamed commands apply per call). */
+const LINK_OPTIONS = new Set(['auth-pass', 'auth-user']);
 
 function isExecutable(path: string): boolean {
   try {

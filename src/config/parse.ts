@@ -273,7 +273,7 @@ const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
     return undefined;
   },
   bind: (cfg, args) => {
-    // Redis then refuses to start: "Configured to not listen anywhere, exiting."
+    // Redis accepts the line, then exits at listen time with this message; we refuse it up front.
     if (args.length === 0 || (args.length === 1 && args[0] === '')) return 'Configured to not listen anywhere, exiting.';
     if (args.length > MAX_BIND_ADDRESSES) return 'Too many bind addresses specified.';
     cfg.bind = [...args];

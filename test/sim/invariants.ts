@@ -47,6 +47,8 @@ export class Invariants {
   private readonly votesFor = new Map<string, Set<string>>();
   private readonly maxCurrentEpoch = new Map<string, number>();
   private readonly maxConfigEpoch = new Map<string, number>();
+  /** epoch -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
+  private readonly forcedByEpoch = new Map<number, string[]>();
   /** Elections won (non-forced), for the report. */
   elections = 0;
 
@@ -109,9 +111,20 @@ export class Invariants {
         // Started and won in one step: startFailoverIfNeeded never forces.
         const forced = p?.state === 'wait-start' ? p.forced : false;
         if (!forced) this.onElected(node, state, master.name, master.failover.epoch);
+        else this.forcedByEpoch.set(master.failover.epoch, [...(this.forcedByEpoch.get(master.failover.epoch) ?? []), node.id]);
         return;
       }
     }
+  }
+
+  /** Two leaders in one epoch because of SENTINEL FAILOVER (no election): described, or undefined. */
+  forcedEpochCollision(): string | undefined {
+    for (const [epoch, forced] of this.forcedByEpoch) {
+      const elected = this.electedByEpoch.get(epoch);
+      const leaders = elected === undefined ? forced : [...forced, elected];
+      if (leaders.length > 1) return `epoch ${epoch} has leaders ${leaders.join(', ')} (forced: ${forced.join(', ')})`;
+    }
+    return undefined;
   }
 
   private onVote(node: NodeRef, message: string): void {

@@ -6,6 +6,8 @@
  * timed-out request completing the core's bookkeeping like a rejected promise.
  */
 import type { SentinelConfig } from '../../src/config/model.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { renderConfig } from '../../src/config/rewrite.js';
 import type { Effect, InstanceRef } from '../../src/core/effects.js';
 import { classifyPingReply } from '../../src/core/monitor.js';
 import { configFromState, seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
@@ -51,13 +53,18 @@ export class SentinelNode implements Endpoint {
   readonly myId: string;
   readonly conns = new Map<number, Conn>();
   state?: SentinelState;
-  /** What survives a crash: the last persisted config. */
-  disk: SentinelConfig;
+  /**
+   * What survives a crash: the config file's text, written with the real
+   * renderConfig and read back with parseConfig at restart, as the runtime
+   * does (so a field the round trip loses is lost here too).
+   */
+  disk: string;
   clockOffsetMs: number;
   /** Bumped at every start and crash, so callbacks of a previous life are ignored. */
   incarnation = 0;
   restarts = 0;
-  private readonly baseConfig: SentinelConfig;
+  /** The config the process started from (the runtime's `this.config`). */
+  private baseConfig: SentinelConfig;
   private readonly coreSeed: number;
   private links = new Map<string, SimLink>();
   private nextRequestId = 1;
@@ -69,7 +76,7 @@ export class SentinelNode implements Endpoint {
     this.port = opts.port;
     this.myId = opts.config.myid ?? '';
     this.baseConfig = clone(opts.config);
-    this.disk = clone(opts.config);
+    this.disk = renderConfig('', opts.config);
     this.clockOffsetMs = opts.clockOffsetMs;
     this.coreSeed = opts.coreSeed;
   }
@@ -86,7 +93,15 @@ export class SentinelNode implements Endpoint {
   start(): void {
     if (this.state) return;
     this.incarnation += 1;
-    const cfg = clone(this.disk);
+    let cfg: SentinelConfig;
+    try {
+      cfg = parseConfig(this.disk);
+    } catch (err) {
+      this.world.inv.violate(this.id, `persisted config does not parse: ${String(err)}\n${this.disk}`);
+      return;
+    }
+    if (cfg.myid !== this.myId) this.world.inv.violate(this.id, `persisted myid ${cfg.myid} is not ${this.myId}`);
+    this.baseConfig = clone(cfg);
     this.state = stateFromConfig(cfg, this.myId, this.nowMs(), seededRandom(this.coreSeed + this.incarnation * 7919));
     this.links = new Map();
     this.world.log(this.id, `START incarnation ${this.incarnation} epoch ${this.state.currentEpoch}`);
@@ -164,7 +179,7 @@ export class SentinelNode implements Endpoint {
         }));
       case 'slaveof': return this.slaveof(e.link, e.target, e.host, e.port);
       case 'persist':
-        this.disk = this.world.patchPersist(state, clone(configFromState(this.baseConfig, state)));
+        this.disk = renderConfig(this.disk, this.world.patchPersist(state, clone(configFromState(this.baseConfig, state))));
         return;
       case 'event':
         this.world.log(this.id, `${e.channel} ${e.message}`);
