@@ -11,6 +11,12 @@ export function instanceFlags(inst: AnyInstance, link: LinkState | undefined): s
   if (inst.kind === 'master' && inst.odown) flags.push('o_down');
   flags.push(inst.kind);
   if (!link?.connected) flags.push('disconnected');
+  if (inst.kind === 'sentinel' && inst.peerSaysMasterDown) flags.push('master_down');
+  if (inst.kind === 'master' && inst.failover.state !== 'none') flags.push('failover_in_progress');
+  if (inst.kind === 'slave') {
+    if (inst.promoted) flags.push('promoted');
+    if (inst.reconf !== 'none') flags.push(`reconf_${inst.reconf}`);
+  }
   return flags.join(',');
 }
 
@@ -29,10 +35,15 @@ export function instanceFields(
     ['flags', instanceFlags(inst, link)],
     ['link-pending-commands', String(link?.pendingCommands ?? 0)],
     ['link-refcount', String(link?.refCount ?? 0)],
+  ];
+  if (inst.kind === 'master' && inst.failover.state !== 'none') {
+    f.push(['failover-state', inst.failover.state.replace(/-/g, '_')]);
+  }
+  f.push(
     ['last-ping-sent', String(link && link.actPingMs !== 0 ? nowMs - link.actPingMs : 0)],
     ['last-ok-ping-reply', String(nowMs - (link?.lastAvailMs ?? 0))],
     ['last-ping-reply', String(nowMs - (link?.lastPongMs ?? 0))],
-  ];
+  );
   if (inst.sdown) f.push(['s-down-time', String(nowMs - inst.sdownSinceMs)]);
   if (inst.kind === 'master' && inst.odown) f.push(['o-down-time', String(nowMs - inst.odownSinceMs)]);
   f.push(['down-after-milliseconds', String(master.config.downAfterMs)]);

@@ -73,15 +73,15 @@ const myid: SubHandler = (rt) => bulk(rt.state.myId);
 
 const monitor: SubHandler = async (rt, argv) => {
   const [, , name = '', host = '', portArg = '', quorumArg = ''] = argv;
-  const quorum = parseStrictInt(quorumArg);
-  if (quorum === undefined) return error('ERR Invalid quorum');
   const port = parseStrictInt(portArg);
   if (port === undefined) return error('ERR Invalid port');
+  if (port < 0 || port > 65535) return error('ERR Invalid port number.');
+  const quorum = parseStrictInt(quorumArg);
+  if (quorum === undefined) return error('ERR Invalid quorum');
   if (quorum <= 0) return error('ERR Quorum must be 1 or greater.');
   if (!rt.config.resolveHostnames && isIP(host) === 0) {
     return error('ERR Invalid IP address or hostname specified');
   }
-  if (port < 0 || port > 65535) return error('ERR Invalid port number.');
   if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
   const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, host, port, quorum), rt.nowMs());
   await rt.persist().catch(() => undefined);

@@ -11,10 +11,14 @@
  *   included) >= max(quorum, majority of the Sentinels it knows) and a
  *   majority of all Sentinels in the simulation;
  * - current-epoch and each master's config-epoch never decrease, restarts included;
+ * - a config-epoch names one master address: no two Sentinels (or one
+ *   Sentinel at two times) hold the same config-epoch with different current
+ *   master addresses (unless SENTINEL FAILOVER put two leaders in that epoch);
  * - in TILT no failover decision is taken (no SDOWN/ODOWN changes, no
  *   failover start or progress, no SLAVEOF, no vote requests).
  */
 import type { Effect } from '../../src/core/effects.js';
+import { currentMasterAddress } from '../../src/core/failover.js';
 import type { FailoverStateName, SentinelState } from '../../src/core/state.js';
 import type { CoreEvent } from '../../src/core/step.js';
 
@@ -47,6 +51,8 @@ export class Invariants {
   private readonly votesFor = new Map<string, Set<string>>();
   private readonly maxCurrentEpoch = new Map<string, number>();
   private readonly maxConfigEpoch = new Map<string, number>();
+  /** "master config-epoch" -> the address first seen with it, and where. */
+  private readonly configAddress = new Map<string, { addr: string; node: string }>();
   /** epoch -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
   private readonly forcedByEpoch = new Map<number, string[]>();
   /** Elections won (non-forced), for the report. */
@@ -79,6 +85,12 @@ export class Invariants {
 
   afterStart(node: NodeRef, state: SentinelState): void {
     this.checkEpochs(node, state);
+    this.checkConfigAddresses(node, state);
+  }
+
+  /** Records that `configEpoch` of `master` means `addr` (a scripted test injecting a config). */
+  noteConfig(master: string, configEpoch: number, addr: string, node: string): void {
+    this.configAddress.set(`${master} ${configEpoch}`, { addr, node });
   }
 
   afterStep(node: NodeRef, state: SentinelState, event: CoreEvent, effects: readonly Effect[], pre: PreStep): void {
@@ -87,6 +99,7 @@ export class Invariants {
       if (e.type === 'crash') break;
     }
     this.checkEpochs(node, state);
+    this.checkConfigAddresses(node, state);
     if (state.tilt && event.type !== 'manualFailover') this.checkTilt(node, effects);
   }
 
@@ -177,6 +190,27 @@ export class Invariants {
         this.maxConfigEpoch.set(key, m.config.configEpoch);
       }
     }
+  }
+
+  private checkConfigAddresses(node: NodeRef, state: SentinelState): void {
+    for (const m of state.masters.values()) {
+      const a = currentMasterAddress(m);
+      const addr = `${a.host}:${a.port}`;
+      const key = `${m.name} ${m.config.configEpoch}`;
+      const seen = this.configAddress.get(key);
+      if (!seen) {
+        this.configAddress.set(key, { addr, node: node.id });
+      } else if (seen.addr !== addr && !this.forcedCollisionIn(m.config.configEpoch)) {
+        this.violate(node.id, `config-epoch ${m.config.configEpoch} of ${m.name} is ${addr} here but ${seen.addr} on ${seen.node}`);
+        // Report each conflict once.
+        this.configAddress.set(key, { addr, node: node.id });
+      }
+    }
+  }
+
+  private forcedCollisionIn(epoch: number): boolean {
+    const forced = this.forcedByEpoch.get(epoch) ?? [];
+    return forced.length + (this.electedByEpoch.has(epoch) ? 1 : 0) > 1;
   }
 
   private checkTilt(node: NodeRef, effects: readonly Effect[]): void {

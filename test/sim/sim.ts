@@ -99,6 +99,8 @@ export class World implements SimWorld {
   readonly logLines: string[] = [];
   readonly events: SimEventRecord[] = [];
   eventsRun = 0;
+  /** Called for every Sentinel event as it is logged (scripted scenarios react to them). */
+  readonly watchers: Array<(e: SimEventRecord) => void> = [];
   /** Faults stop applying once the heal phase starts. */
   healing = false;
   /** Global ms when the heal phase started. */
@@ -139,10 +141,12 @@ export class World implements SimWorld {
     this.logLines.push(`${(this.nowMs / 1000).toFixed(3).padStart(8)} ${who.padEnd(5)} ${text}`);
     const sp = text.indexOf(' ');
     if (/^[+-]/.test(text)) {
-      this.events.push({
+      const e: SimEventRecord = {
         atMs: this.nowMs, node: who,
         channel: sp < 0 ? text : text.slice(0, sp), message: sp < 0 ? '' : text.slice(sp + 1),
-      });
+      };
+      this.events.push(e);
+      for (const watch of this.watchers) watch(e);
     }
   }
 

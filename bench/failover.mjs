@@ -1,0 +1,662 @@
+#!/usr/bin/env node
+/**
+ * Failover time, tssentinel against redis-sentinel, side by side.
+ *
+ * Each run starts a fresh topology (fresh ports and dirs): a master, two
+ * replicas and three Sentinels of one implementation, all with
+ *   sentinel monitor mymaster 127.0.0.1 <port> 2
+ *   sentinel down-after-milliseconds mymaster 1000
+ *   sentinel failover-timeout mymaster 60000
+ * waits until every Sentinel sees 2 replicas and 2 peers and the replicas are
+ * in sync, then kill -9's the master and measures from the kill:
+ *   - switchMs: the first `+switch-master` published by any Sentinel
+ *     (every Sentinel is subscribed before the kill);
+ *   - agreeMs: the first poll (every 10 ms) where all three Sentinels answer
+ *     the same new address to SENTINEL GET-MASTER-ADDR-BY-NAME.
+ * A run that has not agreed within --timeout-ms (30 s) counts as failed.
+ * Runs of the two implementations are interleaved (ts, real, real, ts, ...)
+ * so that drift of the machine hits both alike.
+ *
+ * Usage (after `npm run build`):
+ *   node bench/failover.mjs [--runs 10] [--timeout-ms 30000] [--only ts|real] [--out bench/results]
+ *
+ * Prints a markdown table and writes bench/results/failover-<date>.json and
+ * .md. Every process it starts is killed by PID, also on Ctrl-C.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const TS_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
+const REDIS_SENTINEL = process.env.REDIS_SENTINEL_BIN ?? '/usr/bin/redis-sentinel';
+const HOST = '127.0.0.1';
+
+const DOWN_AFTER_MS = 1_000;
+const FAILOVER_TIMEOUT_MS = 60_000;
+const QUORUM = 2;
+const POLL_INTERVAL_MS = 10;
+const START_TIMEOUT_MS = 15_000;
+const CONVERGE_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 5_000;
+const PORT_MIN = 10_000;
+const PORT_MAX = 32_767;
+
+// ---------------------------------------------------------------------------
+// Command line
+
+function parseArgs(argv) {
+  const opts = { runs: 10, timeoutMs: 30_000, only: undefined, out: path.join(REPO_ROOT, 'bench', 'results') };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--runs') opts.runs = positiveInt(value(), arg);
+    else if (arg === '--timeout-ms') opts.timeoutMs = positiveInt(value(), arg);
+    else if (arg === '--only') opts.only = oneOf(value(), ['ts', 'real'], arg);
+    else if (arg === '--out') opts.out = path.resolve(value());
+    else if (arg === '--help' || arg === '-h') usage();
+    else usage(`unknown argument ${arg}`);
+  }
+  return opts;
+}
+
+function positiveInt(text, name) {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) usage(`${name} must be a positive integer, got ${text}`);
+  return n;
+}
+
+function oneOf(text, allowed, name) {
+  if (!allowed.includes(text)) usage(`${name} must be one of ${allowed.join(', ')}, got ${text}`);
+  return text;
+}
+
+function usage(problem) {
+  if (problem) console.error(`failover.mjs: ${problem}`);
+  console.error('usage: node bench/failover.mjs [--runs N] [--timeout-ms MS] [--only ts|real] [--out DIR]');
+  process.exit(problem ? 2 : 0);
+}
+
+// ---------------------------------------------------------------------------
+// Time
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const nowNs = () => process.hrtime.bigint();
+const msSince = (startNs) => Number(nowNs() - startNs) / 1e6;
+
+async function waitUntil(fn, timeoutMs, what, intervalMs = 50) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+      last = v;
+    } catch (err) {
+      last = err instanceof Error ? err.message : String(err);
+    }
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+    await sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// A minimal RESP2 client: commands in, replies out in order; in subscribed
+// mode, messages go to onMessage.
+
+class Resp {
+  static connect(port, timeoutMs = 2_000) {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ port, host: HOST });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${port} timed out`));
+      }, timeoutMs);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        socket.setNoDelay(true);
+        resolve(new Resp(socket, port));
+      });
+    });
+  }
+
+  constructor(socket, port) {
+    this.socket = socket;
+    this.port = port;
+    this.buf = Buffer.alloc(0);
+    this.pending = [];
+    this.onMessage = undefined;
+    this.closed = false;
+    socket.on('data', (chunk) => this.onData(chunk));
+    const fail = (err) => {
+      this.closed = true;
+      for (const p of this.pending.splice(0)) p.reject(err);
+    };
+    socket.on('error', fail);
+    socket.on('close', () => fail(new Error(`connection to ${port} closed`)));
+  }
+
+  call(...args) {
+    if (this.closed) return Promise.reject(new Error(`connection to ${this.port} closed`));
+    return new Promise((resolve, reject) => {
+      this.pending.push({ resolve, reject });
+      let out = `*${args.length}\r\n`;
+      for (const a of args) out += `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`;
+      this.socket.write(out);
+    });
+  }
+
+  close() {
+    this.closed = true;
+    this.socket.destroy();
+  }
+
+  onData(chunk) {
+    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
+    let offset = 0;
+    for (;;) {
+      const parsed = parse(this.buf, offset);
+      if (!parsed) break;
+      offset = parsed.end;
+      const v = parsed.value;
+      if (this.onMessage && Array.isArray(v) && (v[0] === 'message' || v[0] === 'pmessage')) this.onMessage(v);
+      else this.pending.shift()?.resolve(v);
+    }
+    this.buf = this.buf.subarray(offset);
+  }
+}
+
+/** One RESP2 reply at offset, or undefined when incomplete. Errors become { error }. */
+function parse(buf, offset) {
+  const eol = buf.indexOf('\r\n', offset);
+  if (eol < 0) return undefined;
+  const type = String.fromCharCode(buf[offset]);
+  const line = buf.toString('utf8', offset + 1, eol);
+  const next = eol + 2;
+  if (type === '+') return { value: line, end: next };
+  if (type === '-') return { value: { error: line }, end: next };
+  if (type === ':') return { value: Number(line), end: next };
+  if (type === '$') {
+    const len = Number(line);
+    if (len < 0) return { value: null, end: next };
+    if (buf.length < next + len + 2) return undefined;
+    return { value: buf.toString('utf8', next, next + len), end: next + len + 2 };
+  }
+  if (type === '*') {
+    const count = Number(line);
+    if (count < 0) return { value: null, end: next };
+    const items = [];
+    let pos = next;
+    for (let i = 0; i < count; i++) {
+      const item = parse(buf, pos);
+      if (!item) return undefined;
+      items.push(item.value);
+      pos = item.end;
+    }
+    return { value: items, end: pos };
+  }
+  throw new Error(`unexpected RESP type ${JSON.stringify(type)}`);
+}
+
+async function call(port, ...args) {
+  const c = await Resp.connect(port);
+  try {
+    return await c.call(...args);
+  } finally {
+    c.close();
+  }
+}
+
+function fields(flat) {
+  const out = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+  return out;
+}
+
+function infoFields(text) {
+  const out = {};
+  for (const line of String(text).split('\r\n')) {
+    const i = line.indexOf(':');
+    if (i > 0 && !line.startsWith('#')) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------
+// Processes
+
+/** Every child still running, by PID, so that Ctrl-C or a crash leaves nothing behind. */
+const children = new Map();
+const dirs = new Set();
+
+function killAllSync() {
+  for (const pid of children.keys()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  }
+  for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+}
+process.on('exit', killAllSync);
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    killAllSync();
+    process.exit(130);
+  });
+}
+
+function canBind(port) {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.unref();
+    server.once('error', () => resolve(false));
+    server.listen({ port, host: HOST, exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+const handedOut = new Set();
+async function freePort() {
+  for (let i = 0; i < 100; i++) {
+    const port = PORT_MIN + Math.floor(Math.random() * (PORT_MAX - PORT_MIN + 1));
+    if (handedOut.has(port)) continue;
+    if (await canBind(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+  throw new Error('no free port');
+}
+
+function tempDir(prefix) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tss-bench-${prefix}-`));
+  dirs.add(dir);
+  return dir;
+}
+
+/** Spawns command, output to logPath, and waits until the port answers PING from this PID. */
+async function spawnServer(command, args, port, dir, logPath) {
+  const fd = fs.openSync(logPath, 'a');
+  const child = spawn(command, args, { cwd: dir, stdio: ['ignore', fd, fd] });
+  fs.closeSync(fd);
+  const proc = { child, pid: child.pid, port, dir, logPath, exited: false };
+  children.set(child.pid, proc);
+  proc.exit = new Promise((resolve) => {
+    child.once('exit', () => {
+      proc.exited = true;
+      children.delete(child.pid);
+      resolve();
+    });
+    child.once('error', () => {
+      proc.exited = true;
+      children.delete(child.pid);
+      resolve();
+    });
+  });
+  try {
+    await waitUntil(
+      async () => {
+        if (proc.exited) throw new Error(`${command} exited during start: ${tail(logPath, 5)}`);
+        const pong = await call(port, 'PING');
+        if (pong !== 'PONG') return false;
+        const pid = infoFields(await call(port, 'INFO', 'server')).process_id;
+        return pid === undefined || Number(pid) === child.pid;
+      },
+      START_TIMEOUT_MS,
+      `${path.basename(command)} on port ${port} to answer PING`,
+    );
+  } catch (err) {
+    await stop(proc, 'SIGKILL');
+    throw err;
+  }
+  return proc;
+}
+
+async function stop(proc, signal = 'SIGTERM') {
+  if (proc.exited) return;
+  proc.child.kill(signal);
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await proc.exit;
+  clearTimeout(timer);
+}
+
+function tail(file, lines) {
+  try {
+    return fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** Starts on a free port, trying another one when the chosen one was taken meanwhile. */
+async function onFreePort(start) {
+  let lastError;
+  for (let i = 0; i < 5; i++) {
+    try {
+      return await start(await freePort());
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+function startRedis(replicaOfPort) {
+  return onFreePort((port) => {
+    const dir = tempDir('redis');
+    const conf = path.join(dir, 'redis.conf');
+    const lines = [`port ${port}`, `bind ${HOST}`, `dir ${dir}`, 'save ""', 'appendonly no', 'logfile ""'];
+    if (replicaOfPort !== undefined) lines.push(`replicaof ${HOST} ${replicaOfPort}`);
+    fs.writeFileSync(conf, `${lines.join('\n')}\n`);
+    return spawnServer(REDIS_SERVER, [conf], port, dir, path.join(dir, 'redis.log'));
+  });
+}
+
+function startSentinel(impl, masterPort) {
+  return onFreePort((port) => {
+    const dir = tempDir(`${impl}-sentinel`);
+    const conf = path.join(dir, 'sentinel.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        `bind ${HOST}`,
+        `sentinel monitor mymaster ${HOST} ${masterPort} ${QUORUM}`,
+        `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
+        `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
+        '',
+      ].join('\n'),
+    );
+    const [command, args] =
+      impl === 'ts' ? [process.execPath, [TS_CLI, conf, '--port', String(port)]] : [REDIS_SENTINEL, [conf, '--port', String(port)]];
+    return spawnServer(command, args, port, dir, path.join(dir, 'sentinel.log'));
+  });
+}
+
+// ---------------------------------------------------------------------------
+// One run
+
+async function startTopology(impl) {
+  const procs = [];
+  try {
+    const master = await startRedis();
+    procs.push(master);
+    const replicas = await Promise.all([startRedis(master.port), startRedis(master.port)]);
+    procs.push(...replicas);
+    const sentinels = await Promise.all([0, 1, 2].map(() => startSentinel(impl, master.port)));
+    procs.push(...sentinels);
+    for (const s of sentinels) {
+      await waitUntil(
+        async () => {
+          const m = fields(await call(s.port, 'SENTINEL', 'MASTER', 'mymaster'));
+          return m['num-slaves'] === '2' && m['num-other-sentinels'] === '2';
+        },
+        CONVERGE_TIMEOUT_MS,
+        `${impl} sentinel ${s.port} to see 2 replicas and 2 peers`,
+      );
+    }
+    for (const r of replicas) {
+      await waitUntil(
+        async () => infoFields(await call(r.port, 'INFO', 'replication')).master_link_status === 'up',
+        CONVERGE_TIMEOUT_MS,
+        `replica ${r.port} in sync`,
+      );
+    }
+    return { master, replicas, sentinels, procs };
+  } catch (err) {
+    await Promise.all(procs.map((p) => stop(p, 'SIGKILL')));
+    throw err;
+  }
+}
+
+async function teardown(topology, clients) {
+  for (const c of clients) c.close();
+  await Promise.all(topology.procs.map((p) => stop(p, 'SIGKILL')));
+  for (const p of topology.procs) {
+    fs.rmSync(p.dir, { recursive: true, force: true });
+    dirs.delete(p.dir);
+  }
+}
+
+/**
+ * Kill -9 of the master, then the two clocks. Resolves with the timings, or
+ * with { failed } after timeoutMs; the topology is gone either way.
+ */
+async function runOnce(impl, timeoutMs) {
+  const topology = await startTopology(impl);
+  const { master, replicas, sentinels } = topology;
+  const clients = [];
+  try {
+    const subscribers = await Promise.all(sentinels.map((s) => Resp.connect(s.port)));
+    const pollers = await Promise.all(sentinels.map((s) => Resp.connect(s.port)));
+    clients.push(...subscribers, ...pollers);
+
+    let killNs = 0n;
+    const switchMsBySentinel = [null, null, null];
+    let leader = null;
+    let firstSwitch;
+    const firstSwitchSeen = new Promise((resolve) => {
+      firstSwitch = resolve;
+    });
+    for (const [i, sub] of subscribers.entries()) {
+      await sub.call('SUBSCRIBE', '+switch-master');
+      await sub.call('SUBSCRIBE', '+elected-leader');
+      sub.onMessage = ([, channel]) => {
+        if (killNs === 0n) return;
+        if (channel === '+elected-leader') leader ??= i;
+        if (channel === '+switch-master' && switchMsBySentinel[i] === null) {
+          switchMsBySentinel[i] = msSince(killNs);
+          firstSwitch();
+        }
+      };
+    }
+
+    const oldAddr = JSON.stringify([HOST, String(master.port)]);
+    killNs = nowNs();
+    master.child.kill('SIGKILL');
+    const deadlineNs = killNs + BigInt(timeoutMs) * 1_000_000n;
+
+    let agreeMs = null;
+    let newPort = null;
+    let lastAnswers = [];
+    while (nowNs() < deadlineNs) {
+      const roundNs = nowNs();
+      lastAnswers = await Promise.all(pollers.map((p) => p.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster').catch((e) => e.message)));
+      const texts = lastAnswers.map((a) => JSON.stringify(a));
+      if (texts.every((t) => t === texts[0]) && texts[0] !== oldAddr && Array.isArray(lastAnswers[0])) {
+        agreeMs = msSince(killNs);
+        newPort = Number(lastAnswers[0][1]);
+        break;
+      }
+      const leftMs = POLL_INTERVAL_MS - msSince(roundNs);
+      if (leftMs > 0) await sleep(leftMs);
+    }
+    // +switch-master may trail GET-MASTER-ADDR-BY-NAME by a hair: give it what is left of the deadline.
+    const leftMs = Math.max(0, Number(deadlineNs - nowNs()) / 1e6);
+    await Promise.race([firstSwitchSeen, sleep(leftMs)]);
+    const seen = switchMsBySentinel.filter((v) => v !== null);
+    const switchMs = seen.length ? Math.min(...seen) : null;
+
+    if (agreeMs === null || switchMs === null) {
+      return {
+        impl,
+        failed: true,
+        reason: agreeMs === null ? `no agreement on a new master within ${timeoutMs} ms` : `no +switch-master within ${timeoutMs} ms`,
+        lastAnswers,
+        logTails: sentinels.map((s) => tail(s.logPath, 30)),
+      };
+    }
+    if (!replicas.some((r) => r.port === newPort)) {
+      return { impl, failed: true, reason: `agreed on ${newPort}, which is not a replica`, lastAnswers };
+    }
+    return {
+      impl,
+      failed: false,
+      switchMs: round(switchMs),
+      agreeMs: round(agreeMs),
+      switchMsBySentinel: switchMsBySentinel.map((v) => (v === null ? null : round(v))),
+      leader,
+      newPortIsReplica: true,
+    };
+  } finally {
+    await teardown(topology, clients);
+  }
+}
+
+const round = (ms) => Math.round(ms * 10) / 10;
+
+// ---------------------------------------------------------------------------
+// Statistics and report
+
+function quantile(sorted, q) {
+  // Nearest rank: the smallest value with at least q of the sample at or below it.
+  if (sorted.length === 0) return null;
+  const rank = Math.max(1, Math.ceil(q * sorted.length));
+  return sorted[rank - 1];
+}
+
+function median(sorted) {
+  const n = sorted.length;
+  if (n === 0) return null;
+  return n % 2 ? sorted[(n - 1) / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+function summarize(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  return {
+    n: sorted.length,
+    median: sorted.length ? round(median(sorted)) : null,
+    p90: quantile(sorted, 0.9),
+    min: sorted[0] ?? null,
+    max: sorted[sorted.length - 1] ?? null,
+  };
+}
+
+function fmt(v) {
+  return v === null || v === undefined ? '–' : `${Math.round(v)}`;
+}
+
+function markdownTable(stats) {
+  const rows = [
+    '| metric (ms from kill -9) | implementation | ok/runs | median | p90 | min | max |',
+    '|---|---|---|---|---|---|---|',
+  ];
+  const names = { ts: 'tssentinel', real: 'redis-sentinel 7.0.15' };
+  for (const metric of ['switchMs', 'agreeMs']) {
+    const label = metric === 'switchMs' ? 'first `+switch-master`' : 'all 3 answer new address';
+    for (const impl of ['ts', 'real']) {
+      const s = stats[impl]?.[metric];
+      if (!s) continue;
+      rows.push(`| ${label} | ${names[impl]} | ${s.n}/${stats[impl].runs} | ${fmt(s.median)} | ${fmt(s.p90)} | ${fmt(s.min)} | ${fmt(s.max)} |`);
+    }
+  }
+  const lines = [rows.join('\n'), ''];
+  for (const metric of ['switchMs', 'agreeMs']) {
+    const ts = stats.ts?.[metric]?.median;
+    const real = stats.real?.[metric]?.median;
+    if (ts && real) lines.push(`- ratio of medians tssentinel / redis-sentinel, ${metric === 'switchMs' ? 'first +switch-master' : 'all 3 agree'}: **${(ts / real).toFixed(2)}**`);
+  }
+  return lines.join('\n');
+}
+
+function versionOf(command, args) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    child.once('exit', () => resolve(out.trim()));
+    child.once('error', () => resolve('unknown'));
+  });
+}
+
+// ---------------------------------------------------------------------------
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  if (opts.only !== 'real' && !fs.existsSync(TS_CLI)) usage(`${TS_CLI} not found: run \`npm run build\` first`);
+  const impls = opts.only ? [opts.only] : ['ts', 'real'];
+  const startedAt = new Date();
+  const runs = [];
+  for (let i = 0; i < opts.runs; i++) {
+    // Alternate which goes first so that neither always runs on a "warm" machine.
+    const order = i % 2 === 0 ? impls : [...impls].reverse();
+    for (const impl of order) {
+      let result;
+      try {
+        result = await runOnce(impl, opts.timeoutMs);
+      } catch (err) {
+        result = { impl, failed: true, reason: `setup: ${err instanceof Error ? err.message : String(err)}` };
+      }
+      result.run = i + 1;
+      runs.push(result);
+      const what = result.failed
+        ? `FAILED: ${result.reason}`
+        : `+switch-master ${fmt(result.switchMs)} ms, all agree ${fmt(result.agreeMs)} ms, leader #${result.leader ?? '?'}`;
+      console.error(`run ${i + 1}/${opts.runs} ${impl.padEnd(4)} ${what}`);
+    }
+  }
+
+  const stats = {};
+  for (const impl of impls) {
+    const ok = runs.filter((r) => r.impl === impl && !r.failed);
+    stats[impl] = {
+      runs: runs.filter((r) => r.impl === impl).length,
+      failed: runs.filter((r) => r.impl === impl && r.failed).length,
+      switchMs: summarize(ok.map((r) => r.switchMs)),
+      agreeMs: summarize(ok.map((r) => r.agreeMs)),
+    };
+  }
+  const ratio = (metric) =>
+    stats.ts?.[metric]?.median && stats.real?.[metric]?.median ? round((stats.ts[metric].median / stats.real[metric].median) * 100) / 100 : null;
+
+  const machine = {
+    cpus: os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    platform: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    redisServer: await versionOf(REDIS_SERVER, ['--version']),
+    redisSentinel: await versionOf(REDIS_SENTINEL, ['--version']),
+  };
+  const report = {
+    benchmark: 'failover',
+    startedAt: startedAt.toISOString(),
+    finishedAt: new Date().toISOString(),
+    machine,
+    config: { downAfterMs: DOWN_AFTER_MS, failoverTimeoutMs: FAILOVER_TIMEOUT_MS, quorum: QUORUM, replicas: 2, sentinels: 3, pollIntervalMs: POLL_INTERVAL_MS, timeoutMs: opts.timeoutMs, runsPerImpl: opts.runs },
+    stats,
+    ratioOfMedians: { switchMs: ratio('switchMs'), agreeMs: ratio('agreeMs') },
+    runs,
+  };
+
+  const table = markdownTable(stats);
+  const date = startedAt.toISOString().slice(0, 10);
+  const header = `Failover benchmark, ${startedAt.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.platform}, node ${machine.node}, ${opts.runs} runs each, interleaved`;
+  console.log(`\n${header}\n\n${table}\n`);
+  fs.mkdirSync(opts.out, { recursive: true });
+  const jsonPath = path.join(opts.out, `failover-${date}.json`);
+  fs.writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+  fs.writeFileSync(path.join(opts.out, `failover-${date}.md`), `${header}\n\n${table}\n`);
+  console.error(`wrote ${jsonPath}`);
+  const failed = runs.filter((r) => r.failed).length;
+  process.exitCode = failed > 0 ? 1 : 0;
+}
+
+main().catch((err) => {
+  console.error(err);
+  killAllSync();
+  process.exit(1);
+});

@@ -1,0 +1,210 @@
+/**
+ * Core bugs the simulator found, each reduced to a small deterministic
+ * reproduction. Every test states the expected (Redis-compatible or safe)
+ * behaviour; a test here fails until its bug is fixed in src/core.
+ */
+import { describe, expect, it } from 'vitest';
+import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
+import { parseConfig } from '../../src/config/parse.js';
+import type { Effect } from '../../src/core/effects.js';
+import { configFromState, seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
+import { linkKey, type SentinelState } from '../../src/core/state.js';
+import { step, type CoreEvent } from '../../src/core/step.js';
+import { formatFailure, runSimulation, type SimOptions } from './sim.js';
+
+/** A clean kill of the master with 3 Sentinels; `onPromoted` runs when the leader logs +promoted-slave. */
+function cleanKill(seed: number, onPromoted: Parameters<typeof watchPromotion>[1], extra: SimOptions = {}) {
+  return runSimulation(seed, {
+    sentinels: 3, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 10_000, faultMs: 20_000,
+    latencyMsMax: 5, presetSentinels: true, presetReplicas: true, parallelSyncs: 1,
+    script: [
+      { atMs: 0, action: (w) => watchPromotion(w, onPromoted) },
+      { atMs: 1000, action: (w) => w.killRedis(w.redis[0]!) },
+    ],
+    ...extra,
+  });
+}
+
+type World = ReturnType<typeof runSimulation>['world'];
+
+function watchPromotion(w: World, fn: (w: World, leaderId: string, promotedAddr: string) => void): void {
+  let fired = false;
+  w.watchers.push((e) => {
+    if (e.channel !== '+promoted-slave' || fired) return;
+    fired = true;
+    const parts = e.message.split(' ');
+    fn(w, e.node, `${parts[2]}:${parts[3]}`);
+  });
+}
+
+describe('core bugs found by the simulator', () => {
+  /*
+   * src/core/sentinel.ts configFromState() writes `m.host/m.port` with
+   * `m.config.configEpoch`. From +promoted-slave until +switch-master (the
+   * whole reconf-slaves phase) that is the OLD master's address with the NEW
+   * config-epoch. A leader that crashes in that window restarts believing
+   * "old master @ new epoch", while its peers already switched to "promoted @
+   * new epoch" from its hellos: equal epochs never reconcile, the Sentinels
+   * disagree forever and convert each other's masters into replicas (seen:
+   * two instances replicating from each other, no master at all).
+   * Redis writes sentinelGetCurrentMasterAddress() in its config rewrite (and
+   * the old master as a known replica in place of the promoted one).
+   * Fix: in configFromState use currentMasterAddress(m) for host/port, and
+   * list the old address instead of the promoted replica in knownReplicas.
+   */
+  it('a leader crashing while it reconfigures replicas has persisted the promoted address with the new config-epoch', () => {
+    let persisted: { host: string; port: number; configEpoch: number } | undefined;
+    let promoted = '';
+    const r = cleanKill(201, (w, leaderId, promotedAddr) => {
+      promoted = promotedAddr;
+      const leader = w.sentinel(leaderId)!;
+      w.schedule(150, () => {
+        expect(leader.state?.masters.get('mymaster')?.failover.state).toBe('reconf-slaves');
+        leader.crash('test: crash during reconf-slaves');
+        const m = parseConfig(leader.disk).masters[0]!;
+        persisted = { host: m.host, port: m.port, configEpoch: m.configEpoch };
+        w.schedule(1_000, () => leader.start());
+      });
+    });
+    expect(persisted?.configEpoch).toBe(1);
+    expect(`${persisted?.host}:${persisted?.port}`).toBe(promoted);
+    if (!r.ok) console.error(formatFailure(r, 60));
+    expect(r.violations).toEqual([]);
+  });
+
+  /*
+   * src/core/monitor.ts onHello() -> applyNewerConfig(): a newer master
+   * config-epoch whose address equals our `master.host` is adopted silently
+   * (configEpoch bumped, nothing else), even when we are ourselves in the
+   * middle of a failover of an OLDER epoch. That failover then goes on and,
+   * at +failover-end, switchToPromoted() moves us to our promoted replica
+   * while keeping the newer config-epoch: "promoted @ epoch N+1" here,
+   * "old address @ epoch N+1" everywhere else, forever. It happens when the
+   * newer failover promoted our old master back (it rejoined as a replica),
+   * while our reconf-slaves was still waiting for a replica (up to
+   * failover-timeout). Redis 7's sentinelProcessHelloMessage has the same
+   * shape (it compares with master->addr), so this is inherited.
+   * Fix: when a newer config-epoch arrives for a master whose failover is in
+   * progress (any state), abort that failover (or compare the announced
+   * address with currentMasterAddress(), which differs from it here, and
+   * reset the master via changeMasterAddress).
+   */
+  it('a newer config-epoch naming the old master address stops our older failover', () => {
+    let after: { state: string; addr: string; configEpoch: number } | undefined;
+    const r = cleanKill(202, (w, leaderId) => {
+      const leader = w.sentinel(leaderId)!;
+      w.schedule(150, () => {
+        const st = leader.state!;
+        const m = st.masters.get('mymaster')!;
+        expect(m.failover.state).toBe('reconf-slaves');
+        const peer = [...m.sentinels.values()][0]!;
+        // A peer announces that epoch 2 (a later failover) made 10.0.0.1 the master again.
+        w.inv.noteConfig('mymaster', 2, '10.0.0.1:6379', 'injected hello');
+        leader.apply({ type: 'hello', payload: `${peer.host},${peer.port},${peer.name},2,mymaster,10.0.0.1,6379,2` });
+        after = { state: m.failover.state, addr: `${m.host}:${m.port}`, configEpoch: m.config.configEpoch };
+      });
+    }, { faultMs: 3_000, healBoundMs: 1_000 });
+    expect(after).toEqual({ state: 'none', addr: '10.0.0.1:6379', configEpoch: 2 });
+    // The simulator's invariant sees the same thing: "config-epoch 2 is <promoted> here but 10.0.0.1:6379".
+    expect(r.violations.filter((v) => v.includes('config-epoch 2'))).toEqual([]);
+  });
+
+  /*
+   * src/core/election.ts getLeader() counts a peer's vote when
+   * `peer.leaderEpoch === state.currentEpoch`, and failover.ts
+   * askMasterState() asks for votes with `epoch: state.currentEpoch`, not the
+   * failover's epoch. A candidate still in wait-start for epoch N whose
+   * current-epoch moved on to N+1 (it voted for another candidate, which also
+   * pushes its failoverStartMs forward and so its election timeout) asks for,
+   * receives and counts votes of epoch N+1, and is elected for epoch N with no
+   * majority in N. It then promotes with config-epoch N, which another
+   * Sentinel may legitimately have won: two configurations with one epoch.
+   * (Redis 7 counts `leader_epoch == sentinel.current_epoch` too.)
+   * Fix: count only `peer.leaderEpoch === epoch` (the failover epoch) and ask
+   * with `master.failover.epoch`; or abort a wait-start failover as soon as
+   * state.currentEpoch > master.failover.epoch (Raft's step-down).
+   */
+  it('a candidate of epoch 1 is not elected by votes granted in epoch 2', () => {
+    const h = coreHarness();
+    h.untilEvent('+try-failover');
+    const m = h.state.masters.get('mymaster')!;
+    expect(m.failover.epoch).toBe(1);
+    // Epoch 1 went to PEERS[0] (every peer answers our vote request so), we stay in wait-start.
+    h.ticks(10);
+    expect(m.failover.state).toBe('wait-start');
+    // PEERS[0] tries again in epoch 2 (its promotion failed, say) and gets our vote.
+    const vote = h.run({ type: 'isMasterDownRequest', ip: '10.0.0.1', port: 6379, epoch: 2, runId: PEERS[0]! });
+    expect(vote.events).toContain(`+vote-for-leader ${PEERS[0]} 2`);
+    // Our own request now goes out as epoch 2, and the other three peers grant us their epoch-2 vote.
+    const later = h.ticks(30);
+    const ask = later.effects.find((e): e is Extract<Effect, { type: 'askMasterDown' }> =>
+      e.type === 'askMasterDown' && e.runId === ME);
+    expect({ askedForEpoch: ask?.epoch, failoverEpoch: m.failover.epoch }).toEqual({ askedForEpoch: 2, failoverEpoch: 1 });
+    // Epoch 1 has a leader already (PEERS[0], 4 votes); no peer voted for us in epoch 1.
+    expect(later.events.filter((e) => e.startsWith('+elected-leader'))).toEqual([]);
+  });
+});
+
+const ME = 'a'.repeat(40);
+const PEERS = ['b', 'c', 'd', 'e'].map((c) => c.repeat(40));
+
+/** One core, 4 peers that answer pings, a master that never answers: drive it by hand. */
+function coreHarness() {
+  const cfg = defaultSentinelConfig();
+  cfg.myid = ME;
+  const mc = defaultMasterConfig('mymaster', '10.0.0.1', 6379, 2);
+  mc.downAfterMs = 1000;
+  mc.failoverTimeoutMs = 60_000;
+  mc.knownReplicas = [{ host: '10.0.0.2', port: 6379 }];
+  mc.knownSentinels = PEERS.map((runid, i) => ({ host: `10.0.1.${i + 2}`, port: 26379, runid }));
+  cfg.masters.push(mc);
+  let nowMs = 1_000_000;
+  const state: SentinelState = stateFromConfig(cfg, ME, nowMs, seededRandom(7));
+  const masterLink = linkKey('redis', '10.0.0.1', 6379);
+  const run = (event: CoreEvent): { effects: Effect[]; events: string[] } => {
+    const effects: Effect[] = [];
+    const queue: CoreEvent[] = [event];
+    while (queue.length > 0) {
+      const r = step(state, queue.shift()!, nowMs);
+      effects.push(...r.effects);
+      for (const e of r.effects) queue.push(...reactTo(e));
+    }
+    return { effects, events: effects.flatMap((e) => (e.type === 'event' ? [`${e.channel} ${e.message}`] : [])) };
+  };
+  /** Peers and the replica connect and answer PING; the master never does; peers say the master is down. */
+  const reactTo = (e: Effect): CoreEvent[] => {
+    if (e.type === 'connect' && e.link !== masterLink) return [{ type: 'linkUp', link: e.link, localIp: '10.0.1.1' }];
+    if (e.type === 'ping' && e.link !== masterLink) return [{ type: 'pingReply', link: e.link, outcome: 'valid' }];
+    if (e.type === 'askMasterDown' && e.runId === '*') {
+      return [{ type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply: { down: true, leader: '*', leaderEpoch: 0 } }];
+    }
+    if (e.type === 'askMasterDown') {
+      // Epoch 1: every peer voted for PEERS[0]. Later epochs: PEERS[0] votes for
+      // itself, the others grant the request (it reached them first).
+      const leader = e.epoch === 1 || e.peer.name === PEERS[0] ? PEERS[0]! : e.runId;
+      return [{ type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply: { down: true, leader, leaderEpoch: e.epoch } }];
+    }
+    if (e.type === 'publishHello') return [{ type: 'commandDone', link: e.link }];
+    return [];
+  };
+  const ticks = (n: number) => {
+    const out = { effects: [] as Effect[], events: [] as string[] };
+    for (let i = 0; i < n; i++) {
+      nowMs += 100;
+      const r = run({ type: 'tick' });
+      out.effects.push(...r.effects);
+      out.events.push(...r.events);
+    }
+    return out;
+  };
+  return {
+    state,
+    run,
+    ticks,
+    untilEvent(prefix: string): void {
+      for (let i = 0; i < 200; i++) if (ticks(1).events.some((e) => e.startsWith(prefix))) return;
+      throw new Error(`no ${prefix} within 20 s`);
+    },
+    persisted: () => configFromState(cfg, state),
+  };
+}
