@@ -436,7 +436,9 @@ async function teardown(topology, clients) {
  * with { failed } after timeoutMs; the topology is gone either way.
  */
 async function runOnce(impl, timeoutMs) {
+  const setupNs = nowNs();
   const topology = await startTopology(impl);
+  const setupMs = msSince(setupNs);
   const { master, replicas, sentinels } = topology;
   const clients = [];
   try {
@@ -446,17 +448,21 @@ async function runOnce(impl, timeoutMs) {
 
     let killNs = 0n;
     const switchMsBySentinel = [null, null, null];
+    const sdownMsBySentinel = [null, null, null];
+    const odownMsBySentinel = [null, null, null];
     let leader = null;
     let firstSwitch;
     const firstSwitchSeen = new Promise((resolve) => {
       firstSwitch = resolve;
     });
     for (const [i, sub] of subscribers.entries()) {
-      await sub.call('SUBSCRIBE', '+switch-master');
-      await sub.call('SUBSCRIBE', '+elected-leader');
-      sub.onMessage = ([, channel]) => {
+      for (const channel of ['+switch-master', '+elected-leader', '+sdown', '+odown']) await sub.call('SUBSCRIBE', channel);
+      sub.onMessage = ([, channel, message]) => {
         if (killNs === 0n) return;
         if (channel === '+elected-leader') leader ??= i;
+        const aboutMaster = String(message).startsWith(`master mymaster ${HOST} ${master.port}`);
+        if (channel === '+sdown' && aboutMaster) sdownMsBySentinel[i] ??= round(msSince(killNs));
+        if (channel === '+odown' && aboutMaster) odownMsBySentinel[i] ??= round(msSince(killNs));
         if (channel === '+switch-master' && switchMsBySentinel[i] === null) {
           switchMsBySentinel[i] = msSince(killNs);
           firstSwitch();
@@ -496,6 +502,9 @@ async function runOnce(impl, timeoutMs) {
         failed: true,
         reason: agreeMs === null ? `no agreement on a new master within ${timeoutMs} ms` : `no +switch-master within ${timeoutMs} ms`,
         lastAnswers,
+        setupMs: round(setupMs),
+        sdownMsBySentinel,
+        odownMsBySentinel,
         logTails: sentinels.map((s) => tail(s.logPath, 30)),
       };
     }
@@ -508,7 +517,10 @@ async function runOnce(impl, timeoutMs) {
       switchMs: round(switchMs),
       agreeMs: round(agreeMs),
       switchMsBySentinel: switchMsBySentinel.map((v) => (v === null ? null : round(v))),
+      sdownMsBySentinel,
+      odownMsBySentinel,
       leader,
+      setupMs: round(setupMs),
       newPortIsReplica: true,
     };
   } finally {
@@ -604,7 +616,8 @@ async function main() {
       runs.push(result);
       const what = result.failed
         ? `FAILED: ${result.reason}`
-        : `+switch-master ${fmt(result.switchMs)} ms, all agree ${fmt(result.agreeMs)} ms, leader #${result.leader ?? '?'}`;
+        : `+switch-master ${fmt(result.switchMs)} ms, all agree ${fmt(result.agreeMs)} ms, leader #${result.leader ?? '?'}, ` +
+          `first +sdown ${fmt(Math.min(...result.sdownMsBySentinel.filter((v) => v !== null)))} ms (setup ${fmt(result.setupMs)} ms)`;
       console.error(`run ${i + 1}/${opts.runs} ${impl.padEnd(4)} ${what}`);
     }
   }

@@ -1,17 +1,19 @@
 /**
- * The seeded simulator in CI: many random seeds (safety at every step,
- * convergence after healing), determinism, and named scenarios.
+ * The seeded simulator in CI: random seeds (safety at every step,
+ * convergence after healing; the first half here, the second half in
+ * simSeeds.test.ts so both cores work), determinism, named scenarios, and a
+ * check that the invariant checker itself bites.
  *
- *   SIM_SEEDS=10000 SIM_FROM=1 npx vitest run test/sim   more seeds
- *   SIM_SEED=1234 npx vitest run test/sim                replay one seed, full log
- *   node scripts/sim.mjs --seeds 10000 --from 1 --jobs 2 the same, outside vitest
+ *   SIM_SEEDS=10000 SIM_FROM=1 npx vitest run test/sim    more seeds
+ *   SIM_SEED=1234 npx vitest run test/sim/sim.test.ts     replay one seed, full log
+ *   node scripts/sim.mjs --seeds 10000 --from 1 --jobs 2  the same, outside vitest
  */
 import { describe, expect, it } from 'vitest';
+import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
+import { stateFromConfig } from '../../src/core/sentinel.js';
+import { expectSeedsPass, ONE_SEED, seedRange } from './ciSeeds.js';
+import { Invariants } from './invariants.js';
 import { formatFailure, runSimulation, type SimEventRecord, type SimResult, type World } from './sim.js';
-
-const SEEDS = Number(process.env.SIM_SEEDS ?? 250);
-const FROM = Number(process.env.SIM_FROM ?? 1);
-const ONE_SEED = process.env.SIM_SEED === undefined ? undefined : Number(process.env.SIM_SEED);
 
 function expectOk(r: SimResult): void {
   if (!r.ok) console.error(formatFailure(r));
@@ -31,14 +33,9 @@ describe.runIf(ONE_SEED !== undefined)('replay', () => {
 });
 
 describe.runIf(ONE_SEED === undefined)('simulator', () => {
-  it(`random seeds ${FROM}..${FROM + SEEDS - 1} keep the invariants and converge`, () => {
-    const failures: SimResult[] = [];
-    for (let seed = FROM; seed < FROM + SEEDS; seed++) {
-      const r = runSimulation(seed, { logLimit: 200 });
-      if (!r.ok) failures.push(r);
-    }
-    for (const f of failures.slice(0, 3)) console.error(formatFailure(f));
-    expect(failures.map((f) => `seed ${f.seed}: ${f.violations[0]}`)).toEqual([]);
+  const { from, count } = seedRange(0, 2);
+  it(`random seeds ${from}..${from + count - 1} keep the invariants and converge`, () => {
+    expectSeedsPass(from, count);
   });
 
   it('replays a seed exactly: same seed, same log', () => {
@@ -118,6 +115,38 @@ describe.runIf(ONE_SEED === undefined)('simulator', () => {
       // The others still fail over while s0 is tilted.
       expect(eventsOf(r, '+promoted-slave', ['s1', 's2'])).toHaveLength(1);
     }
+  });
+});
+
+describe.runIf(ONE_SEED === undefined)('invariant checker', () => {
+  it('flags a second leader in one epoch and a second vote in one epoch', () => {
+    const log: string[] = [];
+    const inv = new Invariants({ nowMs: 0, sentinelCount: 3, log: (who, text) => log.push(`${who} ${text}`) });
+    const ids = ['1', '2', '3'].map((c) => c.repeat(40));
+    const states = ids.map((id) => {
+      const cfg = defaultSentinelConfig();
+      const m = defaultMasterConfig('mymaster', '10.0.0.1', 6379, 2);
+      m.knownSentinels = ids.filter((x) => x !== id).map((runid, i) => ({ host: `10.0.1.${i + 1}`, port: 26379, runid }));
+      cfg.masters.push(m);
+      const st = stateFromConfig(cfg, id, 1_000);
+      st.masters.get('mymaster')!.failover.epoch = 3;
+      return st;
+    });
+    const ev = (channel: string, message: string) =>
+      ({ type: 'event' as const, level: 'warning' as const, channel, message, master: 'mymaster' });
+    const pre = new Map([['mymaster', { state: 'wait-start' as const, forced: false }]]);
+    // Node 0 votes for itself and for node 1 in epoch 3; both claim epoch 3 with 1-2 votes.
+    inv.afterStep({ id: 's0', myId: ids[0]! }, states[0]!, { type: 'tick' }, [
+      ev('+vote-for-leader', `${ids[0]} 3`), ev('+vote-for-leader', `${ids[1]} 3`),
+      ev('+elected-leader', 'master mymaster 10.0.0.1 6379'),
+    ], pre);
+    inv.afterStep({ id: 's1', myId: ids[1]! }, states[1]!, { type: 'tick' }, [
+      ev('+elected-leader', 'master mymaster 10.0.0.1 6379'),
+    ], pre);
+    const text = inv.violations.join('\n');
+    expect(text).toContain('second +vote-for-leader in epoch 3');
+    expect(text).toContain('second leader in epoch 3');
+    expect(text).toContain('elected in epoch 3 with 1 votes, needs 2');
   });
 });
 
