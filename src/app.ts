@@ -15,6 +15,7 @@ import { Runtime, errorMessage } from './runtime.js';
 import { RespServer } from './server/server.js';
 import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
+import { resolveConfigHosts } from './resolve.js';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -64,6 +65,11 @@ export interface SentinelProcess {
 export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Promise<SentinelProcess> {
   const { config } = loaded;
   const log = logger ?? createLogger({ logfile: config.logfile, loglevel: config.loglevel });
+  try {
+    await resolveConfigHosts(config);
+  } catch (err) {
+    throw new StartupError(`Failed to resolve a hostname in the config: ${errorMessage(err)}`);
+  }
   const server = new RespServer({
     port: config.port,
     bind: config.bind,

@@ -3,7 +3,6 @@
  * subcommand, its arguments); arity is checked by the server from the table.
  * Commands that change persisted state write the config before replying.
  */
-import { isIP } from 'node:net';
 import { defaultMasterConfig } from '../config/model.js';
 import { instanceDetails } from '../core/details.js';
 import { removeMaster } from '../core/instances.js';
@@ -11,6 +10,7 @@ import { currentMasterAddress } from '../core/failover.js';
 import { addMasterFromConfig } from '../core/sentinel.js';
 import type { MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
+import { hostForCore } from '../resolve.js';
 import { globMatch } from '../server/glob.js';
 import {
   NULL,
@@ -79,11 +79,14 @@ const monitor: SubHandler = async (rt, argv) => {
   const quorum = parseStrictInt(quorumArg);
   if (quorum === undefined) return error('ERR Invalid quorum');
   if (quorum <= 0) return error('ERR Quorum must be 1 or greater.');
-  if (!rt.config.resolveHostnames && isIP(host) === 0) {
+  let coreHost: string;
+  try {
+    coreHost = await hostForCore(host, rt.config);
+  } catch {
     return error('ERR Invalid IP address or hostname specified');
   }
   if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
-  const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, host, port, quorum), rt.nowMs());
+  const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, coreHost, port, quorum), rt.nowMs());
   await rt.persist().catch(() => undefined);
   rt.emitEvent('+monitor', `${instanceDetails(m)} quorum ${quorum}`, 'warning', name);
   return OK;

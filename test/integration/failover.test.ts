@@ -4,12 +4,14 @@
  * and the restarted old master follow it, every Sentinel agrees, announces it
  * and persists it; (b) SENTINEL FAILOVER on a healthy setup, INPROG while it
  * runs, NOGOODSLAVE without replicas; (c) no failover without a quorum of
- * live Sentinels, and the failover once they are back.
+ * live Sentinels, and the failover once they are back; (d) a master is not
+ * subjectively down before it has been unreachable for down-after-milliseconds.
  *
  * TS_SENTINEL_BIN=real runs every "ts" process as a real redis-sentinel: the
  * self-check of these expectations against the oracle.
  */
 import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAll, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import { RawClient, parseInfo, textOf, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
@@ -78,6 +80,8 @@ async function isConnectedReplicaOf(port: number, masterPort: number): Promise<b
 interface SentinelEvent {
   readonly channel: string;
   readonly message: string;
+  /** performance.now() when the test received it. */
+  readonly atMs: number;
 }
 
 /**
@@ -113,7 +117,9 @@ class EventLog {
         return; // Closed.
       }
       const p = toPlain(value);
-      if (Array.isArray(p) && p[0] === 'pmessage') this.events.push({ channel: String(p[2]), message: String(p[3]) });
+      if (Array.isArray(p) && p[0] === 'pmessage') {
+        this.events.push({ channel: String(p[2]), message: String(p[3]), atMs: performance.now() });
+      }
     }
   }
 
@@ -382,6 +388,48 @@ describe('(c) two of three Sentinels stopped', () => {
       const promoted = group.replicas.find((r) => r.port === newPort);
       expect(promoted, `new master ${newPort} is one of the replicas`).toBeDefined();
       await expectEveryoneOn(group, newPort, group.replicas.filter((r) => r !== promoted));
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+describe('(d) down-after-milliseconds', () => {
+  it(
+    'a killed master is not +sdown before it has been unreachable for down-after-milliseconds',
+    async () => {
+      // One master and three Sentinels, quorum 3 so that nothing but the
+      // s-down itself happens; three Sentinels give three independent samples
+      // of the phase of the PING period at the moment of the kill.
+      const master = await startRedis();
+      const text = [
+        `sentinel monitor mymaster ${HOST} ${master.port} 3`,
+        `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
+        '',
+      ].join('\n');
+      const sentinels = await startAll([startTsSentinel(text), startTsSentinel(text), startTsSentinel(text)]);
+      for (const [i, s] of sentinels.entries()) {
+        await waitFor(
+          async () => {
+            const m = await masterInfo(s);
+            return m['role-reported'] === 'master' && m['flags'] === 'master' && Number(m['last-ok-ping-reply']) < DOWN_AFTER_MS;
+          },
+          { what: `sentinel #${i} to have a working link to the master` },
+        );
+      }
+      const logs = await Promise.all(sentinels.map((s, i) => EventLog.open(s, `sentinel #${i} (port ${s.port})`)));
+
+      // Measured in this process, the interval kill → event received can only
+      // be longer than the Sentinel's own kill → event; 5 ms absorb whole-ms clocks.
+      const killedAtMs = performance.now();
+      await master.kill9();
+      const waits = [];
+      for (const log of logs) {
+        const event = await log.waitEvent('+sdown', `master mymaster ${HOST} ${master.port}`, 10_000);
+        waits.push({ sentinel: log.label, msAfterKill: Math.round(event.atMs - killedAtMs) });
+      }
+      for (const w of waits) {
+        expect(w.msAfterKill, `+sdown after the kill, down-after-milliseconds ${DOWN_AFTER_MS}: ${JSON.stringify(waits)}`).toBeGreaterThanOrEqual(DOWN_AFTER_MS - 5);
+      }
     },
     TEST_TIMEOUT_MS,
   );
