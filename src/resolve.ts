@@ -22,7 +22,8 @@ export async function hostForCore(
   if (!opts.resolveHostnames) throw new ResolveError('Invalid IP address or hostname specified');
   if (opts.announceHostnames) return host;
   try {
-    const { address } = await lookup(host);
+    // IPv4 first, as getaddrinfo orders loopback names on Debian.
+    const { address } = await lookup(host, { verbatim: false });
     return address;
   } catch {
     throw new ResolveError("Can't resolve instance hostname.");
