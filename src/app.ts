@@ -13,8 +13,10 @@ import { instanceDetails } from './core/details.js';
 import { createLogger } from './log.js';
 import { Runtime, errorMessage } from './runtime.js';
 import { RespServer } from './server/server.js';
+import { Acl, AclStartupError } from './server/acl.js';
 import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
+import { buildTlsSetup, helloPort, reportedPort, TlsConfigError, tlsPort, type TlsSetup } from './tls.js';
 import { resolveConfigHosts } from './resolve.js';
 
 export class StartupError extends Error {
@@ -70,12 +72,17 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   } catch (err) {
     throw new StartupError(`Failed to resolve a hostname in the config: ${errorMessage(err)}`);
   }
+  const tls = setUpTls(config);
+  const acl = loadAcl(config, log);
   const server = new RespServer({
     port: config.port,
+    plain: config.port !== 0,
+    tls: tls?.listener,
     bind: config.bind,
     maxClients: config.maxclients,
     requirePass: config.requirepass,
     protectedMode: config.protectedMode,
+    acl,
     logger: log,
   });
   let runtimeRef: Runtime | undefined;
@@ -89,15 +96,18 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
     config,
     logger: log,
     publish: (channel, message) => { server.publish(channel, message); },
+    linkTls: tls?.links,
   });
   runtimeRef = runtime;
+  syncConfigUsers(acl, config);
+  runtime.state.port = helloPort(config);
   const generatedId = config.myid === undefined;
   // A new myid must reach the disk before we talk to anyone under it.
   if (generatedId) runtime.persistSync();
   let stopping: Promise<void> | undefined;
   const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log).finally(() => scripts.stop()));
   registerBuiltins(server);
-  registerSentinelCommands(server, runtime, { configPath: loaded.path, port: config.port });
+  registerSentinelCommands(server, runtime, { configPath: loaded.path, port: reportedPort(config) });
   server.onHelloPublish = (channel, message) => {
     if (channel === HELLO_CHANNEL) runtime.receiveHello(message);
     return 1;
@@ -105,13 +115,56 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   server.onShutdown = shutdown;
   await server.listen();
   writePidfile(config.pidfile, log);
-  log.info(`Running mode=sentinel, port=${config.port}.`);
+  log.info(`Running mode=sentinel, port=${reportedPort(config)}.`);
   log.info(`Sentinel ID is ${runtime.state.myId}`);
   for (const m of runtime.state.masters.values()) {
     runtime.emitEvent('+monitor', `${instanceDetails(m)} quorum ${m.config.quorum}`, 'warning', m.name);
   }
   runtime.start();
   return { runtime, server, logger: log, shutdown };
+}
+
+/** ACLLoadUsersAtStartup: requirepass, `user` lines, aclfile; a bad set stops the start. */
+function loadAcl(config: SentinelConfig, log: Logger): Acl {
+  const pubsubDefault = config.ignored.filter((d) => d.directive === 'acl-pubsub-default').pop()?.args[0];
+  try {
+    return Acl.fromConfig({
+      requirePass: config.requirepass,
+      users: config.users,
+      aclFile: config.aclfile,
+      dir: config.dir,
+      pubsubAllChannels: pubsubDefault?.toLowerCase() === 'allchannels',
+      logger: log,
+    });
+  } catch (err) {
+    if (err instanceof AclStartupError) throw new StartupError(err.message);
+    throw err;
+  }
+}
+
+/**
+ * Like Redis's config rewrite, the `user` lines written back are the live
+ * users (ACL SETUSER ones included, the default user too), unless an aclfile
+ * holds them.
+ */
+function syncConfigUsers(acl: Acl, config: SentinelConfig): void {
+  if (config.aclfile !== undefined) return;
+  const sync = (): void => { config.users = acl.configLines(); };
+  acl.onUsersChanged = sync;
+  sync();
+}
+
+/** Redis's tlsConfigure() at start-up, then its check that something listens. */
+function setUpTls(config: SentinelConfig): TlsSetup | undefined {
+  let setup: TlsSetup | undefined;
+  try {
+    setup = buildTlsSetup(config);
+  } catch (err) {
+    if (err instanceof TlsConfigError) throw new StartupError(err.message);
+    throw err;
+  }
+  if (config.port === 0 && tlsPort(config) === 0) throw new StartupError('Configured to not listen anywhere, exiting.');
+  return setup;
 }
 
 async function shutdownSentinel(runtime: Runtime, server: RespServer, config: SentinelConfig, log: Logger): Promise<void> {

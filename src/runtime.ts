@@ -3,6 +3,7 @@
  * core, and the effects it returns are carried out here, in order.
  */
 import { randomBytes } from 'node:crypto';
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { SentinelConfig } from './config/model.js';
 import { renderConfig, writeConfigAtomic, writeConfigAtomicSync } from './config/index.js';
@@ -42,6 +43,8 @@ export interface RuntimeOptions {
   /** Wall clock; injectable for tests. */
   nowMs?: () => number;
   tickIntervalMs?: number;
+  /** tls-replication yes: TLS for every outbound link, peer Sentinels included (as redis-sentinel). */
+  linkTls?: ConnectionOptions;
 }
 
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -228,6 +231,7 @@ export class Runtime {
       host,
       port,
       withPubSub: kind === 'redis',
+      tls: this.opts.linkTls,
       auth: () => this.authFor(kind, owner()),
       clientNamePrefix: `sentinel-${this.state.myId.slice(0, 8)}`,
       commandTimeoutMs: COMMAND_TIMEOUT_MS,

@@ -8,6 +8,7 @@
  * requests are never retried, every command has a timeout, and ioredis never
  * reconnects on its own: the core decides when to reconnect.
  */
+import type { ConnectionOptions } from 'node:tls';
 import { Redis, type RedisOptions } from 'ioredis';
 import { HELLO_CHANNEL } from '../core/hello.js';
 
@@ -27,6 +28,8 @@ export interface LinkOptions {
   commandTimeoutMs: number;
   /** Maps a command to its renamed form (sentinel rename-command). */
   rename: (command: string) => string;
+  /** TLS options (tls-replication yes); plain TCP when undefined. */
+  tls?: ConnectionOptions;
 }
 
 export interface LinkListener {
@@ -109,6 +112,7 @@ export class InstanceLink {
       commandTimeout: kind === 'cmd' ? this.opts.commandTimeoutMs : undefined,
       noDelay: true,
       keepAlive: 10_000,
+      tls: this.opts.tls,
     };
   }
 

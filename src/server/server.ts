@@ -1,7 +1,9 @@
 import net from 'node:net';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { TlsListenerOptions } from '../tls.js';
 import { RequestDecoder } from './decode.js';
+import { Acl } from './acl.js';
+import { createTlsListener } from './tlsListener.js';
 import { encodeReplyChunk } from './encode.js';
 import { globMatch } from './glob.js';
 import { COMMAND_INFO } from './commandTable.js';
@@ -25,6 +27,12 @@ export interface RespServerOptions {
   logger: Logger;
   /** Off by default in Sentinel ("Sentinel must be exposed"); when on, a password-less server only serves loopback. */
   protectedMode?: boolean;
+  /** Users and permissions; default: the default user alone, with requirePass as its password. */
+  acl?: Acl;
+  /** tls-port: TLS listeners on the same addresses. */
+  tls?: TlsListenerOptions;
+  /** false = no plain TCP listener (redis.conf `port 0` next to a tls-port). Default true. */
+  plain?: boolean;
 }
 
 /** A handler reply that sends nothing (SHUTDOWN: the connection just goes away). */
@@ -196,6 +204,8 @@ export class RespServer implements ServerApi {
   /** Set by the host: SHUTDOWN waits for it (flush config, exit). Rejecting makes SHUTDOWN reply an error. */
   onShutdown: (() => Promise<void>) | undefined;
   requirePass: string | undefined;
+  /** Users, authentication and the permission check of every command (acl.ts). */
+  readonly acl: Acl;
   readonly maxClients: number;
   readonly logger: Logger;
 
@@ -209,6 +219,7 @@ export class RespServer implements ServerApi {
   private flushScheduled = false;
   private nextClientId = 1;
   private boundPort = 0;
+  private tlsBoundPort = 0;
   private pause: PauseState | undefined;
   private readonly counters = {
     totalConnectionsReceived: 0,
@@ -223,6 +234,7 @@ export class RespServer implements ServerApi {
     this.opts = opts;
     this.maxClients = opts.maxClients;
     this.requirePass = opts.requirePass;
+    this.acl = opts.acl ?? new Acl({ requirePass: opts.requirePass, logger: opts.logger });
     this.logger = opts.logger.child({ component: 'server' });
   }
 
@@ -268,12 +280,17 @@ export class RespServer implements ServerApi {
 
   // --- listening ------------------------------------------------------------
 
-  /** Binds every address; on failure closes what was bound and rejects with Redis's message. */
+  /** Binds every address (plain ones first, then TLS, as Redis); on failure closes what was bound and rejects with Redis's message. */
   async listen(): Promise<void> {
+    if (this.opts.plain !== false) await this.listenAll(false);
+    if (this.opts.tls !== undefined) await this.listenAll(true);
+  }
+
+  private async listenAll(tls: boolean): Promise<void> {
     const addrs = this.opts.bind.length > 0 ? this.opts.bind : ['*', '-::*'];
     for (const addr of addrs) {
       try {
-        await this.listenOne(addr);
+        await this.listenOne(addr, tls);
       } catch (e) {
         const code = (e as NodeJS.ErrnoException).code ?? '';
         const optional = addr.startsWith('-');
@@ -282,25 +299,32 @@ export class RespServer implements ServerApi {
           continue;
         }
         await this.close();
-        const port = this.boundPort || this.opts.port;
+        const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
         throw new Error(`Could not create server TCP listening socket ${addr.replace(/^-/, '')}:${port}: bind: ${STRERROR[code] ?? (e as Error).message}`);
       }
     }
   }
 
-  private listenOne(addr: string): Promise<void> {
+  private listenOne(addr: string, tls = false): Promise<void> {
     const spec = addr.replace(/^-/, '');
     const host = spec === '*' ? '0.0.0.0' : spec === '::*' ? '::' : spec;
-    const srv = net.createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 }, (s) => this.onConnection(s));
+    const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 };
+    const onConnection = (s: net.Socket): void => this.onConnection(s);
+    const srv = tls && this.opts.tls !== undefined
+      ? createTlsListener(this.opts.tls, socketOptions, onConnection, this.logger)
+      : net.createServer(socketOptions, onConnection);
+    const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
       // ipv6Only so `::` and `0.0.0.0` can both be bound, as Redis does.
-      srv.listen({ host, port: this.boundPort || this.opts.port, backlog: 511, ipv6Only: host.includes(':') }, () => {
+      srv.listen({ host, port, backlog: 511, ipv6Only: host.includes(':') }, () => {
         srv.off('error', reject);
         srv.on('error', (err) => this.logger.error({ err }, 'listener error'));
         this.listeners.push(srv);
         const a = srv.address();
-        if (this.boundPort === 0 && a !== null && typeof a === 'object') this.boundPort = a.port;
+        const bound = a !== null && typeof a === 'object' ? a.port : 0;
+        if (tls && this.tlsBoundPort === 0) this.tlsBoundPort = bound;
+        if (!tls && this.boundPort === 0) this.boundPort = bound;
         resolve();
       });
     });
@@ -309,6 +333,11 @@ export class RespServer implements ServerApi {
   /** The TCP port in use (the real one when listening on port 0). */
   get port(): number {
     return this.boundPort || this.opts.port;
+  }
+
+  /** The TLS port in use; 0 without a TLS listener. */
+  get tlsPort(): number {
+    return this.tlsBoundPort || (this.opts.tls?.port ?? 0);
   }
 
   /** Stops listening and drops every client. */
@@ -329,7 +358,8 @@ export class RespServer implements ServerApi {
       endAndClose(socket, '-ERR max number of clients reached\r\n');
       return;
     }
-    if (this.opts.protectedMode === true && this.requirePass === undefined && !isLoopback(socket.remoteAddress)) {
+    // Redis 7.0: it is the default user's nopass flag that counts, `bind` or not.
+    if (this.opts.protectedMode === true && this.acl.defaultUserHasNoPassword && !isLoopback(socket.remoteAddress)) {
       this.counters.rejectedConnections++;
       endAndClose(socket, DENIED_PROTECTED_MODE);
       return;
@@ -340,7 +370,7 @@ export class RespServer implements ServerApi {
       socket,
       formatAddr(socket.remoteAddress, socket.remotePort),
       formatAddr(socket.localAddress, socket.localPort),
-      this.requirePass === undefined,
+      this.acl.newClientsAuthenticated,
       Date.now(),
       (client, argv) => this.execute(client, argv),
     );
@@ -435,15 +465,17 @@ export class RespServer implements ServerApi {
     return sub;
   }
 
-  /** Redis's processCommand checks, in its order: arity, authentication, RESP2 pub/sub context. */
+  /** Redis's processCommand checks, in its order: arity, authentication, ACL (NOPERM), RESP2 pub/sub context. */
   private checkCommand(c: Client, entry: CommandEntry, argv: readonly string[]): string | undefined {
     const n = argv.length;
     if ((entry.arity > 0 && entry.arity !== n) || n < -entry.arity) {
       return `ERR wrong number of arguments for '${entry.name}' command`;
     }
-    if (!c.authenticated && this.requirePass !== undefined && !entry.flags.has('no_auth')) {
+    if (this.acl.authRequired(c) && !entry.flags.has('no_auth')) {
       return 'NOAUTH Authentication required.';
     }
+    const denied = this.acl.checkCommand(c, entry.name, argv);
+    if (denied !== undefined) return denied;
     if (c.protocol === 2 && c.subscriptionCount > 0 && !PUBSUB_CONTEXT_COMMANDS.has(entry.name.split('|')[0] as string)) {
       return `ERR Can't execute '${entry.name}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
     }
@@ -497,7 +529,7 @@ export class RespServer implements ServerApi {
     if (c.replyMode === 'skip') c.replyMode = 'on';
     else if (c.replyMode === 'skip-next') c.replyMode = 'skip';
     if (c.tracking !== undefined && !c.lastCommand.startsWith('client')) c.tracking.caching = false;
-    c.decoder.authRequired = !c.authenticated && this.requirePass !== undefined;
+    c.decoder.authRequired = this.acl.authRequired(c);
   }
 
   // --- output ---------------------------------------------------------------
@@ -618,17 +650,9 @@ export class RespServer implements ServerApi {
 
   // --- auth -----------------------------------------------------------------
 
-  /**
-   * The default user is the only user: with no requirepass it is `nopass`
-   * (any password works), otherwise the password must match. Compared as
-   * SHA-256 digests in constant time, as Redis's ACL does.
-   */
+  /** ACL users: on, and nopass or one of their passwords (compared as SHA-256 digests, as Redis does). */
   checkCredentials(user: string, password: string): boolean {
-    if (user !== 'default') return false;
-    if (this.requirePass === undefined) return true;
-    const a = createHash('sha256').update(password).digest();
-    const b = createHash('sha256').update(this.requirePass).digest();
-    return timingSafeEqual(a, b);
+    return this.acl.checkCredentials(user, password);
   }
 
   // --- CLIENT PAUSE ---------------------------------------------------------
@@ -687,8 +711,10 @@ function toBuffer(part: string | Buffer): Buffer {
   return typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
 }
 
+/** Redis's connIsLocal: 127.0.0.0/8 or ::1. */
 function isLoopback(addr: string | undefined): boolean {
-  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
+  const ip = addr?.startsWith('::ffff:') === true ? addr.slice(7) : addr;
+  return ip === '::1' || ip?.startsWith('127.') === true;
 }
 
 /** Redis's anetFormatAddr: IPv6 in brackets. */
