@@ -126,7 +126,10 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
 
 /** ACLLoadUsersAtStartup: requirepass, `user` lines, aclfile; a bad set stops the start. */
 function loadAcl(config: SentinelConfig, log: Logger): Acl {
-  const pubsubDefault = config.ignored.filter((d) => d.directive === 'acl-pubsub-default').pop()?.args[0];
+  // Server directives the config parser keeps aside; the last one wins, as in redis.conf.
+  const last = (name: string): string | undefined => config.ignored.filter((d) => d.directive === name).pop()?.args[0];
+  const pubsubDefault = last('acl-pubsub-default');
+  const logMaxLen = /^\d+$/.test(last('acllog-max-len') ?? '') ? Number(last('acllog-max-len')) : undefined;
   try {
     return Acl.fromConfig({
       requirePass: config.requirepass,
@@ -134,6 +137,7 @@ function loadAcl(config: SentinelConfig, log: Logger): Acl {
       aclFile: config.aclfile,
       dir: config.dir,
       pubsubAllChannels: pubsubDefault?.toLowerCase() === 'allchannels',
+      logMaxLen,
       logger: log,
     });
   } catch (err) {

@@ -255,6 +255,9 @@ export class Runtime {
 
   private authFor(kind: 'redis' | 'sentinel', master: MasterState | undefined): LinkAuth {
     if (kind === 'sentinel') {
+      // Redis's sentinelSendAuthIfNeeded: without sentinel-pass, requirepass
+      // serves both ways (older configs), as the default user.
+      if (this.config.sentinelPass === undefined) return { password: this.config.requirepass };
       return { username: this.config.sentinelUser, password: this.config.sentinelPass };
     }
     return { username: master?.config.authUser, password: master?.config.authPass };

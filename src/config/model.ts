@@ -76,6 +76,10 @@ export interface SentinelConfig {
   /** Every tls-* directive -> its value (bool/enum values lower-cased, numbers canonical). */
   tls: Record<string, string>;
   maxclients: number;
+  /** tssentinel extension: Prometheus metrics on this HTTP port (0 = off). */
+  metricsPort: number;
+  /** tssentinel extension: address the metrics listener binds (default 127.0.0.1). */
+  metricsBind: string;
   myid?: string;
   currentEpoch: number;
   announceIp?: string;
@@ -108,6 +112,8 @@ export function defaultSentinelConfig(): SentinelConfig {
     users: [],
     tls: {},
     maxclients: DEFAULT_MAXCLIENTS,
+    metricsPort: 0,
+    metricsBind: '127.0.0.1',
     currentEpoch: 0,
     announcePort: 0,
     resolveHostnames: false,

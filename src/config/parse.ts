@@ -17,6 +17,7 @@ import {
   SPECIAL_DIRECTIVES, STANDARD_DIRECTIVES,
 } from './redisDirectives.js';
 import { configLines, joinArgs, splitArgs } from './tokenize.js';
+import { checkUserDeclaration, ruleErrorText } from '../server/aclRules.js';
 import {
   defaultMasterConfig, defaultSentinelConfig,
   type LogLevel, type MasterConfig, type SentinelConfig,
@@ -210,18 +211,33 @@ function makeAddr(cfg: SentinelConfig, host: string, portArg: string): { host: s
 
 type ServerHandler = (cfg: SentinelConfig, args: string[], name: string) => Verdict;
 
+/** tssentinel's own directives, which redis-server does not know. */
+const EXTENSION_DIRECTIVES = new Set(['metrics-port', 'metrics-bind']);
+
 function applyServerDirective(cfg: SentinelConfig, d: string, args: string[], lineNum: number): Verdict {
-  if (STANDARD_DIRECTIVES.has(d)) return applyStandard(cfg, d, args, lineNum);
+  if (STANDARD_DIRECTIVES.has(d) || EXTENSION_DIRECTIVES.has(d)) return applyStandard(cfg, d, args, lineNum);
   if (DEPRECATED_DIRECTIVES.has(d) && args.length === 1) return ignore(cfg, d, args, lineNum);
   const special = SPECIAL_DIRECTIVES.get(d);
   if (special && args.length >= special.min && args.length <= special.max) {
-    if (d === 'user') cfg.users.push(args);
-    else ignore(cfg, d, args, lineNum);
+    if (d === 'user') return addUser(cfg, args);
+    ignore(cfg, d, args, lineNum);
     return undefined;
   }
   // Module configs ("module.option value") are queued by Redis, not validated.
   if (d.includes('.')) return args.length >= 1 ? ignore(cfg, d, args, lineNum) : 'Module config specified without value';
   return 'Bad directive or wrong number of arguments';
+}
+
+/**
+ * Redis's ACLAppendUserForLoading: a name given twice or a malformed rule is
+ * a config error; unknown commands pass here and stop the start later.
+ */
+function addUser(cfg: SentinelConfig, args: string[]): Verdict {
+  if (cfg.users.some((u) => u[0] === args[0])) return `Error in user declaration '${args[0] ?? ''}': ${ruleErrorText('EALREADY')}`;
+  const bad = checkUserDeclaration(args);
+  if (bad !== undefined) return bad;
+  cfg.users.push(args);
+  return undefined;
 }
 
 function applyStandard(cfg: SentinelConfig, d: string, args: string[], lineNum: number): Verdict {
@@ -264,6 +280,9 @@ const MAX_BIND_ADDRESSES = 16;
 const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
   port: (cfg, [v = '']) => setNumber(parseBounded(v, 0, 65535), (n) => { cfg.port = n; }),
   maxclients: (cfg, [v = '']) => setNumber(parseBounded(v, 1, 4294967295), (n) => { cfg.maxclients = n; }),
+  // tssentinel extensions (not redis directives): Prometheus metrics endpoint.
+  'metrics-port': (cfg, [v = '']) => setNumber(parseBounded(v, 0, 65535), (n) => { cfg.metricsPort = n; }),
+  'metrics-bind': (cfg, [v = '']) => { cfg.metricsBind = v; return undefined; },
   'protected-mode': (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.protectedMode = b; }),
   daemonize: (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.daemonize = b; }),
   loglevel: (cfg, [v = '']) => {

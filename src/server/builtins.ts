@@ -5,7 +5,9 @@
  * one; QUIT, ECHO and RESET do not exist in redis-sentinel 7.0 and are not
  * registered (`QUIT` answers "unknown command" there too).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { Acl } from './acl.js';
+import { ACL_USER_COMMANDS } from './aclCommands.js';
 import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO } from './commandTable.js';
 import { globMatch } from './glob.js';
 import {
@@ -35,11 +37,12 @@ type Handler = (server: RespServer, c: Client, argv: readonly string[]) => Reply
 
 /** Registers every generic command on the server. */
 export function registerBuiltins(server: RespServer): void {
-  const aclLog = new AclLog();
+  // ACL LOG entries carry the CLIENT INFO line of the client at fault.
+  server.acl.describeClient = (c) => formatClientInfo(c);
   const reg = (name: string, h: Handler | undefined, subs?: Record<string, Handler>): void => server.register(builtinSpec(server, name, h, subs));
   reg('ping', ping);
-  reg('auth', (s, c, argv) => auth(s, c, argv, aclLog));
-  reg('hello', (s, c, argv) => hello(s, c, argv, aclLog));
+  reg('auth', auth);
+  reg('hello', hello);
   reg('subscribe', (s, c, argv) => subscribeAll(s, c, argv, 'subscribe'));
   reg('psubscribe', (s, c, argv) => subscribeAll(s, c, argv, 'psubscribe'));
   reg('unsubscribe', (s, c, argv) => unsubscribeAll(s, c, argv, 'unsubscribe'));
@@ -48,7 +51,7 @@ export function registerBuiltins(server: RespServer): void {
   reg('shutdown', shutdown);
   reg('client', undefined, CLIENT_SUBCOMMANDS);
   reg('command', commandAll, COMMAND_SUBCOMMANDS);
-  reg('acl', undefined, aclSubcommands(aclLog));
+  reg('acl', undefined, ACL_SUBCOMMANDS);
 }
 
 /** A CommandSpec whose arity, flags and categories are those redis-sentinel reports. */
@@ -188,39 +191,41 @@ function ping(_s: RespServer, c: Client, argv: readonly string[]): Reply {
 
 const WRONGPASS = error('WRONGPASS invalid username-password pair or user is disabled.');
 
-function auth(s: RespServer, c: Client, argv: readonly string[], log: AclLog): Reply {
+function auth(s: RespServer, c: Client, argv: readonly string[]): Reply {
   if (argv.length > 3) return SYNTAX_ERROR;
-  if (argv.length === 2 && s.requirePass === undefined) {
+  if (argv.length === 2 && s.acl.defaultUser.nopass) {
     return error('ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?');
   }
   const [user, pass] = argv.length === 2 ? ['default', argv[1] as string] : [argv[1] as string, argv[2] as string];
-  return authenticate(s, c, user, pass, log) ? OK : WRONGPASS;
+  // ACL LOG names the command as the client typed it ("auth", "AUTH").
+  return s.acl.authenticate(c, user, pass, argv[0] as string) ? OK : WRONGPASS;
 }
 
-function authenticate(s: RespServer, c: Client, user: string, pass: string, log: AclLog): boolean {
-  if (!s.checkCredentials(user, pass)) {
-    log.add(c, user);
-    return false;
-  }
-  c.authenticated = true;
-  c.user = user;
-  return true;
-}
-
-function hello(s: RespServer, c: Client, argv: readonly string[], log: AclLog): Reply {
+/** Redis's helloCommand: options act in order (a SETNAME before a failing AUTH sticks), then the auth check. */
+function hello(s: RespServer, c: Client, argv: readonly string[]): Reply {
   let version: number | undefined;
   if (argv.length >= 2) {
     version = parseInteger(argv[1] as string);
     if (version === undefined) return error('ERR Protocol version is not an integer or out of range');
     if (version < 2 || version > 3) return error('NOPROTO unsupported protocol version');
   }
-  const opts = parseHelloOptions(argv);
-  if ('error' in opts) return error(opts.error);
-  if (opts.auth !== undefined && !authenticate(s, c, opts.auth[0], opts.auth[1], log)) return WRONGPASS;
-  if (!c.authenticated && s.requirePass !== undefined) {
+  for (let j = 2; j < argv.length; j++) {
+    const opt = argv[j] as string;
+    const more = argv.length - 1 - j;
+    if (opt.toLowerCase() === 'auth' && more >= 2) {
+      if (!s.acl.authenticate(c, argv[j + 1] as string, argv[j + 2] as string, argv[0] as string)) return WRONGPASS;
+      j += 2;
+    } else if (opt.toLowerCase() === 'setname' && more >= 1) {
+      const name = argv[++j] as string;
+      if (!validClientName(name)) return error(CLIENT_NAME_ERROR);
+      c.name = name;
+    } else {
+      return error(`ERR Syntax error in HELLO option '${opt}'`);
+    }
+  }
+  if (!c.authenticated) {
     return error('NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time');
   }
-  if (opts.name !== undefined) c.name = opts.name;
   if (version !== undefined) c.protocol = version as 2 | 3;
   return fieldMap([
     ['server', bulk('redis')],
@@ -230,25 +235,6 @@ function hello(s: RespServer, c: Client, argv: readonly string[], log: AclLog): 
     ['mode', bulk('sentinel')],
     ['modules', array([])],
   ]);
-}
-
-function parseHelloOptions(argv: readonly string[]): { auth?: [string, string]; name?: string } | { error: string } {
-  const out: { auth?: [string, string]; name?: string } = {};
-  for (let j = 2; j < argv.length; j++) {
-    const opt = argv[j] as string;
-    const more = argv.length - 1 - j;
-    if (opt.toLowerCase() === 'auth' && more >= 2) {
-      out.auth = [argv[j + 1] as string, argv[j + 2] as string];
-      j += 2;
-    } else if (opt.toLowerCase() === 'setname' && more >= 1) {
-      const name = argv[++j] as string;
-      if (!validClientName(name)) return { error: CLIENT_NAME_ERROR };
-      out.name = name;
-    } else {
-      return { error: `ERR Syntax error in HELLO option '${opt}'` };
-    }
-  }
-  return out;
 }
 
 // --- pub/sub --------------------------------------------------------------------
@@ -450,14 +436,14 @@ function clientKill(s: RespServer, c: Client, argv: readonly string[]): Reply {
     s.killClient(target, c);
     return OK;
   }
-  const filter = parseKillFilter(argv);
+  const filter = parseKillFilter(argv, s.acl);
   if ('error' in filter) return error(filter.error);
   const victims = [...s.clients()].filter((x) => killMatches(x, c, filter));
   for (const v of victims) s.killClient(v, c);
   return int(victims.length);
 }
 
-function parseKillFilter(argv: readonly string[]): KillFilter | { error: string } {
+function parseKillFilter(argv: readonly string[], acl: Acl): KillFilter | { error: string } {
   const f: KillFilter = { skipMe: true };
   for (let i = 2; i < argv.length; i += 2) {
     const opt = (argv[i] as string).toLowerCase();
@@ -474,7 +460,7 @@ function parseKillFilter(argv: readonly string[]): KillFilter | { error: string 
     } else if (opt === 'addr') f.addr = value;
     else if (opt === 'laddr') f.laddr = value;
     else if (opt === 'user') {
-      if (value !== 'default') return { error: `ERR No such user '${value}'` };
+      if (acl.user(value) === undefined) return { error: `ERR No such user '${value}'` };
       f.user = value;
     } else if (opt === 'skipme' && ['yes', 'no'].includes(value.toLowerCase())) f.skipMe = value.toLowerCase() === 'yes';
     else return { error: 'ERR syntax error' };
@@ -750,7 +736,7 @@ const COMMAND_SUBCOMMANDS: Record<string, Handler> = {
   help: () => helpReply(COMMAND_HELP),
 };
 
-// --- ACL (only the default user exists, as with a plain sentinel.conf) -----------
+// --- ACL (users and rules: acl.ts, aclRules.ts; their subcommands: aclCommands.ts) ---
 
 const ACL_HELP = [
   'ACL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
@@ -784,72 +770,6 @@ const ACL_HELP = [
   '    Prints this help.',
 ];
 
-const NO_ACL_FILE = error('ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.');
-
-interface AclLogEntry {
-  count: number;
-  username: string;
-  createdAtMs: number;
-  clientInfo: string;
-}
-
-/** Failed authentications, grouped like Redis's ACL log (same user within 60 s). */
-class AclLog {
-  private entries: AclLogEntry[] = [];
-
-  add(c: Client, username: string): void {
-    const now = Date.now();
-    const clientInfo = formatClientInfo(c, now);
-    const i = this.entries.slice(0, 10).findIndex((e) => e.username === username && now - e.createdAtMs < 60_000);
-    if (i >= 0) {
-      const [match] = this.entries.splice(i, 1) as [AclLogEntry];
-      this.entries.unshift({ count: match.count + 1, username, createdAtMs: now, clientInfo });
-      return;
-    }
-    this.entries.unshift({ count: 1, username, createdAtMs: now, clientInfo });
-    this.entries.length = Math.min(this.entries.length, 128);
-  }
-
-  reset(): void {
-    this.entries = [];
-  }
-
-  reply(count: number): Reply {
-    const now = Date.now();
-    return array(this.entries.slice(0, Math.max(0, count)).map((e) => fieldMap([
-      ['count', int(e.count)],
-      ['reason', bulk('auth')],
-      ['context', bulk('toplevel')],
-      ['object', bulk('AUTH')],
-      ['username', bulk(e.username)],
-      ['age-seconds', { kind: 'double', value: (now - e.createdAtMs) / 1000 }],
-      ['client-info', bulk(e.clientInfo)],
-    ])));
-  }
-}
-
-function passwordHash(s: RespServer): string | undefined {
-  return s.requirePass === undefined ? undefined : createHash('sha256').update(s.requirePass).digest('hex');
-}
-
-function aclList(s: RespServer): Reply {
-  const hash = passwordHash(s);
-  return bulkArray([`user default on ${hash === undefined ? 'nopass' : `#${hash}`} ~* &* +@all`]);
-}
-
-function aclGetUser(s: RespServer, _c: Client, argv: readonly string[]): Reply {
-  if (argv[2] !== 'default') return NULL;
-  const hash = passwordHash(s);
-  return fieldMap([
-    ['flags', { kind: 'set', items: (hash === undefined ? ['on', 'nopass'] : ['on']).map(bulk) }],
-    ['passwords', bulkArray(hash === undefined ? [] : [hash])],
-    ['commands', bulk('+@all')],
-    ['keys', bulk('~*')],
-    ['channels', bulk('&*')],
-    ['selectors', array([])],
-  ]);
-}
-
 function aclCat(s: RespServer, _c: Client, argv: readonly string[]): Reply {
   if (argv.length > 3) return subcommandSyntaxError(argv);
   if (argv.length === 2) return bulkArray(ACL_CATEGORIES);
@@ -869,42 +789,9 @@ function aclGenPass(_s: RespServer, _c: Client, argv: readonly string[]): Reply 
   return bulk(randomBytes(Math.ceil(chars / 2)).toString('hex').slice(0, chars));
 }
 
-function aclLogCommand(log: AclLog, argv: readonly string[]): Reply {
-  if (argv.length > 3) return subcommandSyntaxError(argv);
-  if (argv.length === 3 && argv[2]?.toLowerCase() === 'reset') {
-    log.reset();
-    return OK;
-  }
-  const count = argv.length === 3 ? parseInteger(argv[2] as string) : 10;
-  if (count === undefined) return error(NOT_INTEGER);
-  return log.reply(count);
-}
-
-function aclDryRun(s: RespServer, _c: Client, argv: readonly string[]): Reply {
-  if (argv[2] !== 'default') return error(`ERR User '${argv[2]}' not found`);
-  const target = argv.slice(3);
-  const entry = target.length >= 2 ? s.findCommand(target[0] as string, target[1]) ?? containerOnly(s, target) : s.findCommand(target[0] as string);
-  if (entry === undefined) return error(`ERR Command '${target[0]}' not found`);
-  const n = target.length;
-  if ((entry.arity > 0 && entry.arity !== n) || n < -entry.arity) return error(`ERR wrong number of arguments for '${entry.name}' command`);
-  return OK;
-}
-
-function aclSubcommands(log: AclLog): Record<string, Handler> {
-  return {
-    cat: aclCat,
-    deluser: (_s, _c, argv) => (argv.slice(2).includes('default') ? error("ERR The 'default' user cannot be removed") : int(0)),
-    getuser: aclGetUser,
-    load: () => NO_ACL_FILE,
-    users: () => bulkArray(['default']),
-    list: aclList,
-    whoami: (_s, c) => bulk(c.user),
-    genpass: aclGenPass,
-    dryrun: aclDryRun,
-    // Users other than "default" are not supported: Sentinel setups use requirepass.
-    setuser: () => error('ERR ACL SETUSER is not supported by tssentinel: only the default user exists'),
-    help: () => helpReply(ACL_HELP),
-    log: (_s, _c, argv) => aclLogCommand(log, argv),
-    save: () => NO_ACL_FILE,
-  };
-}
+const ACL_SUBCOMMANDS: Record<string, Handler> = {
+  cat: aclCat,
+  genpass: aclGenPass,
+  help: () => helpReply(ACL_HELP),
+  ...ACL_USER_COMMANDS,
+};

@@ -65,6 +65,8 @@ export interface RedisOptions {
 export interface SentinelOptions {
   port?: number;
   env?: NodeJS.ProcessEnv;
+  /** AUTH arguments for the readiness check, for a sentinel with requirepass or a password-protected default user. */
+  auth?: readonly string[];
 }
 
 // ---------------------------------------------------------------------------
@@ -128,6 +130,8 @@ interface Launch {
   readonly command: string;
   readonly args: (port: number) => string[];
   readonly env?: NodeJS.ProcessEnv;
+  /** Sent as AUTH before the readiness PING. */
+  readonly auth?: readonly string[];
 }
 
 class Proc implements ProcHandle {
@@ -193,7 +197,7 @@ class Proc implements ProcHandle {
       if (this.exitInfo) {
         throw new StartError(this, `exited during start (code ${this.exitInfo.code}, signal ${this.exitInfo.signal})`);
       }
-      const answer = await pingOwnProcess(this.port, this.pid).catch((err: Error) => err.message);
+      const answer = await pingOwnProcess(this.port, this.pid, this.launch.auth).catch((err: Error) => err.message);
       if (answer === true && !this.exitInfo) return;
       if (typeof answer === 'string') lastError = answer;
       await sleep(50);
@@ -272,9 +276,13 @@ export async function startAll<const P extends readonly Promise<unknown>[]>(
  * ours: another test's server that grabbed the same port must not pass for
  * the one we started.
  */
-async function pingOwnProcess(port: number, pid: number): Promise<true | string> {
+async function pingOwnProcess(port: number, pid: number, auth?: readonly string[]): Promise<true | string> {
   const client = await RawClient.connect(port, { timeoutMs: 1_000 });
   try {
+    if (auth !== undefined) {
+      const ok = await client.call('AUTH', ...auth);
+      if (ok.type !== 'simple') return `AUTH replied ${JSON.stringify(ok)}`;
+    }
     const pong = await client.call('PING');
     if (pong.type !== 'simple' || pong.value !== 'PONG') return `PING replied ${JSON.stringify(pong)}`;
     const info = await client.call('INFO', 'server');
@@ -381,7 +389,7 @@ function startSentinel(
     // Written again on each port try: the sentinel rewrites it after start.
     fs.writeFileSync(confPath, sentinelConfText(confText));
     return new Proc(
-      { kind, command, args: (p) => argsAfterConf(confPath, p), env: options.env },
+      { kind, command, args: (p) => argsAfterConf(confPath, p), env: options.env, auth: options.auth },
       port,
       confPath,
       dir,
