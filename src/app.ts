@@ -18,6 +18,8 @@ import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
 import { buildTlsSetup, helloPort, reportedPort, TlsConfigError, tlsPort, type TlsSetup } from './tls.js';
 import { resolveConfigHosts } from './resolve.js';
+import { SentinelMetrics } from './metrics/metrics.js';
+import type { Server } from 'node:http';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -104,8 +106,12 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   const generatedId = config.myid === undefined;
   // A new myid must reach the disk before we talk to anyone under it.
   if (generatedId) runtime.persistSync();
+  let metricsRef: Server | undefined;
   let stopping: Promise<void> | undefined;
-  const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log).finally(() => scripts.stop()));
+  const shutdown = () => (stopping ??= shutdownSentinel(runtime, server, config, log).finally(() => {
+    scripts.stop();
+    metricsRef?.close();
+  }));
   registerBuiltins(server);
   registerSentinelCommands(server, runtime, { configPath: loaded.path, port: reportedPort(config) });
   server.onHelloPublish = (channel, message) => {
@@ -120,6 +126,13 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   for (const m of runtime.state.masters.values()) {
     runtime.emitEvent('+monitor', `${instanceDetails(m)} quorum ${m.config.quorum}`, 'warning', m.name);
   }
+  const metricsServer = config.metricsPort > 0
+    ? await new SentinelMetrics(runtime, server).listen(config.metricsPort, config.metricsBind).catch((err: unknown) => {
+      throw new StartupError(`Could not start the metrics listener on ${config.metricsBind}:${config.metricsPort}: ${errorMessage(err)}`);
+    })
+    : undefined;
+  if (metricsServer) log.info(`Prometheus metrics on http://${config.metricsBind}:${config.metricsPort}/metrics`);
+  metricsRef = metricsServer;
   runtime.start();
   return { runtime, server, logger: log, shutdown };
 }

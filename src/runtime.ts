@@ -173,6 +173,9 @@ export class Runtime {
     return [answer.down, answer.leader, answer.leaderEpoch];
   }
 
+  /** Observers of every event (metrics); called after the event is published. */
+  readonly eventListeners: Array<(channel: string, message: string, master?: string) => void> = [];
+
   emitEvent(channel: string, message: string, level: string, master?: string): void {
     const line = `${channel} ${message}`;
     const fields = master === undefined ? { event: channel } : { event: channel, master };
@@ -180,6 +183,7 @@ export class Runtime {
     else if (level === 'notice') this.log.info(fields, line);
     else this.log.debug(fields, line);
     this.opts.publish(channel, message);
+    for (const listener of this.eventListeners) listener(channel, message, master);
     const script = master === undefined ? undefined : this.state.masters.get(master)?.config.notificationScript;
     if (level === 'warning' && script) this.opts.scripts?.schedule(script, [channel, message]);
   }

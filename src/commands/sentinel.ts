@@ -7,6 +7,7 @@ import { defaultMasterConfig } from '../config/model.js';
 import { instanceDetails } from '../core/details.js';
 import { removeMaster } from '../core/instances.js';
 import { currentMasterAddress } from '../core/failover.js';
+import { quorumStatus } from '../core/quorum.js';
 import { addMasterFromConfig } from '../core/sentinel.js';
 import type { MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
@@ -112,11 +113,7 @@ const reset: SubHandler = async (rt, argv) => {
 };
 
 const ckquorum = withMaster((_rt, m) => {
-  const voters = m.sentinels.size + 1;
-  let usable = 1;
-  for (const s of m.sentinels.values()) if (!s.sdown) usable += 1;
-  const noQuorum = usable < m.config.quorum;
-  const noAuth = usable < Math.floor(voters / 2) + 1;
+  const { usable, noQuorum, noMajority: noAuth } = quorumStatus(m);
   if (!noQuorum && !noAuth) {
     return simple(`OK ${usable} usable Sentinels. Quorum and failover authorization can be reached`);
   }

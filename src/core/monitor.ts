@@ -249,6 +249,7 @@ export function onPingReply(state: SentinelState, linkKeyStr: string, outcome: P
   if (outcome === 'valid') {
     link.lastAvailMs = nowMs;
     link.actPingMs = 0;
+    if (link.lastPingSentMs !== 0) link.lastPingRttMs = nowMs - link.lastPingSentMs;
   }
   link.lastPongMs = nowMs;
 }

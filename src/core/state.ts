@@ -32,6 +32,8 @@ export interface LinkState {
   lastPongMs: number;
   /** Last valid reply (+PONG, -LOADING, -MASTERDOWN). */
   lastAvailMs: number;
+  /** Round trip of the last valid PING reply (approximate: from the last PING sent). */
+  lastPingRttMs?: number;
   /** Local address of our socket, used as our IP in hellos when none is announced. */
   localIp?: string;
 }

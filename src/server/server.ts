@@ -201,6 +201,8 @@ interface PauseState {
 export class RespServer implements ServerApi {
   /** Set by the host: handles `PUBLISH __sentinel__:hello <payload>` and returns the PUBLISH reply. */
   onHelloPublish: ((channel: string, message: string) => number) | undefined;
+  /** Calls per command name ("sentinel|masters"), for metrics. */
+  readonly commandCounts = new Map<string, number>();
   /** Set by the host: SHUTDOWN waits for it (flush config, exit). Rejecting makes SHUTDOWN reply an error. */
   onShutdown: (() => Promise<void>) | undefined;
   requirePass: string | undefined;
@@ -485,6 +487,7 @@ export class RespServer implements ServerApi {
 
   private run(c: Client, entry: CommandEntry, argv: string[]): boolean {
     this.counters.totalCommandsProcessed++;
+    this.commandCounts.set(entry.name, (this.commandCounts.get(entry.name) ?? 0) + 1);
     c.currentArgv = argv;
     let result: Reply | Promise<Reply>;
     try {

@@ -1,0 +1,151 @@
+/**
+ * Prometheus metrics (prom-client), served over HTTP on `metrics-port`.
+ * Gauges are computed from the live state at scrape time, so nothing in the
+ * hot paths has to remember to update them; counters follow the events the
+ * Sentinel publishes anyway.
+ */
+import { createServer, type Server } from 'node:http';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { MasterState, SentinelState } from '../core/state.js';
+import { currentMasterAddress } from '../core/failover.js';
+import { quorumStatus } from '../core/quorum.js';
+import type { Runtime } from '../runtime.js';
+import type { RespServer } from '../server/server.js';
+
+const FAILOVER_START = new Set(['+try-failover']);
+const FAILOVER_ABORT = /^-failover-abort-/;
+
+export class SentinelMetrics {
+  readonly registry = new Registry();
+  private readonly failoverStartedMs = new Map<string, number>();
+  private readonly started: Counter<'master'>;
+  private readonly succeeded: Counter<'master'>;
+  private readonly aborted: Counter<'master' | 'reason'>;
+  private readonly lastDuration: Gauge<'master'>;
+  private readonly events: Counter<'event'>;
+  private readonly scriptRuns: Counter;
+  private readonly scriptFailures: Counter;
+
+  constructor(private readonly rt: Runtime, private readonly server: RespServer) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'tssentinel_' });
+    const reg = this.registry;
+    this.started = new Counter({ name: 'sentinel_failovers_started_total', help: 'Failovers this Sentinel tried (+try-failover)', labelNames: ['master'], registers: [reg] });
+    this.succeeded = new Counter({ name: 'sentinel_failovers_succeeded_total', help: 'Failovers this Sentinel led to the end (+switch-master as leader)', labelNames: ['master'], registers: [reg] });
+    this.aborted = new Counter({ name: 'sentinel_failovers_aborted_total', help: 'Failovers aborted, by reason', labelNames: ['master', 'reason'], registers: [reg] });
+    this.lastDuration = new Gauge({ name: 'sentinel_last_failover_duration_seconds', help: 'From +try-failover to +switch-master of the last failover this Sentinel led', labelNames: ['master'], registers: [reg] });
+    this.events = new Counter({ name: 'sentinel_events_total', help: 'Events published, by type', labelNames: ['event'], registers: [reg] });
+    this.scriptRuns = new Counter({ name: 'sentinel_script_runs_total', help: 'Script processes started', registers: [reg] });
+    this.scriptFailures = new Counter({ name: 'sentinel_script_failures_total', help: 'Script runs that failed (exit code != 0, signal, timeout)', registers: [reg] });
+    this.defineStateGauges();
+    rt.eventListeners.push((channel, _message, master) => this.onEvent(channel, master));
+  }
+
+  private onEvent(channel: string, master: string | undefined): void {
+    this.events.inc({ event: channel });
+    if (channel === '+script-child') this.scriptRuns.inc();
+    if (channel === '-script-error' || channel === '-script-timeout') this.scriptFailures.inc();
+    if (master === undefined) return;
+    if (FAILOVER_START.has(channel)) {
+      this.started.inc({ master });
+      this.failoverStartedMs.set(master, this.rt.nowMs());
+    } else if (FAILOVER_ABORT.test(channel)) {
+      this.aborted.inc({ master, reason: channel.slice('-failover-abort-'.length) });
+      this.failoverStartedMs.delete(master);
+    } else if (channel === '+switch-master') {
+      const startMs = this.failoverStartedMs.get(master);
+      if (startMs === undefined) return; // an observer learning it by hello
+      this.succeeded.inc({ master });
+      this.lastDuration.set({ master }, (this.rt.nowMs() - startMs) / 1000);
+      this.failoverStartedMs.delete(master);
+    }
+  }
+
+  private gauge(name: string, help: string, labelNames: string[], collect: (g: Gauge<string>) => void): void {
+    new Gauge({ name, help, labelNames, registers: [this.registry], collect() { this.reset(); collect(this); } });
+  }
+
+  private defineStateGauges(): void {
+    const st = (): SentinelState => this.rt.state;
+    const masters = (): MasterState[] => [...st().masters.values()];
+    this.gauge('sentinel_master_address', 'Current master address (value 1)', ['master', 'ip', 'port'], (g) => {
+      for (const m of masters()) {
+        const a = currentMasterAddress(m);
+        g.set({ master: m.name, ip: a.host, port: String(a.port) }, 1);
+      }
+    });
+    this.gauge('sentinel_master_sdown', 'Master subjectively down (1) or not (0)', ['master'], (g) => {
+      for (const m of masters()) g.set({ master: m.name }, m.sdown ? 1 : 0);
+    });
+    this.gauge('sentinel_master_odown', 'Master objectively down (1) or not (0)', ['master'], (g) => {
+      for (const m of masters()) g.set({ master: m.name }, m.odown ? 1 : 0);
+    });
+    this.gauge('sentinel_master_failover_in_progress', 'A failover of this master is running', ['master', 'state'], (g) => {
+      for (const m of masters()) g.set({ master: m.name, state: m.failover.state }, m.failover.state === 'none' ? 0 : 1);
+    });
+    this.gauge('sentinel_master_replicas', 'Known replicas', ['master'], (g) => {
+      for (const m of masters()) g.set({ master: m.name }, m.replicas.size);
+    });
+    this.gauge('sentinel_master_sentinels', 'Known Sentinels including this one', ['master'], (g) => {
+      for (const m of masters()) g.set({ master: m.name }, m.sentinels.size + 1);
+    });
+    this.gauge('sentinel_master_quorum_reachable', 'CKQUORUM: 1 when quorum and majority are reachable', ['master'], (g) => {
+      for (const m of masters()) g.set({ master: m.name }, quorumReachable(m) ? 1 : 0);
+    });
+    this.gauge('sentinel_master_config_epoch', 'Config epoch of the master', ['master'], (g) => {
+      for (const m of masters()) g.set({ master: m.name }, m.config.configEpoch);
+    });
+    this.gauge('sentinel_current_epoch', 'Current epoch', [], (g) => g.set(st().currentEpoch));
+    this.gauge('sentinel_tilt', 'TILT mode (1) or not (0)', [], (g) => g.set(st().tilt ? 1 : 0));
+    this.gauge('sentinel_connected_clients', 'Clients connected to this Sentinel', [], (g) => g.set(this.server.clientCount()));
+    this.defineLinkGauges(masters);
+    this.gauge('sentinel_commands_total', 'Commands processed, by name (a counter exposed as a gauge of the running total)', ['command'], (g) => {
+      for (const [command, n] of this.server.commandCounts) g.set({ command }, n);
+    });
+  }
+
+  private defineLinkGauges(masters: () => MasterState[]): void {
+    const each = (fn: (labels: Record<string, string>, link: NonNullable<ReturnType<SentinelState['links']['get']>>) => void) => {
+      for (const m of masters()) {
+        for (const inst of [m, ...m.replicas.values(), ...m.sentinels.values()]) {
+          const link = this.rt.state.links.get(inst.linkKey);
+          if (link) fn({ master: m.name, kind: inst.kind, instance: `${inst.host}:${inst.port}` }, link);
+        }
+      }
+    };
+    const labels = ['master', 'kind', 'instance'];
+    this.gauge('sentinel_link_ping_latency_seconds', 'Round trip of the last valid PING reply', labels, (g) => {
+      each((l, link) => { if (link.lastPingRttMs !== undefined) g.set(l, link.lastPingRttMs / 1000); });
+    });
+    this.gauge('sentinel_link_last_ok_age_seconds', 'Seconds since the last valid PING reply', labels, (g) => {
+      const now = this.rt.nowMs();
+      each((l, link) => g.set(l, (now - link.lastAvailMs) / 1000));
+    });
+    this.gauge('sentinel_link_connected', 'Command link connected (1) or not (0)', labels, (g) => {
+      each((l, link) => g.set(l, link.connected ? 1 : 0));
+    });
+  }
+
+  /** Serves GET /metrics; resolves once listening. */
+  listen(port: number, host: string): Promise<Server> {
+    const http = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
+        res.writeHead(404).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then((body) => {
+        res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(body);
+      }, (err: unknown) => {
+        res.writeHead(500).end(`${String(err)}\n`);
+      });
+    });
+    return new Promise((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(port, host, () => resolve(http));
+    });
+  }
+}
+
+function quorumReachable(m: MasterState): boolean {
+  const q = quorumStatus(m);
+  return !q.noQuorum && !q.noMajority;
+}
