@@ -7,6 +7,9 @@ import type { Runtime } from '../runtime.js';
 import { globMatch } from '../server/glob.js';
 import { OK, error, stringMap, type Reply } from '../server/reply.js';
 import { parseStrictInt } from './numbers.js';
+import { pinoLevel, type SentinelLogLevel } from '../log.js';
+
+const LOG_LEVELS: readonly SentinelLogLevel[] = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
 
 const USAGE = error('ERR Only SENTINEL CONFIG GET <option> / SET <option> <value> are supported.');
 
@@ -56,6 +59,18 @@ const PARAMS: Record<string, Param> = {
   'sentinel-user': {
     get: (rt) => rt.config.sentinelUser ?? '',
     parse: (v) => (rt) => { rt.config.sentinelUser = v.length > 0 ? v : undefined; },
+  },
+  // tssentinel extension (Redis 7.2 has it too): change the log level at run time.
+  loglevel: {
+    get: (rt) => rt.config.loglevel,
+    parse: (v) => {
+      const level = v.toLowerCase();
+      if (!LOG_LEVELS.includes(level as SentinelLogLevel)) return undefined;
+      return (rt) => {
+        rt.config.loglevel = level as SentinelLogLevel;
+        rt.log.level = pinoLevel(level as SentinelLogLevel);
+      };
+    },
   },
   'sentinel-pass': {
     get: (rt) => rt.config.sentinelPass ?? '',
