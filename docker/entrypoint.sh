@@ -9,4 +9,4 @@ if [ ! -f "$CONF" ]; then
       -e "s/@MASTER_HOST@/${MASTER_HOST:-master}/" \
       -e "s/@QUORUM@/${QUORUM:-2}/" "$TEMPLATE" > "$CONF"
 fi
-exec node /app/dist/cli.js "$CONF" "$@"
+exec node --max-semi-space-size=1 /app/dist/cli.js "$CONF" "$@"

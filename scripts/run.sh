@@ -14,4 +14,4 @@ npm ci --no-audit --no-fund --loglevel=error
 npm run build --silent
 mkdir -p var
 [ -f var/sentinel.conf ] || cp conf/sentinel.conf var/sentinel.conf
-exec node dist/cli.js var/sentinel.conf "$@"
+exec node --max-semi-space-size=1 dist/cli.js var/sentinel.conf "$@"

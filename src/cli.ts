@@ -1,4 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
+// The shebang's --max-semi-space-size=1 keeps V8's young generation small: a
+// Sentinel allocates little but steadily, and the default lets RSS grow by
+// ~100 KB per monitored master before collecting (bench/scale.sh).
 /**
  * tssentinel <config> [--port N] [--<directive> value ...] [--sentinel]
  *
@@ -51,10 +54,18 @@ function buildProgram(): Command {
     .option('--test-config', 'validate the config file and exit')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
-    .helpOption('-h, --help');
+    .helpOption('-h, --help')
+    .addHelpText('after', '\nAlso:\n  tssentinel demo [options]  live local playground: master, 2 replicas, 3 Sentinels (tssentinel demo --help)');
 }
 
 async function main(argv: string[]): Promise<void> {
+  // `demo` is dispatched before commander: a subcommand on this program would
+  // make its <config> argument an unknown command. (A config file named
+  // "demo" is still reachable as ./demo.)
+  if (argv[2] === 'demo') {
+    const { runDemoCommand } = await import('./demo/command.js');
+    return runDemoCommand(argv.slice(3));
+  }
   const program = buildProgram();
   program.parse(argv);
   const [configPath, ...rest] = program.args;

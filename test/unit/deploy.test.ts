@@ -107,7 +107,7 @@ describe('container Sentinel config', () => {
 describe('systemd unit', () => {
   it('starts the built CLI on a config in a directory it may write', () => {
     const unit = read('conf/systemd/tssentinel.service');
-    const exec = /^ExecStart=(\S+) (\S+) (\S+)$/m.exec(unit);
+    const exec = /^ExecStart=(\S+) --max-semi-space-size=1 (\S+) (\S+)$/m.exec(unit);
     expect(exec?.[2]).toMatch(/dist\/cli\.js$/);
     const confDir = exec![3]!.replace(/\/[^/]+$/, '');
     expect(unit).toMatch(new RegExp(`^ReadWritePaths=.*${confDir}`, 'm'));
