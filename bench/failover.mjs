@@ -13,6 +13,9 @@
  *     (every Sentinel is subscribed before the kill);
  *   - agreeMs: the first poll (every 10 ms) where all three Sentinels answer
  *     the same new address to SENTINEL GET-MASTER-ADDR-BY-NAME.
+ * and, for context, when the first and the quorum-th (2nd) `+sdown` of the
+ * master were published and how long from the quorum-th to `+switch-master`:
+ * failure detection vs. the failover proper (ODOWN, election, promotion).
  * A run that has not agreed within --timeout-ms (30 s) counts as failed.
  * Runs of the two implementations are interleaved (ts, real, real, ts, ...)
  * so that drift of the machine hits both alike.
@@ -480,7 +483,9 @@ async function runOnce(impl, timeoutMs) {
     let lastAnswers = [];
     while (nowNs() < deadlineNs) {
       const roundNs = nowNs();
-      lastAnswers = await Promise.all(pollers.map((p) => p.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster').catch((e) => e.message)));
+      lastAnswers = await Promise.all(
+        pollers.map((p) => p.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster').catch((e) => e.message)),
+      );
       const texts = lastAnswers.map((a) => JSON.stringify(a));
       if (texts.every((t) => t === texts[0]) && texts[0] !== oldAddr && Array.isArray(lastAnswers[0])) {
         agreeMs = msSince(killNs);
@@ -511,11 +516,18 @@ async function runOnce(impl, timeoutMs) {
     if (!replicas.some((r) => r.port === newPort)) {
       return { impl, failed: true, reason: `agreed on ${newPort}, which is not a replica`, lastAnswers };
     }
+    const sdowns = sdownMsBySentinel.filter((v) => v !== null).sort((a, b) => a - b);
+    const firstSdownMs = sdowns[0] ?? null;
+    // ODOWN needs `quorum` Sentinels to see the master down: the quorum-th +sdown.
+    const quorumSdownMs = sdowns[QUORUM - 1] ?? null;
     return {
       impl,
       failed: false,
       switchMs: round(switchMs),
       agreeMs: round(agreeMs),
+      firstSdownMs,
+      quorumSdownMs,
+      quorumSdownToSwitchMs: quorumSdownMs === null ? null : round(switchMs - quorumSdownMs),
       switchMsBySentinel: switchMsBySentinel.map((v) => (v === null ? null : round(v))),
       sdownMsBySentinel,
       odownMsBySentinel,
@@ -561,14 +573,21 @@ function fmt(v) {
   return v === null || v === undefined ? '–' : `${Math.round(v)}`;
 }
 
+const METRICS = {
+  switchMs: 'kill → first `+switch-master`',
+  agreeMs: 'kill → all 3 answer the new address',
+  firstSdownMs: '(context) kill → first `+sdown` of the master',
+  quorumSdownMs: '(context) kill → quorum-th (2nd) `+sdown`',
+  quorumSdownToSwitchMs: '(context) quorum-th `+sdown` → first `+switch-master`',
+};
+
 function markdownTable(stats) {
   const rows = [
-    '| metric (ms from kill -9) | implementation | ok/runs | median | p90 | min | max |',
+    '| metric (ms) | implementation | ok/runs | median | p90 | min | max |',
     '|---|---|---|---|---|---|---|',
   ];
   const names = { ts: 'tssentinel', real: 'redis-sentinel 7.0.15' };
-  for (const metric of ['switchMs', 'agreeMs']) {
-    const label = metric === 'switchMs' ? 'first `+switch-master`' : 'all 3 answer new address';
+  for (const [metric, label] of Object.entries(METRICS)) {
     for (const impl of ['ts', 'real']) {
       const s = stats[impl]?.[metric];
       if (!s) continue;
@@ -576,10 +595,10 @@ function markdownTable(stats) {
     }
   }
   const lines = [rows.join('\n'), ''];
-  for (const metric of ['switchMs', 'agreeMs']) {
+  for (const [metric, label] of Object.entries(METRICS)) {
     const ts = stats.ts?.[metric]?.median;
     const real = stats.real?.[metric]?.median;
-    if (ts && real) lines.push(`- ratio of medians tssentinel / redis-sentinel, ${metric === 'switchMs' ? 'first +switch-master' : 'all 3 agree'}: **${(ts / real).toFixed(2)}**`);
+    if (ts && real) lines.push(`- ratio of medians tssentinel / redis-sentinel, ${label}: **${(ts / real).toFixed(2)}**`);
   }
   return lines.join('\n');
 }
@@ -617,7 +636,7 @@ async function main() {
       const what = result.failed
         ? `FAILED: ${result.reason}`
         : `+switch-master ${fmt(result.switchMs)} ms, all agree ${fmt(result.agreeMs)} ms, leader #${result.leader ?? '?'}, ` +
-          `first +sdown ${fmt(Math.min(...result.sdownMsBySentinel.filter((v) => v !== null)))} ms (setup ${fmt(result.setupMs)} ms)`;
+          `first +sdown ${fmt(result.firstSdownMs)} ms (setup ${fmt(result.setupMs)} ms)`;
       console.error(`run ${i + 1}/${opts.runs} ${impl.padEnd(4)} ${what}`);
     }
   }
@@ -630,10 +649,13 @@ async function main() {
       failed: runs.filter((r) => r.impl === impl && r.failed).length,
       switchMs: summarize(ok.map((r) => r.switchMs)),
       agreeMs: summarize(ok.map((r) => r.agreeMs)),
+      firstSdownMs: summarize(ok.map((r) => r.firstSdownMs).filter((v) => v !== null)),
+      quorumSdownMs: summarize(ok.map((r) => r.quorumSdownMs).filter((v) => v !== null)),
+      quorumSdownToSwitchMs: summarize(ok.map((r) => r.quorumSdownToSwitchMs).filter((v) => v !== null)),
     };
   }
   const ratio = (metric) =>
-    stats.ts?.[metric]?.median && stats.real?.[metric]?.median ? round((stats.ts[metric].median / stats.real[metric].median) * 100) / 100 : null;
+    stats.ts?.[metric]?.median && stats.real?.[metric]?.median ? Math.round((stats.ts[metric].median / stats.real[metric].median) * 100) / 100 : null;
 
   const machine = {
     cpus: os.cpus().length,
@@ -649,15 +671,26 @@ async function main() {
     startedAt: startedAt.toISOString(),
     finishedAt: new Date().toISOString(),
     machine,
-    config: { downAfterMs: DOWN_AFTER_MS, failoverTimeoutMs: FAILOVER_TIMEOUT_MS, quorum: QUORUM, replicas: 2, sentinels: 3, pollIntervalMs: POLL_INTERVAL_MS, timeoutMs: opts.timeoutMs, runsPerImpl: opts.runs },
+    config: {
+      downAfterMs: DOWN_AFTER_MS,
+      failoverTimeoutMs: FAILOVER_TIMEOUT_MS,
+      quorum: QUORUM,
+      replicas: 2,
+      sentinels: 3,
+      pollIntervalMs: POLL_INTERVAL_MS,
+      timeoutMs: opts.timeoutMs,
+      runsPerImpl: opts.runs,
+    },
     stats,
-    ratioOfMedians: { switchMs: ratio('switchMs'), agreeMs: ratio('agreeMs') },
+    ratioOfMedians: Object.fromEntries(Object.keys(METRICS).map((m) => [m, ratio(m)])),
     runs,
   };
 
   const table = markdownTable(stats);
   const date = startedAt.toISOString().slice(0, 10);
-  const header = `Failover benchmark, ${startedAt.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ${machine.platform}, node ${machine.node}, ${opts.runs} runs each, interleaved`;
+  const header =
+    `Failover benchmark, ${startedAt.toISOString()} — ${machine.cpus} cores (${machine.cpuModel}), ` +
+    `${machine.platform}, node ${machine.node}, ${opts.runs} runs each, interleaved`;
   console.log(`\n${header}\n\n${table}\n`);
   fs.mkdirSync(opts.out, { recursive: true });
   const jsonPath = path.join(opts.out, `failover-${date}.json`);

@@ -23,7 +23,7 @@ import {
   onPingReply,
   tick,
 } from './core/monitor.js';
-import { configFromState, stateFromConfig } from './core/sentinel.js';
+import { configFromState, seededRandom, stateFromConfig } from './core/sentinel.js';
 import { resetMaster } from './core/instances.js';
 import { instanceDetails } from './core/details.js';
 import type { MasterState, SentinelState } from './core/state.js';
@@ -67,7 +67,9 @@ export class Runtime {
     this.configText = opts.configText;
     this.log = opts.logger;
     const myId = opts.config.myid ?? randomBytes(20).toString('hex');
-    this.state = stateFromConfig(opts.config, myId, this.now());
+    // Each process draws its own seed: identical seeds would give every
+    // Sentinel the same failover start jitter and split the vote.
+    this.state = stateFromConfig(opts.config, myId, this.now(), seededRandom(randomBytes(4).readUInt32LE(0)));
   }
 
   nowMs(): number {
@@ -287,7 +289,13 @@ export class Runtime {
 
   private info(key: string, target: InstanceRef): void {
     const link = this.links.get(key);
-    const done = (text: string | undefined) => this.apply(onInfo(this.state, target, text, this.now()));
+    const done = (text: string | undefined) => {
+      this.apply(onInfo(this.state, target, text, this.now()));
+      // A replica's INFO can unblock a failover waiting to select or promote.
+      if (target.kind === 'slave' && this.state.masters.get(target.master)?.failover.state !== 'none') {
+        this.apply(evaluateMaster(this.state, target.master, this.now()));
+      }
+    };
     if (!link) return done(undefined);
     link.call('info').then((reply) => done(String(reply)), () => done(undefined));
   }

@@ -18,18 +18,17 @@
 # Every step checks first, so running it twice changes nothing the second
 # time (idempotent), and runs are serialised with flock when it exists.
 #
-# When it acts: only for state "end" and role "leader" by default.
-#   - "start" is sent when the replica has just been promoted, before the
-#     other replicas are repointed and before the Sentinel announces the new
-#     master; "end" comes after +switch-master, when the new master is the
-#     one the Sentinels report. Moving the VIP at "end" keeps it in step with
-#     what Sentinel-aware clients see. (An observer Sentinel only ever gets
-#     "start", from the leader's hello.)
+# When it acts: for state "start" and role "leader" by default.
+#   - Sentinel (redis-sentinel 7.0 and tssentinel alike) only ever calls the
+#     script with state "start": on the leader right after the replica is
+#     promoted (it already accepts writes), on observers when the new
+#     configuration reaches them. "end"/"abort" are accepted for other
+#     callers.
 #   - Only the leader of the failover acts, so exactly one Sentinel moves
 #     the VIP instead of every Sentinel racing to do the same thing.
-#   The price: if the leader dies between the promotion and "end", nobody
-#   moves the VIP. To trade that for redundant (but idempotent) moves, set
-#   `roles leader observer` and `states start end`.
+#   The price: if the leader dies right after the promotion, nobody moves
+#   the VIP. To trade that for redundant (but idempotent) moves, set
+#   `roles leader observer`.
 #
 # Exit status (the Sentinel retries a script that exits 1, up to 10 times
 # with a growing delay; other codes are final):
@@ -50,7 +49,7 @@
 #   host <redis-addr> <prefix...>   VIP_HOSTS             (required)
 #   host-interface <redis-addr> <ifname>
 #   roles <leader|observer ...>     VIP_ROLES             leader
-#   states <start|end|abort ...>    VIP_STATES            end
+#   states <start|end|abort ...>    VIP_STATES            start
 #   log-file <path>                 VIP_LOG_FILE          syslog (logger)
 #   garp yes|no                     VIP_GARP              yes
 #   arp-count <n>                   VIP_ARP_COUNT         1
@@ -172,7 +171,7 @@ fi
 VIP="${VIP_ADDRESS:-$C_VIP}"
 IFACE="${VIP_INTERFACE:-$C_IF}"
 ROLES="${VIP_ROLES:-${C_ROLES:-leader}}"
-STATES="${VIP_STATES:-${C_STATES:-end}}"
+STATES="${VIP_STATES:-${C_STATES:-start}}"
 LOG_FILE="${VIP_LOG_FILE:-$C_LOG}"
 GARP="${VIP_GARP:-${C_GARP:-yes}}"
 ARP_COUNT="${VIP_ARP_COUNT:-${C_ARP_COUNT:-1}}"

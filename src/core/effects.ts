@@ -28,7 +28,7 @@ export type Effect =
    */
   | { type: 'slaveof'; link: string; target: InstanceRef; host?: string; port?: number }
   /** client-reconfig-script <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>. */
-  | { type: 'reconfigScript'; master: string; role: 'leader' | 'observer'; state: 'start' | 'end' | 'abort';
+  | { type: 'reconfigScript'; master: string; role: 'leader' | 'observer'; state: 'start';
       fromIp: string; fromPort: number; toIp: string; toPort: number }
   /** SENTINEL SIMULATE-FAILURE: the process must exit now. */
   | { type: 'crash'; reason: string };

@@ -77,7 +77,9 @@ export function getLeader(
 ): string | undefined {
   const votes: string[] = [];
   for (const peer of master.sentinels.values()) {
-    if (peer.leader !== undefined && peer.leaderEpoch === state.currentEpoch) votes.push(peer.leader);
+    // Only votes given in this failover's epoch count: a vote of a later
+    // epoch is for a different election.
+    if (peer.leader !== undefined && peer.leaderEpoch === epoch) votes.push(peer.leader);
   }
   const voters = master.sentinels.size + 1;
   const leading = mostVoted(votes);

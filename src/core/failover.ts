@@ -105,7 +105,8 @@ export function askMasterState(
       peer: { master: master.name, kind: 'sentinel', name: peer.name },
       masterIp: master.host,
       masterPort: master.port,
-      epoch: state.currentEpoch,
+      // A vote request is for our failover's epoch, never a later one.
+      epoch: failoverInProgress(master) ? master.failover.epoch : state.currentEpoch,
       runId: failoverInProgress(master) ? state.myId : '*',
     });
   }
@@ -231,6 +232,10 @@ function waitStart(state: SentinelState, master: MasterState, nowMs: number, eff
 function selectSlave(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
   const replica = selectReplica(state, master, nowMs);
   if (!replica) {
+    // Elections can finish within milliseconds of ODOWN, before the INFO
+    // asked for at ODOWN is back; give live replicas a bounded moment
+    // instead of aborting (a retry would come 2 x failover-timeout later).
+    if (awaitingReplicaInfo(state, master, nowMs)) return;
     effects.push(ev('warning', '-failover-abort-no-good-slave', instanceDetails(master), master));
     abortFailover(state, master, nowMs, effects);
     return;
@@ -241,6 +246,15 @@ function selectSlave(state: SentinelState, master: MasterState, nowMs: number, e
   enterState(master, 'send-slaveof-noone', nowMs);
   effects.push(ev('notice', '+failover-state-send-slaveof-noone', instanceDetails(replica, master), master));
   sendSlaveofNoOne(state, master, nowMs, effects);
+}
+
+function awaitingReplicaInfo(state: SentinelState, master: MasterState, nowMs: number): boolean {
+  if (nowMs - master.failover.stateChangedMs > state.timing.pingPeriodMs * 3) return false;
+  for (const r of master.replicas.values()) {
+    const link = state.links.get(r.linkKey);
+    if (!r.sdown && link?.connected && r.replicaPriority !== 0) return true;
+  }
+  return false;
 }
 
 function sendSlaveofNoOne(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
@@ -373,10 +387,8 @@ export function switchToPromoted(state: SentinelState, master: MasterState, nowM
   effects.push(ev('warning', '+switch-master',
     `${master.name} ${fromIp} ${fromPort} ${promoted.host} ${promoted.port}`, master));
   changeMasterAddress(state, master, promoted.host, promoted.port, nowMs, effects);
-  effects.push({
-    type: 'reconfigScript', master: master.name, role: 'leader', state: 'end',
-    fromIp, fromPort, toIp: master.host, toPort: master.port,
-  });
+  // No client-reconfig-script call here: redis-sentinel 7.0 only ever calls
+  // it with state "start" (the leader at promotion, observers on the hello).
 }
 
 /**
@@ -406,7 +418,9 @@ export function changeMasterAddress(
   master.config.port = port;
   master.linkKey = acquireLink(state, 'redis', host, port, nowMs).key;
   for (const r of keep) {
-    if (!master.replicas.has(formatAddr(r.host, r.port))) createReplica(state, master, r.host, r.port, nowMs);
+    if (master.replicas.has(formatAddr(r.host, r.port))) continue;
+    const replica = createReplica(state, master, r.host, r.port, nowMs);
+    effects.push(ev('notice', '+slave', instanceDetails(replica, master), master));
   }
   effects.push({ type: 'persist' });
 }
@@ -458,7 +472,8 @@ export function answerIsMasterDown(
   const down = !state.tilt && !!master?.sdown;
   let leader: string | undefined;
   let leaderEpoch = 0;
-  if (master && reqRunId !== '*') {
+  // In TILT our view of time is unreliable: give no vote (always safe).
+  if (master && reqRunId !== '*' && !state.tilt) {
     const vote = voteLeaderFor(state, master, reqEpoch, reqRunId, nowMs, effects);
     leader = vote.leader;
     leaderEpoch = vote.leaderEpoch;

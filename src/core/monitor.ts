@@ -9,6 +9,7 @@ import { formatHello, parseHello } from './hello.js';
 import { parseInfo, type ParsedInfo } from './info.js';
 import { createPeerSentinel, createReplica, removePeer } from './instances.js';
 import {
+  abortFailover,
   askMasterState,
   changeMasterAddress,
   checkObjectivelyDown,
@@ -112,6 +113,10 @@ function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number,
   if (link.connected) return;
   if (nowMs - link.lastReconnectAttemptMs < state.timing.pingPeriodMs) return;
   link.lastReconnectAttemptMs = nowMs;
+  // Redis sends a PING with every reconnect attempt, so a lost instance is
+  // timed from the first attempt after the loss, not from its last PONG:
+  // down-after-milliseconds is a real minimum.
+  if (link.actPingMs === 0) link.actPingMs = nowMs;
   effects.push({ type: 'connect', link: link.key });
 }
 
@@ -477,7 +482,9 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
     effects.push({ type: 'persist' });
     effects.push(sentinelEvent('warning', '+new-epoch', String(state.currentEpoch), master.name));
   }
-  if (master.config.configEpoch < hello.masterConfigEpoch) {
+  // In TILT nothing is acted on; peers repeat their hello every 2 s, so a
+  // newer configuration is adopted once TILT is over.
+  if (!state.tilt && master.config.configEpoch < hello.masterConfigEpoch) {
     applyNewerConfig(state, master, peer, hello.masterIp, hello.masterPort, hello.masterConfigEpoch, nowMs, effects);
   }
   peer.lastHelloMs = nowMs;
@@ -498,6 +505,11 @@ function applyNewerConfig(
   nowMs: number,
   effects: Effect[],
 ): void {
+  // A newer configuration supersedes any failover of ours still running.
+  if (failoverInProgress(master)) {
+    effects.push(sentinelEvent('warning', '-failover-abort-superseded', instanceDetails(master), master.name));
+    abortFailover(state, master, nowMs, effects);
+  }
   master.config.configEpoch = configEpoch;
   effects.push({ type: 'persist' });
   if (host === master.host && port === master.port) return;

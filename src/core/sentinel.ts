@@ -3,6 +3,7 @@
  * back into the config model (what `sentinel.conf` persists).
  */
 import type { MasterConfig, SentinelConfig } from '../config/model.js';
+import { currentMasterAddress } from './failover.js';
 import { createMaster, createPeerSentinel, createReplica } from './instances.js';
 import type { MasterState, SentinelState } from './state.js';
 import { defaultTiming } from './timing.js';
@@ -49,13 +50,24 @@ export function addMasterFromConfig(state: SentinelState, mc: MasterConfig, nowM
 
 /** The config model with the state that must survive a restart folded in. */
 export function configFromState(base: SentinelConfig, state: SentinelState): SentinelConfig {
-  const masters = [...state.masters.values()].map((m) => ({
+  const masters = [...state.masters.values()].map((m) => {
+    // Once the promotion is confirmed the config-epoch is already the new
+    // one, so the address written next to it must be the new one too;
+    // the old master is then listed among the replicas.
+    const addr = currentMasterAddress(m);
+    const switched = addr.host !== m.host || addr.port !== m.port;
+    const replicas = [...m.replicas.values()]
+      .filter((r) => !(r.host === addr.host && r.port === addr.port))
+      .map((r) => ({ host: r.host, port: r.port }));
+    if (switched) replicas.push({ host: m.host, port: m.port });
+    return {
     ...m.config,
-    host: m.host,
-    port: m.port,
-    knownReplicas: [...m.replicas.values()].map((r) => ({ host: r.host, port: r.port })),
+    host: addr.host,
+    port: addr.port,
+    knownReplicas: replicas,
     knownSentinels: [...m.sentinels.values()].map((s) => ({ host: s.host, port: s.port, runid: s.name })),
-  }));
+    };
+  });
   return {
     ...base,
     myid: state.myId,

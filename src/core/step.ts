@@ -47,7 +47,14 @@ export function step(state: SentinelState, event: CoreEvent, nowMs: number): Ste
     case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs) };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
     case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };
-    case 'info': return { effects: onInfo(state, event.target, event.text, nowMs) };
+    case 'info': {
+      const effects = onInfo(state, event.target, event.text, nowMs);
+      // As the runtime does: a replica's INFO may unblock a running failover.
+      if (event.target.kind === 'slave' && state.masters.get(event.target.master)?.failover.state !== 'none') {
+        effects.push(...evaluateMaster(state, event.target.master, nowMs));
+      }
+      return { effects };
+    }
     case 'hello': return { effects: onHello(state, event.payload, nowMs) };
     case 'commandDone': onCommandDone(state, event.link); return { effects: [] };
     case 'slaveofDone':

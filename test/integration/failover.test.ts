@@ -2,10 +2,12 @@
  * Failover end to end: a master, two replicas and three tssentinels on
  * loopback. (a) the master is killed: a replica is promoted, the other one
  * and the restarted old master follow it, every Sentinel agrees, announces it
- * and persists it; (b) SENTINEL FAILOVER on a healthy setup, INPROG while it
+ * (+switch-master, then +slave for the replicas of the new master) and
+ * persists it; (b) SENTINEL FAILOVER on a healthy setup, INPROG while it
  * runs, NOGOODSLAVE without replicas; (c) no failover without a quorum of
  * live Sentinels, and the failover once they are back; (d) a master is not
- * subjectively down before it has been unreachable for down-after-milliseconds.
+ * subjectively down before it has been unreachable for
+ * down-after-milliseconds, nor when only its links were dropped.
  *
  * TS_SENTINEL_BIN=real runs every "ts" process as a real redis-sentinel: the
  * self-check of these expectations against the oracle.
@@ -28,6 +30,8 @@ const CONVERT_TIMEOUT_MS = 30_000;
 /** How long (c) watches a lone Sentinel to see that it does nothing. */
 const QUIET_WATCH_MS = 8_000;
 const TEST_TIMEOUT_MS = 90_000;
+/** (d): how long after a PING the master is killed, within the 1 s PING period. */
+const PING_PHASE_AT_KILL_MS = 700;
 
 const eventLogs = new Set<EventLog>();
 
@@ -219,7 +223,7 @@ async function expectEveryoneOn(group: Group, newPort: number, followers: readon
     const info = await waitFor(
       async () => {
         const r = await replication(f.port);
-        return r['master_port'] === String(newPort) && r['master_link_status'] === 'up' ? r : false;
+        return r['master_port'] === String(newPort) && r['master_link_status'] === 'up' ? r : undefined;
       },
       { timeoutMs: 20_000, what: `replica ${f.port} to replicate from ${newPort} with link up` },
     );
@@ -241,6 +245,8 @@ async function expectEveryoneOn(group: Group, newPort: number, followers: readon
 
 describe('(a) kill -9 of the master', () => {
   let group: Group;
+  /** Set by the first test, read by the second. */
+  let switched: { oldPort: number; newPort: number; other: ProcHandle } | undefined;
 
   beforeAll(async () => {
     group = await startGroup();
@@ -256,6 +262,7 @@ describe('(a) kill -9 of the master', () => {
       const promoted = group.replicas.find((r) => r.port === newPort);
       expect(promoted, `new master ${newPort} is one of the replicas`).toBeDefined();
       const other = group.replicas.filter((r) => r !== promoted);
+      switched = { oldPort, newPort, other: other[0]! };
       await expectEveryoneOn(group, newPort, other);
 
       // Exactly one leader, and it went through the failover states.
@@ -285,6 +292,24 @@ describe('(a) kill -9 of the master', () => {
     },
     TEST_TIMEOUT_MS,
   );
+
+  it('after +switch-master, every Sentinel announces the replicas of the new master with +slave, as redis-sentinel does', () => {
+    // redis-sentinel re-creates the replica list of the new master when it
+    // switches (the other replica and the old master) and publishes +slave
+    // for each of them.
+    expect(switched, 'the failover test above ran').toBeDefined();
+    const { oldPort, newPort, other } = switched!;
+    for (const log of group.logs) {
+      const afterSwitch = log.events.slice(log.events.findIndex((e) => e.channel === '+switch-master'));
+      for (const port of [other.port, oldPort]) {
+        const details = `slave ${HOST}:${port} ${HOST} ${port} @ mymaster ${HOST} ${newPort}`;
+        expect(
+          afterSwitch.find((e) => e.channel === '+slave' && e.message === details),
+          `+slave ${details} on ${log.label} after +switch-master; seen: ${afterSwitch.map((e) => e.channel).join(' ')}`,
+        ).toBeDefined();
+      }
+    }
+  });
 });
 
 describe('(b) SENTINEL FAILOVER', () => {
@@ -397,38 +422,62 @@ describe('(d) down-after-milliseconds', () => {
   it(
     'a killed master is not +sdown before it has been unreachable for down-after-milliseconds',
     async () => {
-      // One master and three Sentinels, quorum 3 so that nothing but the
-      // s-down itself happens; three Sentinels give three independent samples
-      // of the phase of the PING period at the moment of the kill.
+      // One master, one Sentinel. The master is killed well into a PING
+      // period (a PING answered ~700 ms earlier, seen with MONITOR): a
+      // Sentinel that counts down-after from its last PONG instead of from
+      // when the master stopped answering would call it down ~300 ms later.
       const master = await startRedis();
-      const text = [
-        `sentinel monitor mymaster ${HOST} ${master.port} 3`,
-        `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
-        '',
-      ].join('\n');
-      const sentinels = await startAll([startTsSentinel(text), startTsSentinel(text), startTsSentinel(text)]);
-      for (const [i, s] of sentinels.entries()) {
-        await waitFor(
-          async () => {
-            const m = await masterInfo(s);
-            return m['role-reported'] === 'master' && m['flags'] === 'master' && Number(m['last-ok-ping-reply']) < DOWN_AFTER_MS;
-          },
-          { what: `sentinel #${i} to have a working link to the master` },
-        );
-      }
-      const logs = await Promise.all(sentinels.map((s, i) => EventLog.open(s, `sentinel #${i} (port ${s.port})`)));
-
-      // Measured in this process, the interval kill → event received can only
-      // be longer than the Sentinel's own kill → event; 5 ms absorb whole-ms clocks.
-      const killedAtMs = performance.now();
-      await master.kill9();
-      const waits = [];
-      for (const log of logs) {
+      const sentinel = await startTsSentinel(
+        [`sentinel monitor mymaster ${HOST} ${master.port} 1`, `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`, ''].join('\n'),
+      );
+      const log = await EventLog.open(sentinel, `sentinel (port ${sentinel.port})`);
+      const monitor = await RawClient.connect(master.port);
+      try {
+        expect(toPlain(await monitor.call('MONITOR'))).toBe('OK');
+        const isPing = (v: RespValue) => v.type === 'simple' && /"ping"/i.test(v.value);
+        await monitor.readUntil(isPing, 5_000);
+        await monitor.readUntil(isPing, 5_000); // Steady state: two PINGs seen.
+        await sleep(PING_PHASE_AT_KILL_MS);
+        // Measured here, kill → event received can only be longer than the
+        // Sentinel's own kill → event; 5 ms absorb whole-millisecond clocks.
+        const killedAtMs = performance.now();
+        await master.kill9();
         const event = await log.waitEvent('+sdown', `master mymaster ${HOST} ${master.port}`, 10_000);
-        waits.push({ sentinel: log.label, msAfterKill: Math.round(event.atMs - killedAtMs) });
+        const msAfterKill = Math.round(event.atMs - killedAtMs);
+        expect(msAfterKill, `+sdown ${msAfterKill} ms after the kill, down-after-milliseconds ${DOWN_AFTER_MS}`).toBeGreaterThanOrEqual(
+          DOWN_AFTER_MS - 5,
+        );
+      } finally {
+        await monitor.close();
       }
-      for (const w of waits) {
-        expect(w.msAfterKill, `+sdown after the kill, down-after-milliseconds ${DOWN_AFTER_MS}: ${JSON.stringify(waits)}`).toBeGreaterThanOrEqual(DOWN_AFTER_MS - 5);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'a healthy master whose Sentinel links are killed (CLIENT KILL TYPE normal, as every promotion does) is not +sdown',
+    async () => {
+      const master = await startRedis();
+      const sentinel = await startTsSentinel(
+        [`sentinel monitor mymaster ${HOST} ${master.port} 1`, `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`, ''].join('\n'),
+      );
+      const log = await EventLog.open(sentinel, `sentinel (port ${sentinel.port})`);
+      const monitor = await RawClient.connect(master.port);
+      try {
+        expect(toPlain(await monitor.call('MONITOR'))).toBe('OK');
+        const isPing = (v: RespValue) => v.type === 'simple' && /"ping"/i.test(v.value);
+        await monitor.readUntil(isPing, 5_000);
+        await monitor.readUntil(isPing, 5_000);
+        await sleep(PING_PHASE_AT_KILL_MS);
+        // Drops the Sentinel's links (and the MONITOR); the master stays up.
+        const killed = await call(master.port, 'CLIENT', 'KILL', 'TYPE', 'normal');
+        expect(killed.type).toBe('int');
+        // The master never stopped answering: watch a few down-after periods.
+        await sleep(3 * DOWN_AFTER_MS);
+        expect(log.find('+sdown'), `events: ${log.channels().join(' ')}`).toBeUndefined();
+        expect(toPlain(await call(sentinel.port, 'SENTINEL', 'MASTER', 'mymaster'))).toContain('master');
+      } finally {
+        await monitor.close();
       }
     },
     TEST_TIMEOUT_MS,

@@ -229,10 +229,13 @@ async function killMasterAndCheck(specs: ReadonlyArray<{ kind: Kind; leader: boo
 
   const epochs = new Set<Plain>();
   for (const m of members) {
-    await waitFor(async () => JSON.stringify(toPlain(await call(m.proc.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'))) === JSON.stringify([HOST, String(newPort)]), {
-      what: `${m.label} GET-MASTER-ADDR-BY-NAME to answer ${HOST}:${newPort}`,
-    });
-    await waitFor(() => new RegExp(`^sentinel monitor mymaster ${HOST} ${newPort} 1$`, 'm').test(fs.readFileSync(m.proc.confPath, 'utf8')), {
+    const expected = JSON.stringify([HOST, String(newPort)]);
+    await waitFor(
+      async () => JSON.stringify(toPlain(await call(m.proc.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'))) === expected,
+      { what: `${m.label} GET-MASTER-ADDR-BY-NAME to answer ${HOST}:${newPort}` },
+    );
+    const monitorLine = new RegExp(`^sentinel monitor mymaster ${HOST} ${newPort} 1$`, 'm');
+    await waitFor(() => monitorLine.test(fs.readFileSync(m.proc.confPath, 'utf8')), {
       what: `${m.label} config file to hold the new master`,
     });
     epochs.add((await masterInfo(m.proc))['config-epoch'] ?? null);

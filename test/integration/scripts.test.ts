@@ -27,7 +27,15 @@ const DENIED =
   'ERR Reconfiguration of scripts path is denied for security reasons. ' +
   'Check the deny-scripts-reconfig configuration directive in your Sentinel configuration';
 /** Events Redis publishes below the warning level: they never reach notification-script. */
-const NOT_WARNINGS = ['+slave-reconf-sent', '+slave-reconf-inprog', '+slave-reconf-done', '+slave', '+sentinel', '+script-child', '-script-child'];
+const NOT_WARNINGS = [
+  '+slave-reconf-sent',
+  '+slave-reconf-inprog',
+  '+slave-reconf-done',
+  '+slave',
+  '+sentinel',
+  '+script-child',
+  '-script-child',
+];
 
 afterAll(async () => {
   await stopAll();
@@ -146,7 +154,7 @@ describe('scripts around a failover led by tssentinel #0', () => {
       const leaderRuns = await waitFor(
         () => {
           const runs = recorded(leader.reconfigOut);
-          return runs.some((a) => a[2] === 'start') ? runs : false;
+          return runs.some((a) => a[2] === 'start') ? runs : undefined;
         },
         { timeoutMs: SCRIPT_TIMEOUT_MS, what: `a "start" line in ${leader.reconfigOut} (${leader.label})` },
       );
@@ -165,7 +173,7 @@ describe('scripts around a failover led by tssentinel #0', () => {
         const runs = await waitFor(
           () => {
             const r = recorded(observer.reconfigOut);
-            return r.length > 0 ? r : false;
+            return r.length > 0 ? r : undefined;
           },
           { timeoutMs: SCRIPT_TIMEOUT_MS, what: `a line in ${observer.reconfigOut} (${observer.label})` },
         );
@@ -176,7 +184,7 @@ describe('scripts around a failover led by tssentinel #0', () => {
       const notified = await waitFor(
         () => {
           const runs = recorded(leader.notifyOut);
-          return runs.some((a) => a[0] === '+switch-master') ? runs : false;
+          return runs.some((a) => a[0] === '+switch-master') ? runs : undefined;
         },
         { timeoutMs: SCRIPT_TIMEOUT_MS, what: `+switch-master in ${leader.notifyOut}` },
       );

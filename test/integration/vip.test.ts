@@ -267,9 +267,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
         }, { what: 'the done line in the script log' });
         const from = `${HOST}:${oldPort}`;
         const to = `${HOST}:${newPort}`;
-        // "start" reached the script too, and was ignored on purpose.
-        expect(log).toContain(`mymaster: leader/start ${from} -> ${to}: nothing to do`);
-        expect(log).toContain(`mymaster: leader/end ${from} -> ${to}, VIP ${VIP}: removed ${VIP} from ${IFACE}`);
+        expect(log).toContain(`mymaster: leader/start ${from} -> ${to}, VIP ${VIP}: removed ${VIP} from ${IFACE}`);
         expect(log).toContain(`added ${VIP} on ${IFACE} via 'ip netns exec ${NS.h2}'`);
         expect(log).toMatch(/done \(old: removed, new: added, garp: (sent|skipped)\), exit 0/);
         if (hasArping) {
@@ -288,7 +286,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
 
     it('is idempotent: a second run with the same arguments changes nothing', async () => {
       expect(newPort).not.toBe(0);
-      const run = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'end', HOST, String(oldPort), HOST, String(newPort)], env);
+      const run = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'start', HOST, String(oldPort), HOST, String(newPort)], env);
       expect(run.code, run.output).toBe(0);
       expect(run.output).toContain('done (old: absent, new: already present');
       expect(vipCount(NS.h1)).toBe(0);
@@ -303,7 +301,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
 
       // A late retry of an older failover "to" a Redis that is now a replica.
       const other = await startRedis({ replicaOf: { host: HOST, port: newPort } });
-      const stale = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'end', HOST, String(newPort), HOST, String(other.port)], {
+      const stale = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'start', HOST, String(newPort), HOST, String(other.port)], {
         ...env,
         VIP_HOSTS: `${HOST}:${other.port} ip netns exec ${NS.h1}`,
       });
@@ -316,7 +314,7 @@ describe.skipIf(SKIP_REASON !== undefined)(
 
     it('exits 1 when the new host cannot be reached, 2 on bad arguments or configuration', async () => {
       const missing = `ip netns exec tss-missing-${ID}`;
-      const transient = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'end', HOST, '1', HOST, '2'], {
+      const transient = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'start', HOST, '1', HOST, '2'], {
         ...env,
         VIP_HOSTS: `${HOST}:1 ${missing}; ${HOST}:2 ${missing}`,
         VIP_CHECK_NEW_MASTER: 'no',
@@ -325,21 +323,21 @@ describe.skipIf(SKIP_REASON !== undefined)(
       expect(vipCount(NS.h2)).toBe(1);
 
       for (const args of [
-        ['mymaster', 'leader', 'end'],
-        ['mymaster', 'boss', 'end', HOST, '1', HOST, '2'],
+        ['mymaster', 'leader', 'start'],
+        ['mymaster', 'boss', 'start', HOST, '1', HOST, '2'],
         ['mymaster', 'leader', 'later', HOST, '1', HOST, '2'],
-        ['mymaster', 'leader', 'end', HOST, 'x', HOST, '2'],
+        ['mymaster', 'leader', 'start', HOST, 'x', HOST, '2'],
       ]) {
         const run = await runScript(VIP_SCRIPT, args, env);
         expect(run.code, `${args.join(' ')}: ${run.output}`).toBe(2);
       }
-      const unmapped = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'end', HOST, '1', '192.0.2.1', '6379'], {
+      const unmapped = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'start', HOST, '1', '192.0.2.1', '6379'], {
         ...env,
         VIP_CHECK_NEW_MASTER: 'no',
       });
       expect(unmapped.code, unmapped.output).toBe(2);
       expect(unmapped.output).toContain('no host mapping for the new master');
-      const noVip = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'end', HOST, '1', HOST, '2'], {
+      const noVip = await runScript(VIP_SCRIPT, ['mymaster', 'leader', 'start', HOST, '1', HOST, '2'], {
         VIP_CONF: path.join(dir, 'does-not-exist.conf'),
       });
       expect(noVip.code, noVip.output).toBe(2);

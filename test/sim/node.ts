@@ -140,8 +140,8 @@ export class SentinelNode implements Endpoint {
       this.world.inv.coreThrew(this, event, err);
       return undefined;
     }
-    this.world.inv.afterStep(this, state, event, result.effects, pre);
     this.world.patchAfterStep(state, this.nowMs());
+    this.world.inv.afterStep(this, state, event, result.effects, pre);
     const after = masterConfigs(state);
     if (after !== before) this.world.log(this.id, `config ${after} (on ${describeEvent(event)})`);
     this.execute(result.effects);

@@ -4,6 +4,7 @@
  * "kill the current master"), from their own random stream, so a seed
  * replays exactly.
  */
+import type { SentinelNode } from './node.js';
 import type { Rng } from './rng.js';
 import type { World } from './sim.js';
 
@@ -46,6 +47,8 @@ export interface ScenarioOverrides {
   presetSentinels?: boolean;
   presetReplicas?: boolean;
   faultGapMs?: number;
+  /** replica-priority per instance, index 0 = the first master. */
+  priorities?: number[];
 }
 
 export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}): Scenario {
@@ -54,17 +57,18 @@ export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}):
   const quorum = o.quorum ?? Math.min(rng.pick([2, 2, 3]), sentinels);
   const priorities = [100];
   for (let i = 0; i < replicas; i++) priorities.push(rng.chance(0.15) ? 0 : rng.pick([100, 100, 50, 10]));
+  if (o.priorities) priorities.splice(0, priorities.length, ...o.priorities);
   return {
     seed,
     sentinels,
     replicas,
     quorum,
     downAfterMs: o.downAfterMs ?? rng.int(10, 50) * 100,
-    failoverTimeoutMs: o.failoverTimeoutMs ?? rng.int(5, 20) * 1000,
+    failoverTimeoutMs: o.failoverTimeoutMs ?? rng.pick([5, 5, 6, 8, 10, 15, 20]) * 1000,
     parallelSyncs: o.parallelSyncs ?? rng.int(1, 2),
     latencyMsMax: o.latencyMsMax ?? rng.pick([5, 20, 50]),
     warmupMs: o.warmupMs ?? 5_000,
-    faultMs: o.faultMs ?? rng.int(5, 20) * 1000,
+    faultMs: o.faultMs ?? rng.int(5, 25) * 1000,
     healBoundMs: o.healBoundMs ?? 120_000,
     presetSentinels: o.presetSentinels ?? rng.chance(0.5),
     presetReplicas: o.presetReplicas ?? rng.chance(0.5),
@@ -124,6 +128,27 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     const n = rng.int(1, 4);
     for (let i = 0; i < n; i++) w.blockOneWay(rng.pick(ids), rng.pick(ids));
   }],
+  [1, 'kill-master-and-split-sentinels', (w, rng) => {
+    const m = w.trueMaster();
+    if (m) w.killRedis(m);
+    const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
+    const a = ids.filter(() => rng.chance(0.5));
+    w.split(a, ids.filter((id) => !a.includes(id)));
+  }],
+  [1.5, 'isolate-failover-leader', (w, rng) => {
+    const leaders = w.sentinels.filter((s) => failingOver(s));
+    if (leaders.length === 0) return;
+    const l = rng.pick(leaders);
+    const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
+    w.split([l.id], ids.filter((id) => id !== l.id));
+  }],
+  [1.5, 'crash-failover-leader', (w, rng) => {
+    const leaders = w.sentinels.filter((s) => failingOver(s));
+    if (leaders.length === 0) return;
+    const l = rng.pick(leaders);
+    l.crash('fault: leader mid-failover');
+    w.scheduleFault(rng.int(200, 5_000), () => l.start());
+  }],
   [2, 'heal', (w) => w.healNetwork()],
   [1, 'loss', (w, rng) => w.setLoss(rng.chance(0.3) ? 0 : rng.pick([0.02, 0.05, 0.1, 0.3]))],
   [2, 'crash-sentinel', (w, rng) => {
@@ -157,6 +182,11 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     w.scheduleFault(rng.int(5_000, 15_000), () => s.start());
   }],
 ];
+
+function failingOver(s: SentinelNode): boolean {
+  const m = s.state?.masters.get(MASTER_NAME);
+  return !!m && m.failover.state !== 'none';
+}
 
 const TOTAL_WEIGHT = FAULTS.reduce((sum, [w]) => sum + w, 0);
 

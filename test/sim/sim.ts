@@ -101,7 +101,7 @@ export class World implements SimWorld {
   eventsRun = 0;
   /** Called for every Sentinel event as it is logged (scripted scenarios react to them). */
   readonly watchers: Array<(e: SimEventRecord) => void> = [];
-  /** Faults stop applying once the heal phase starts. */
+  /** True from the heal phase on. */
   healing = false;
   /** Global ms when the heal phase started. */
   healAtMs?: number;
@@ -305,7 +305,7 @@ export class World implements SimWorld {
     this.schedule(REPLICATION_TICK_MS, repl);
   }
 
-  /** Schedules a follow-up of a fault (a restart); it is dropped once healing started, except restarts. */
+  /** Schedules a follow-up of a fault (only restarts are scheduled, harmless after the heal too). */
   scheduleFault(delayMs: number, run: () => void): void {
     this.schedule(delayMs, run);
   }

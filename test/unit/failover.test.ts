@@ -176,7 +176,7 @@ describe('failover state machine', () => {
       ip: '127.0.0.1', port: 26380, runId: PEER_A, currentEpoch: 3, masterName: 'mymaster',
       masterIp: '127.0.0.1', masterPort: 6381, masterConfigEpoch: 3,
     }) }, T0);
-    expect(evs(r.effects)).toEqual(['+new-epoch', '+config-update-from', '+switch-master']);
+    expect(evs(r.effects)).toEqual(['+new-epoch', '+config-update-from', '+switch-master', '+slave', '+slave']);
     const m = s.masters.get('mymaster')!;
     expect([m.port, m.config.configEpoch]).toEqual([6381, 3]);
     expect(r.effects).toContainEqual(expect.objectContaining({ type: 'reconfigScript', role: 'observer' }));

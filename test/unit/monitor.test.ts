@@ -87,16 +87,19 @@ describe('monitor: SDOWN', () => {
     expect(evs).toEqual(['+sdown master mymaster 127.0.0.1 6379']);
   });
 
-  it('a disconnected link keeps counting from the last valid reply', () => {
+  it('times a lost instance from the first reconnect attempt: down-after is a minimum', () => {
     const s = world(1000);
     tick(s, T0);
     onLinkUp(s, MASTER_KEY, '127.0.0.1', T0);
     onPingReply(s, MASTER_KEY, 'valid', T0 + 500);
+    // The instance dies at T0 + 900; the link drops at once.
     onLinkDown(s, MASTER_KEY);
+    const reconnects = runTicks(s, T0 + 1000, T0 + 1000).filter((e) => e.type === 'connect');
+    expect(reconnects).toHaveLength(1);
+    // 1000 ms after the last PONG but not after the loss: still up.
+    runTicks(s, T0 + 1100, T0 + 1900);
     expect(s.masters.get('mymaster')!.sdown).toBe(false);
-    runTicks(s, T0 + 600, T0 + 1400);
-    expect(s.masters.get('mymaster')!.sdown).toBe(false);
-    runTicks(s, T0 + 1500, T0 + 1700);
+    runTicks(s, T0 + 2000, T0 + 2100);
     expect(s.masters.get('mymaster')!.sdown).toBe(true);
   });
 });
