@@ -86,6 +86,8 @@ export class Runtime {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    for (const t of this.wakeTimers.values()) clearTimeout(t);
+    this.wakeTimers.clear();
     for (const link of this.links.values()) link.close();
     this.links.clear();
     await this.persistRunning;
@@ -109,7 +111,20 @@ export class Runtime {
       case 'slaveof': return this.slaveof(effect);
       case 'reconfigScript': return this.reconfigScript(effect);
       case 'crash': return this.crash(effect.reason);
+      case 'wakeAt': return this.wakeAt(effect.master, effect.atMs);
     }
+  }
+
+  private readonly wakeTimers = new Map<string, NodeJS.Timeout>();
+
+  private wakeAt(master: string, atMs: number): void {
+    if (this.wakeTimers.has(master) || !this.timer) return;
+    const t = setTimeout(() => {
+      this.wakeTimers.delete(master);
+      this.apply(evaluateMaster(this.state, master, this.now()));
+    }, Math.max(0, atMs - this.now()));
+    t.unref();
+    this.wakeTimers.set(master, t);
   }
 
   private crash(reason: string): void {

@@ -30,6 +30,8 @@ export type Effect =
   /** client-reconfig-script <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>. */
   | { type: 'reconfigScript'; master: string; role: 'leader' | 'observer'; state: 'start';
       fromIp: string; fromPort: number; toIp: string; toPort: number }
+  /** Run evaluateMaster for `master` at `atMs` (finer than the 100 ms tick). */
+  | { type: 'wakeAt'; master: string; atMs: number }
   /** SENTINEL SIMULATE-FAILURE: the process must exit now. */
   | { type: 'crash'; reason: string };
 

@@ -141,7 +141,12 @@ export function onMasterDownReply(
 export function startFailoverIfNeeded(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): boolean {
   if (!master.odown || failoverInProgress(master)) return false;
   if (nowMs - master.failoverStartMs < master.config.failoverTimeoutMs * 2) return false;
-  if (nowMs - master.odownSinceMs < master.startJitterMs) return false;
+  if (nowMs - master.odownSinceMs < master.startJitterMs) {
+    // The jitter only separates Sentinels if it is honoured to the
+    // millisecond, not rounded up to the next tick.
+    effects.push({ type: 'wakeAt', master: master.name, atMs: master.odownSinceMs + master.startJitterMs });
+    return false;
+  }
   startFailover(state, master, nowMs, effects, false);
   return true;
 }

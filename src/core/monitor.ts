@@ -482,9 +482,10 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
     effects.push({ type: 'persist' });
     effects.push(sentinelEvent('warning', '+new-epoch', String(state.currentEpoch), master.name));
   }
-  // In TILT nothing is acted on; peers repeat their hello every 2 s, so a
-  // newer configuration is adopted once TILT is over.
-  if (!state.tilt && master.config.configEpoch < hello.masterConfigEpoch) {
+  // Adopted even in TILT (as Redis does): it is the peers' decision, not a
+  // judgement of ours based on time, and acting on a stale configuration
+  // right after TILT would undo their failover.
+  if (master.config.configEpoch < hello.masterConfigEpoch) {
     applyNewerConfig(state, master, peer, hello.masterIp, hello.masterPort, hello.masterConfigEpoch, nowMs, effects);
   }
   peer.lastHelloMs = nowMs;

@@ -31,7 +31,9 @@ export type CoreEvent =
   | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
   | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
-  | { type: 'manualFailover'; master: string };
+  | { type: 'manualFailover'; master: string }
+  /** A `wakeAt` effect came due. */
+  | { type: 'evaluate'; master: string };
 
 export interface StepResult {
   effects: Effect[];
@@ -68,6 +70,7 @@ export function step(state: SentinelState, event: CoreEvent, nowMs: number): Ste
       const answer = answerIsMasterDown(state, event.ip, event.port, event.epoch, event.runId, nowMs, effects);
       return { effects, answer };
     }
+    case 'evaluate': return { effects: evaluateMaster(state, event.master, nowMs) };
     case 'manualFailover': {
       const master = state.masters.get(event.master);
       if (!master) return { effects: [], manual: 'nosuchmaster' };

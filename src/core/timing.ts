@@ -12,9 +12,9 @@ const DEFAULT_TIMING = {
   infoPeriodMs: 10_000,
   fastInfoPeriodMs: 1_000,
   /** INFO period for a replica being promoted or reconfigured (Redis: 1 s). */
-  failoverInfoPeriodMs: 100,
+  failoverInfoPeriodMs: 50,
   /** While a master is SDOWN but not yet ODOWN, peers are asked this often (Redis: ask-period). */
-  sdownAskPeriodMs: 100,
+  sdownAskPeriodMs: 50,
   pingPeriodMs: 1_000,
   askPeriodMs: 1_000,
   publishPeriodMs: 2_000,
@@ -31,7 +31,7 @@ const DEFAULT_TIMING = {
   /** Random spread added to failover start times so Sentinels do not collide (Redis: SENTINEL_MAX_DESYNC). */
   maxDesyncMs: 1_000,
   /** Upper bound of the random delay between ODOWN and +try-failover. */
-  startJitterMs: 150,
+  startJitterMs: 100,
 };
 
 /** SENTINEL DEBUG names, in the order the real one lists them. */

@@ -16,8 +16,9 @@ import fs from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAll, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
-import { RawClient, parseInfo, textOf, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
+import { RawClient, parseInfo, textOf, toPlain, type Plain, type RespValue } from '../support/resp.js';
 import { sleep, waitFor } from '../support/wait.js';
+import { call, masterInfo, EventLog, closeEventLogs, type SentinelEvent } from '../support/sentinel.js';
 
 const HOST = '127.0.0.1';
 const DOWN_AFTER_MS = 1_000;
@@ -33,28 +34,15 @@ const TEST_TIMEOUT_MS = 90_000;
 /** (d): how long after a PING the master is killed, within the 1 s PING period. */
 const PING_PHASE_AT_KILL_MS = 700;
 
-const eventLogs = new Set<EventLog>();
-
 afterAll(async () => {
-  await Promise.all([...eventLogs].map((log) => log.close()));
+  await closeEventLogs();
   await stopAll();
 });
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-async function call(port: number, ...args: string[]): Promise<RespValue> {
-  const client = await RawClient.connect(port, { timeoutMs: 2_000 });
-  try {
-    return await client.call(...args);
-  } finally {
-    await client.close();
-  }
-}
 
-async function masterInfo(sentinel: ProcHandle, name = 'mymaster'): Promise<Record<string, Plain>> {
-  return toRecord(await call(sentinel.port, 'SENTINEL', 'MASTER', name));
-}
 
 /** num-slaves 2 and num-other-sentinels 2 on one sentinel. */
 async function seesAll(sentinel: ProcHandle): Promise<boolean> {
@@ -81,77 +69,7 @@ async function isConnectedReplicaOf(port: number, masterPort: number): Promise<b
   return Array.isArray(r) && r[0] === 'slave' && r[1] === HOST && r[2] === masterPort && r[3] === 'connected';
 }
 
-interface SentinelEvent {
-  readonly channel: string;
-  readonly message: string;
-  /** performance.now() when the test received it. */
-  readonly atMs: number;
-}
 
-/**
- * PSUBSCRIBE * on one Sentinel, collecting every event in the background, so
- * a test can ask later what was published and in which order.
- */
-class EventLog {
-  readonly events: SentinelEvent[] = [];
-
-  private constructor(
-    private readonly client: RawClient,
-    readonly label: string,
-  ) {}
-
-  static async open(sentinel: ProcHandle, label: string): Promise<EventLog> {
-    const client = await RawClient.connect(sentinel.port);
-    const reply = toPlain(await client.call('PSUBSCRIBE', '*'));
-    if (JSON.stringify(reply) !== JSON.stringify(['psubscribe', '*', 1])) {
-      throw new Error(`${label}: PSUBSCRIBE * replied ${JSON.stringify(reply)}`);
-    }
-    const log = new EventLog(client, label);
-    eventLogs.add(log);
-    void log.pump();
-    return log;
-  }
-
-  private async pump(): Promise<void> {
-    for (;;) {
-      let value: RespValue;
-      try {
-        value = await this.client.read(3_600_000);
-      } catch {
-        return; // Closed.
-      }
-      const p = toPlain(value);
-      if (Array.isArray(p) && p[0] === 'pmessage') {
-        this.events.push({ channel: String(p[2]), message: String(p[3]), atMs: performance.now() });
-      }
-    }
-  }
-
-  find(channel: string, message?: string | RegExp): SentinelEvent | undefined {
-    return this.events.find(
-      (e) =>
-        e.channel === channel &&
-        (message === undefined || (typeof message === 'string' ? e.message === message : message.test(e.message))),
-    );
-  }
-
-  channels(): string[] {
-    return this.events.map((e) => e.channel);
-  }
-
-  waitEvent(channel: string, message: string | RegExp | undefined, timeoutMs: number): Promise<SentinelEvent> {
-    return waitFor(() => this.find(channel, message), {
-      timeoutMs,
-      intervalMs: 50,
-      what: `${channel} ${message ?? ''} on ${this.label} (seen: ${this.channels().join(' ')})`,
-    });
-  }
-
-  async close(): Promise<void> {
-    eventLogs.delete(this);
-    await this.client.close();
-  }
-}
 
 function sentinelConf(masterPort: number, extraLines: readonly string[] = []): string {
   return [

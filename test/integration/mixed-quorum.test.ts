@@ -18,8 +18,9 @@ import {
   stopAll,
   type ProcHandle,
 } from '../support/procs.js';
-import { RawClient, parseInfo, textOf, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
+import { parseInfo, textOf, toPlain, type Plain } from '../support/resp.js';
 import { waitFor } from '../support/wait.js';
+import { call, masterInfo, EventLog, closeEventLogs } from '../support/sentinel.js';
 
 const HOST = '127.0.0.1';
 const LEADER_DOWN_AFTER_MS = 1_000;
@@ -30,98 +31,22 @@ const DISCOVERY_TIMEOUT_MS = 15_000;
 const SWITCH_TIMEOUT_MS = 2 * FAILOVER_TIMEOUT_MS + 10_000;
 const TEST_TIMEOUT_MS = 75_000;
 
-const eventLogs = new Set<EventLog>();
-
 afterAll(async () => {
-  await Promise.all([...eventLogs].map((log) => log.close()));
+  await closeEventLogs();
   await stopAll();
 });
 
 // ---------------------------------------------------------------------------
 // Helpers
 
-async function call(port: number, ...args: string[]): Promise<RespValue> {
-  const client = await RawClient.connect(port, { timeoutMs: 2_000 });
-  try {
-    return await client.call(...args);
-  } finally {
-    await client.close();
-  }
-}
 
-async function masterInfo(sentinel: ProcHandle): Promise<Record<string, Plain>> {
-  return toRecord(await call(sentinel.port, 'SENTINEL', 'MASTER', 'mymaster'));
-}
 
 async function replication(port: number): Promise<Record<string, string>> {
   const section = parseInfo(textOf(await call(port, 'INFO', 'replication'))).find((s) => s.name === 'Replication');
   return Object.fromEntries(section?.fields ?? []);
 }
 
-interface SentinelEvent {
-  readonly channel: string;
-  readonly message: string;
-}
 
-/** PSUBSCRIBE * on one Sentinel, collecting every event in the background. */
-class EventLog {
-  readonly events: SentinelEvent[] = [];
-
-  private constructor(
-    private readonly client: RawClient,
-    readonly label: string,
-  ) {}
-
-  static async open(sentinel: ProcHandle, label: string): Promise<EventLog> {
-    const client = await RawClient.connect(sentinel.port);
-    const reply = toPlain(await client.call('PSUBSCRIBE', '*'));
-    if (JSON.stringify(reply) !== JSON.stringify(['psubscribe', '*', 1])) {
-      throw new Error(`${label}: PSUBSCRIBE * replied ${JSON.stringify(reply)}`);
-    }
-    const log = new EventLog(client, label);
-    eventLogs.add(log);
-    void log.pump();
-    return log;
-  }
-
-  private async pump(): Promise<void> {
-    for (;;) {
-      let value: RespValue;
-      try {
-        value = await this.client.read(3_600_000);
-      } catch {
-        return; // Closed.
-      }
-      const p = toPlain(value);
-      if (Array.isArray(p) && p[0] === 'pmessage') this.events.push({ channel: String(p[2]), message: String(p[3]) });
-    }
-  }
-
-  find(channel: string, message?: string | RegExp): SentinelEvent | undefined {
-    return this.events.find(
-      (e) =>
-        e.channel === channel &&
-        (message === undefined || (typeof message === 'string' ? e.message === message : message.test(e.message))),
-    );
-  }
-
-  channels(): string {
-    return this.events.map((e) => e.channel).join(' ');
-  }
-
-  waitEvent(channel: string, message: string | RegExp | undefined, timeoutMs: number): Promise<SentinelEvent> {
-    return waitFor(() => this.find(channel, message), {
-      timeoutMs,
-      intervalMs: 50,
-      what: `${channel} ${message ?? ''} on ${this.label} (seen: ${this.channels()})`,
-    });
-  }
-
-  async close(): Promise<void> {
-    eventLogs.delete(this);
-    await this.client.close();
-  }
-}
 
 function sentinelConf(masterPort: number, downAfterMs: number): string {
   return [

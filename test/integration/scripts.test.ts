@@ -12,8 +12,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAll, startRedis, startTsSentinel, stopAll, tempDir, type ProcHandle } from '../support/procs.js';
-import { RawClient, parseInfo, textOf, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
+import { parseInfo, textOf, toPlain } from '../support/resp.js';
 import { waitFor } from '../support/wait.js';
+import { call, masterInfo } from '../support/sentinel.js';
 
 const HOST = '127.0.0.1';
 const LEADER_DOWN_AFTER_MS = 1_000;
@@ -41,18 +42,7 @@ afterAll(async () => {
   await stopAll();
 });
 
-async function call(port: number, ...args: string[]): Promise<RespValue> {
-  const client = await RawClient.connect(port, { timeoutMs: 2_000 });
-  try {
-    return await client.call(...args);
-  } finally {
-    await client.close();
-  }
-}
 
-async function masterInfo(sentinel: ProcHandle, name = 'mymaster'): Promise<Record<string, Plain>> {
-  return toRecord(await call(sentinel.port, 'SENTINEL', 'MASTER', name));
-}
 
 async function replication(port: number): Promise<Record<string, string>> {
   const section = parseInfo(textOf(await call(port, 'INFO', 'replication'))).find((s) => s.name === 'Replication');

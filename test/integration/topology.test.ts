@@ -22,6 +22,7 @@ import {
 } from '../support/procs.js';
 import { RawClient, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
 import { waitFor } from '../support/wait.js';
+import { call, masterInfo } from '../support/sentinel.js';
 
 const DOWN_AFTER_MS = 1_000;
 const DISCOVERY_TIMEOUT_MS = 10_000;
@@ -30,18 +31,7 @@ afterAll(async () => {
   await stopAll();
 });
 
-async function call(port: number, ...args: string[]): Promise<RespValue> {
-  const client = await RawClient.connect(port);
-  try {
-    return await client.call(...args);
-  } finally {
-    await client.close();
-  }
-}
 
-async function masterInfo(sentinel: ProcHandle, name = 'mymaster'): Promise<Record<string, Plain>> {
-  return toRecord(await call(sentinel.port, 'SENTINEL', 'MASTER', name));
-}
 
 async function myId(sentinel: ProcHandle): Promise<string> {
   const v = await call(sentinel.port, 'SENTINEL', 'MYID');

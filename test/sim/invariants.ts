@@ -218,6 +218,9 @@ export class Invariants {
       if (e.type === 'slaveof') this.violate(node.id, `SLAVEOF to ${e.target.name} sent in TILT`);
       if (e.type === 'askMasterDown' && e.runId !== '*') this.violate(node.id, 'asked for votes in TILT');
       if (e.type !== 'event') continue;
+      // A newer configuration announced by a peer stops our own failover even
+      // in TILT: that is the peers' decision, adopted, not one of ours.
+      if (e.channel === '-failover-abort-superseded') continue;
       if (TILT_FORBIDDEN.includes(e.channel) || TILT_FORBIDDEN_PREFIXES.some((p) => e.channel.startsWith(p))) {
         this.violate(node.id, `${e.channel} in TILT`);
       }

@@ -190,6 +190,13 @@ export class SentinelNode implements Endpoint {
       case 'crash':
         this.crash(`simulate-failure ${e.reason}`);
         return;
+      case 'wakeAt': {
+        const inc = this.incarnation;
+        this.world.schedule(Math.max(0, e.atMs - this.nowMs()), () => {
+          if (this.incarnation === inc && this.state) this.apply({ type: 'evaluate', master: e.master });
+        });
+        return;
+      }
     }
   }
 
