@@ -163,6 +163,18 @@ function sendPeriodicCommands(
   }
 }
 
+function sendHellosNow(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
+  for (const inst of instancesOf(master)) {
+    const link = state.links.get(inst.linkKey);
+    if (!link?.connected) continue;
+    const payload = helloPayload(state, master, link);
+    if (payload === undefined) continue;
+    inst.lastHelloSentMs = nowMs;
+    link.pendingCommands += 1;
+    effects.push({ type: 'publishHello', link: link.key, payload });
+  }
+}
+
 export function sendPing(link: LinkState, nowMs: number, effects: Effect[]): void {
   link.pendingCommands += 1;
   link.lastPingSentMs = nowMs;
@@ -401,6 +413,9 @@ function replicaClaimsMaster(
 ): void {
   if (r.promoted && master.failover.state === 'wait-promotion') {
     onPromotedReplicaIsMaster(state, master, r, nowMs, effects);
+    // Announce the new configuration now: peers switch on this hello, and
+    // waiting for the next tick only delays every client.
+    sendHellosNow(state, master, nowMs, effects);
     return;
   }
   const waitMs = state.timing.publishPeriodMs * 4;
