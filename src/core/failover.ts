@@ -61,15 +61,24 @@ export function checkObjectivelyDown(state: SentinelState, master: MasterState, 
   if (odown && !master.odown) {
     master.odown = true;
     master.odownSinceMs = nowMs;
-    // Sentinels that reach ODOWN in the same instant would split the vote;
-    // a small random head start (Raft's randomized timeout) breaks the tie.
-    master.startJitterMs = Math.floor(state.random() * state.timing.startJitterMs);
+    // Sentinels that reach ODOWN in the same instant would split the vote.
+    // Each waits a slot given by its rank among the known Sentinels (by run
+    // id, the same order everywhere) plus a random part within the slot
+    // (Raft's randomized timeout), so starts are spread apart.
+    master.startJitterMs = startDelayMs(state, master);
     effects.push(ev('warning', '+odown', `${instanceDetails(master)} #quorum ${votes}/${master.config.quorum}`, master));
   } else if (!odown && master.odown) {
     master.odown = false;
     master.odownSinceMs = 0;
     effects.push(ev('warning', '-odown', instanceDetails(master), master));
   }
+}
+
+function startDelayMs(state: SentinelState, master: MasterState): number {
+  const ids = [state.myId, ...master.sentinels.keys()].sort();
+  const rank = ids.indexOf(state.myId);
+  const slotMs = state.timing.startJitterMs / Math.max(1, ids.length);
+  return Math.floor((rank + state.random()) * slotMs);
 }
 
 /**

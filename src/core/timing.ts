@@ -30,8 +30,8 @@ const DEFAULT_TIMING = {
   maxPendingCommands: 100,
   /** Random spread added to failover start times so Sentinels do not collide (Redis: SENTINEL_MAX_DESYNC). */
   maxDesyncMs: 1_000,
-  /** Upper bound of the random delay between ODOWN and +try-failover. */
-  startJitterMs: 100,
+  /** Upper bound of the delay between ODOWN and +try-failover (split in one slot per Sentinel). */
+  startJitterMs: 120,
 };
 
 /** SENTINEL DEBUG names, in the order the real one lists them. */
