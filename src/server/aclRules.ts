@@ -85,6 +85,18 @@ export class CommandCatalog {
    * a second part on a command without subcommands, or a third part, is no command.
    */
   lookup(name: string): AclCommand | undefined {
+    const cached = this.lookupCache.get(name);
+    if (cached !== undefined) return cached;
+    const found = this.lookupUncached(name);
+    // Only real command names are cached, and a bounded number of spellings
+    // (case variants are endless).
+    if (found !== undefined && this.lookupCache.size < 1024) this.lookupCache.set(name, found);
+    return found;
+  }
+
+  private readonly lookupCache = new Map<string, AclCommand>();
+
+  private lookupUncached(name: string): AclCommand | undefined {
     const parts = name.split('|');
     if (parts.length > 2) return undefined;
     const base = this.byName.get(asciiLower(parts[0] ?? ''));
@@ -109,7 +121,12 @@ export class CommandCatalog {
 export const SENTINEL_CATALOG = new CommandCatalog(COMMAND_INFO, ACL_CATEGORIES);
 
 function asciiLower(s: string): string {
-  return s.replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 32));
+  // Hot path (every command is checked): most names are lower case already.
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) return s.replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 32));
+  }
+  return s;
 }
 
 /** C strcasecmp() == 0: ASCII letters only fold. */
