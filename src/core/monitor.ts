@@ -153,26 +153,29 @@ function sendPeriodicCommands(
   if (nowMs - link.lastPongMs > pingPeriodMs && nowMs - link.lastPingSentMs > pingPeriodMs / 2) {
     sendPing(link, nowMs, effects);
   }
-  if (nowMs - inst.lastHelloSentMs > state.timing.publishPeriodMs) {
-    const payload = helloPayload(state, master, link);
-    if (payload !== undefined) {
-      inst.lastHelloSentMs = nowMs;
-      link.pendingCommands += 1;
-      effects.push({ type: 'publishHello', link: link.key, payload });
-    }
-  }
+  if (nowMs - inst.lastHelloSentMs > state.timing.publishPeriodMs) sendHello(state, inst, master, link, nowMs, effects);
 }
 
 function sendHellosNow(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
   for (const inst of instancesOf(master)) {
     const link = state.links.get(inst.linkKey);
-    if (!link?.connected) continue;
-    const payload = helloPayload(state, master, link);
-    if (payload === undefined) continue;
-    inst.lastHelloSentMs = nowMs;
-    link.pendingCommands += 1;
-    effects.push({ type: 'publishHello', link: link.key, payload });
+    if (link?.connected) sendHello(state, inst, master, link, nowMs, effects);
   }
+}
+
+function sendHello(
+  state: SentinelState,
+  inst: AnyInstance,
+  master: MasterState,
+  link: LinkState,
+  nowMs: number,
+  effects: Effect[],
+): void {
+  const payload = helloPayload(state, master, link);
+  if (payload === undefined) return;
+  inst.lastHelloSentMs = nowMs;
+  link.pendingCommands += 1;
+  effects.push({ type: 'publishHello', link: link.key, payload });
 }
 
 export function sendPing(link: LinkState, nowMs: number, effects: Effect[]): void {
