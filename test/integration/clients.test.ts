@@ -151,6 +151,9 @@ function reportRuns(): void {
     console.log(`not saved: only ${clients.join(', ')} ran (of ${CLIENTS.join(', ')})`);
     return;
   }
+  // Only benchmark runs (bench/clients.mjs sets CLIENTS_RUNS) write results:
+  // a plain test run, in CI too, leaves the tree clean.
+  if (process.env['CLIENTS_RUNS'] === undefined) return;
   const date = new Date().toISOString().slice(0, 10);
   const dir = path.join(REPO_ROOT, 'bench', 'results');
   // clients[-real]-<date>[-runsN].json: a plain test run does not overwrite a bench run's medians.
