@@ -194,3 +194,46 @@ describe('monitor: TILT', () => {
     expect(events(tick(s, T0 - 500))).toEqual(['+tilt #tilt mode entered']);
   });
 });
+
+describe('monitor: master-reboot-down-after-period', () => {
+  it('holds a master that just restarted SDOWN for the period, then clears it', () => {
+    const cfg = defaultSentinelConfig();
+    const m = defaultMasterConfig('mymaster', '127.0.0.1', 6379, 2);
+    m.downAfterMs = 1000;
+    m.masterRebootDownAfterPeriodMs = 3000;
+    cfg.masters.push(m);
+    const s = stateFromConfig(cfg, MY_ID, T0);
+    const ref = { master: 'mymaster', kind: 'master' as const, name: 'mymaster' };
+    const info = (runId: string) => ['# Server', `run_id:${runId}`, '# Replication', 'role:master'].join('\r\n');
+    tick(s, T0);
+    onLinkUp(s, MASTER_KEY, '127.0.0.1', T0);
+    onInfo(s, ref, info('a'.repeat(40)), T0);
+    // Same process, pings fine: nothing to report.
+    const alive = (from: number, to: number) => {
+      const out: Effect[] = [];
+      for (let t = from; t <= to; t += 100) {
+        onPingReply(s, MASTER_KEY, 'valid', t);
+        out.push(...tick(s, t));
+      }
+      return events(out);
+    };
+    expect(alive(T0 + 100, T0 + 1000)).toEqual([]);
+    // A new run id: the master rebooted; it answers PING but counts as down.
+    expect(events(onInfo(s, ref, info('b'.repeat(40)), T0 + 1050))).toEqual(['+reboot master mymaster 127.0.0.1 6379']);
+    expect(alive(T0 + 1100, T0 + 1200)).toEqual(['+sdown master mymaster 127.0.0.1 6379']);
+    expect(alive(T0 + 1300, T0 + 3900)).toEqual([]);
+    expect(alive(T0 + 4000, T0 + 4200)).toEqual(['-sdown master mymaster 127.0.0.1 6379']);
+  });
+
+  it('does nothing on a reboot when the period is 0 (the default)', () => {
+    const s = world(1000);
+    const ref = { master: 'mymaster', kind: 'master' as const, name: 'mymaster' };
+    const info = (runId: string) => ['# Server', `run_id:${runId}`, '# Replication', 'role:master'].join('\r\n');
+    tick(s, T0);
+    onLinkUp(s, MASTER_KEY, '127.0.0.1', T0);
+    onInfo(s, ref, info('a'.repeat(40)), T0);
+    onInfo(s, ref, info('b'.repeat(40)), T0 + 50);
+    onPingReply(s, MASTER_KEY, 'valid', T0 + 100);
+    expect(events(tick(s, T0 + 100))).toEqual([]);
+  });
+});
