@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 
 /**
  * ioredis clients for the demo's own queries. Unlike the Sentinel's links,
@@ -11,7 +11,8 @@ export const HOST = '127.0.0.1';
 export const COMMAND_TIMEOUT_MS = 1_000;
 const RECONNECT_MS = 250;
 
-export function queryClient(port: number): Redis {
+/** Options shared by the demo's links: fail fast, reconnect every 250 ms. */
+function demoClient(port: number, extra: Partial<RedisOptions>): Redis {
   const client = new Redis({
     host: HOST,
     port,
@@ -22,28 +23,19 @@ export function queryClient(port: number): Redis {
     autoResendUnfulfilledCommands: false,
     retryStrategy: () => RECONNECT_MS,
     connectTimeout: COMMAND_TIMEOUT_MS,
-    commandTimeout: COMMAND_TIMEOUT_MS,
-    connectionName: 'tssentinel-demo',
+    ...extra,
   });
   client.on('error', () => undefined);
   return client;
 }
 
+export function queryClient(port: number): Redis {
+  return demoClient(port, { commandTimeout: COMMAND_TIMEOUT_MS, connectionName: 'tssentinel-demo' });
+}
+
 /** Like queryClient, without a command timeout: a subscriber waits for messages. */
 export function subscriberClient(port: number): Redis {
-  const client = new Redis({
-    host: HOST,
-    port,
-    enableOfflineQueue: false,
-    enableReadyCheck: false,
-    maxRetriesPerRequest: 0,
-    autoResubscribe: false,
-    autoResendUnfulfilledCommands: false,
-    retryStrategy: () => RECONNECT_MS,
-    connectTimeout: COMMAND_TIMEOUT_MS,
-  });
-  client.on('error', () => undefined);
-  return client;
+  return demoClient(port, {});
 }
 
 /**
