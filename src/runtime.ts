@@ -95,7 +95,28 @@ export class Runtime {
 
   /** Executes effects in order. */
   apply(effects: readonly Effect[]): void {
-    for (const effect of effects) this.execute(effect);
+    let persisted = false;
+    for (const effect of effects) {
+      if (effect.type === 'persist') {
+        // Synchronous, so that nothing after it in the list (a vote request
+        // carrying our new epoch, a SLAVEOF, an event) can leave before the
+        // state is on disk. The state was fully updated by the step already,
+        // so one write per batch covers every persist in it.
+        if (!persisted) this.persistNow();
+        persisted = true;
+        continue;
+      }
+      this.execute(effect);
+    }
+  }
+
+  private persistNow(): void {
+    try {
+      this.persistSync();
+    } catch (err) {
+      this.log.warn({ err: String(err) },
+        `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${errorMessage(err)}`);
+    }
   }
 
   private execute(effect: Effect): void {
@@ -106,7 +127,7 @@ export class Runtime {
       case 'info': return this.info(effect.link, effect.target);
       case 'publishHello': return this.publishHello(effect.link, effect.payload);
       case 'event': return this.emitEvent(effect.channel, effect.message, effect.level, effect.master);
-      case 'persist': void this.persist().catch(() => undefined); return;
+      case 'persist': return this.persistNow();
       case 'askMasterDown': return this.askMasterDown(effect);
       case 'slaveof': return this.slaveof(effect);
       case 'reconfigScript': return this.reconfigScript(effect);
@@ -362,6 +383,9 @@ export class Runtime {
 
   /** Synchronous flush for shutdown paths. */
   persistSync(): void {
+    // An async write in flight rendered an older state: make it write again
+    // after this one, so the file never goes back.
+    if (this.persistRunning) this.persistAgain = true;
     const text = this.renderedConfig();
     writeConfigAtomicSync(this.opts.configPath, text);
     this.configText = text;
