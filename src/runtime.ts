@@ -95,14 +95,20 @@ export class Runtime {
 
   /** Executes effects in order. */
   apply(effects: readonly Effect[]): void {
+    // When the step also sends something that reveals its new state to the
+    // network (a vote request carrying our new epoch, a SLAVEOF, a hello),
+    // the state is written synchronously before it leaves. Otherwise (replica
+    // or peer discovery) the write is asynchronous and coalesced, so that a
+    // thousand masters discovered at start do not block the event loop. The
+    // state was fully updated by the step already: one write per batch.
+    const mustSync = effects.some((e) => e.type === 'askMasterDown' || e.type === 'slaveof' || e.type === 'publishHello');
     let persisted = false;
     for (const effect of effects) {
       if (effect.type === 'persist') {
-        // Synchronous, so that nothing after it in the list (a vote request
-        // carrying our new epoch, a SLAVEOF, an event) can leave before the
-        // state is on disk. The state was fully updated by the step already,
-        // so one write per batch covers every persist in it.
-        if (!persisted) this.persistNow();
+        if (!persisted) {
+          if (mustSync) this.persistNow();
+          else void this.persist().catch(() => undefined);
+        }
         persisted = true;
         continue;
       }
