@@ -199,7 +199,9 @@ export class Runtime {
     const effects: Effect[] = [];
     const result = manualFailover(this.state, master, this.now(), effects);
     if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${master.name}'`);
-    this.apply(effects);
+    this.apply(effects.filter((e) => e.type !== 'persist'));
+    // The epoch this failover will use is on disk before the reply.
+    if (effects.some((e) => e.type === 'persist')) this.persistNow();
     return result;
   }
 

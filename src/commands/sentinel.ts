@@ -161,11 +161,12 @@ const isMasterDownByAddr: SubHandler = async (rt, argv) => {
   }
 };
 
-const failover = withMaster(async (rt, m) => {
+// Replies at once, like redis-sentinel: the new epoch is written by the
+// step's persist effect before anything of the failover is sent out.
+const failover = withMaster((rt, m) => {
   const result = rt.manualFailover(m);
   if (result === 'inprog') return error('INPROG Failover already in progress');
   if (result === 'nogoodslave') return error('NOGOODSLAVE No suitable replica to promote');
-  await rt.persist().catch(() => undefined);
   return OK;
 });
 
