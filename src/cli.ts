@@ -69,7 +69,7 @@ async function main(argv: string[]): Promise<void> {
   const program = buildProgram();
   program.parse(argv);
   const [configPath, ...rest] = program.args;
-  const overrides = parseOverrides(rest.filter((t) => t !== '--test-config'));
+  const overrides = parseOverrides(rest);
   const loaded = loadConfig(configPath, overrides);
   if (program.opts<{ testConfig?: boolean }>().testConfig || argv.includes('--test-config')) {
     process.stdout.write(`Configuration test passed: ${loaded.path}\n`);

@@ -9,20 +9,10 @@ import type { SentinelConfig } from './config/model.js';
 import { renderConfig, writeConfigAtomic, writeConfigAtomicSync } from './config/index.js';
 import type { Effect, InstanceRef } from './core/effects.js';
 import { HELLO_CHANNEL } from './core/hello.js';
-import { answerIsMasterDown, manualFailover, onMasterDownReply } from './core/failover.js';
+import type { MasterDownAnswer } from './core/failover.js';
+import { step, type CoreEvent, type StepResult } from './core/step.js';
 import type { Reply } from './server/reply.js';
-import {
-  classifyPingReply,
-  evaluateMaster,
-  requestInfoNow,
-  onCommandDone,
-  onHello,
-  onInfo,
-  onLinkDown,
-  onLinkUp,
-  onPingReply,
-  tick,
-} from './core/monitor.js';
+import { classifyPingReply, type PingOutcome } from './core/monitor.js';
 import { configFromState, seededRandom, stateFromConfig } from './core/sentinel.js';
 import { resetMaster } from './core/instances.js';
 import { instanceDetails } from './core/details.js';
@@ -78,9 +68,9 @@ export class Runtime {
 
   start(): void {
     const interval = this.opts.tickIntervalMs ?? 100;
-    this.timer = setInterval(() => this.apply(tick(this.state, this.now())), interval);
+    this.timer = setInterval(() => this.feed({ type: 'tick' }), interval);
     this.timer.unref?.();
-    this.apply(tick(this.state, this.now()));
+    this.feed({ type: 'tick' });
   }
 
   async stop(): Promise<void> {
@@ -91,6 +81,11 @@ export class Runtime {
     for (const link of this.links.values()) link.close();
     this.links.clear();
     await this.persistRunning;
+  }
+
+  /** One event through the core (step), and its effects carried out. */
+  private feed(event: CoreEvent): void {
+    this.apply(step(this.state, event, this.now()).effects);
   }
 
   /** Executes effects in order. */
@@ -148,7 +143,7 @@ export class Runtime {
     if (this.wakeTimers.has(master) || !this.timer) return;
     const t = setTimeout(() => {
       this.wakeTimers.delete(master);
-      this.apply(evaluateMaster(this.state, master, this.now()));
+      this.feed({ type: 'evaluate', master });
     }, Math.max(0, atMs - this.now()));
     t.unref();
     this.wakeTimers.set(master, t);
@@ -162,10 +157,8 @@ export class Runtime {
 
   private askMasterDown(e: Extract<Effect, { type: 'askMasterDown' }>): void {
     const link = this.links.get(e.link);
-    const done = (reply: { down: boolean; leader: string; leaderEpoch: number } | undefined) => {
-      onMasterDownReply(this.state, e.peer.master, e.peer.name, reply, this.now());
-      if (reply) this.apply(evaluateMaster(this.state, e.peer.master, this.now()));
-    };
+    const done = (reply: MasterDownAnswer | undefined) =>
+      this.feed({ type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply });
     if (!link) return done(undefined);
     link.call('sentinel', 'is-master-down-by-addr', e.masterIp, e.masterPort, e.epoch, e.runId).then(
       (reply) => done(parseMasterDownReply(reply)),
@@ -175,7 +168,7 @@ export class Runtime {
 
   private slaveof(e: Extract<Effect, { type: 'slaveof' }>): void {
     const link = this.links.get(e.link);
-    if (!link) return onCommandDone(this.state, e.link);
+    if (!link) return this.feed({ type: 'commandDone', link: e.link });
     const target = e.host === undefined ? ['NO', 'ONE'] : [e.host, String(e.port)];
     link.transaction([
       ['slaveof', ...target],
@@ -183,22 +176,19 @@ export class Runtime {
       ['client', 'kill', 'type', 'normal'],
       ['client', 'kill', 'type', 'pubsub'],
     ]).then(
-      () => {
-        onCommandDone(this.state, e.link);
-        // See the effect of SLAVEOF now rather than at the next INFO period.
-        this.apply(requestInfoNow(this.state, e.target));
-      },
+      // On success the core asks for INFO at once, to see the effect of
+      // SLAVEOF without waiting for the next INFO period.
+      () => this.feed({ type: 'slaveofDone', link: e.link, target: e.target, ok: true }),
       (err: unknown) => {
-        onCommandDone(this.state, e.link);
+        this.feed({ type: 'slaveofDone', link: e.link, target: e.target, ok: false });
         this.log.warn({ err: errorMessage(err), target: e.target.name }, 'SLAVEOF transaction failed');
       },
     );
   }
 
-  manualFailover(master: MasterState): 'ok' | 'inprog' | 'nogoodslave' {
-    const effects: Effect[] = [];
-    const result = manualFailover(this.state, master, this.now(), effects);
-    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${master.name}'`);
+  manualFailover(name: string): NonNullable<StepResult['manual']> {
+    const { effects, manual: result = 'nosuchmaster' } = step(this.state, { type: 'manualFailover', master: name }, this.now());
+    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${name}'`);
     this.apply(effects.filter((e) => e.type !== 'persist'));
     // The epoch this failover will use is on disk before the reply.
     if (effects.some((e) => e.type === 'persist')) this.persistNow();
@@ -211,8 +201,8 @@ export class Runtime {
 
   /** SENTINEL IS-MASTER-DOWN-BY-ADDR from a peer; the vote is on disk before the reply. */
   async isMasterDownByAddr(ip: string, port: number, epoch: number, runId: string): Promise<[boolean, string, number]> {
-    const effects: Effect[] = [];
-    const answer = answerIsMasterDown(this.state, ip, port, epoch, runId, this.now(), effects);
+    const { effects, answer = { down: false, leader: '*', leaderEpoch: 0 } } =
+      step(this.state, { type: 'isMasterDownRequest', ip, port, epoch, runId }, this.now());
     const needsPersist = effects.some((e) => e.type === 'persist');
     this.apply(effects.filter((e) => e.type !== 'persist'));
     if (needsPersist) await this.persist();
@@ -261,7 +251,7 @@ export class Runtime {
 
   /** A hello PUBLISHed to our own port by a peer Sentinel. */
   receiveHello(payload: string): void {
-    this.apply(onHello(this.state, payload, this.now()));
+    this.feed({ type: 'hello', payload });
   }
 
   private connect(key: string): void {
@@ -287,18 +277,27 @@ export class Runtime {
       commandTimeoutMs: COMMAND_TIMEOUT_MS,
       rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),
     }, {
-      up: (localIp) => this.apply(onLinkUp(this.state, key, localIp, this.now())),
-      down: () => onLinkDown(this.state, key),
+      up: (localIp) => this.feed({ type: 'linkUp', link: key, localIp }),
+      down: () => this.feed({ type: 'linkDown', link: key }),
       hello: (payload) => this.receiveHello(payload),
     });
   }
 
-  /** The master whose config (auth, renamed commands) governs a shared link. */
+  private readonly owners = new Map<string, MasterState>();
+
+  /**
+   * The master whose config (auth, renamed commands) governs a shared link.
+   * Asked on every command sent (rename), so the answer is cached and only
+   * looked up again when that master no longer uses the link.
+   */
   private ownerOf(key: string): MasterState | undefined {
+    const cached = this.owners.get(key);
+    if (cached && this.state.masters.get(cached.name) === cached && usesLink(cached, key)) return cached;
+    this.owners.delete(key);
     for (const m of this.state.masters.values()) {
-      if (m.linkKey === key) return m;
-      for (const r of m.replicas.values()) if (r.linkKey === key) return m;
-      for (const s of m.sentinels.values()) if (s.linkKey === key) return m;
+      if (!usesLink(m, key)) continue;
+      this.owners.set(key, m);
+      return m;
     }
     return undefined;
   }
@@ -318,39 +317,32 @@ export class Runtime {
     if (!link) return;
     link.close();
     // Still referenced: the core asked for a fresh connection on a later tick.
-    if (this.state.links.has(key)) onLinkDown(this.state, key);
+    if (this.state.links.has(key)) this.feed({ type: 'linkDown', link: key });
     else this.links.delete(key);
   }
 
   private ping(key: string): void {
     const link = this.links.get(key);
-    if (!link) return onPingReply(this.state, key, 'none', this.now());
+    const done = (outcome: PingOutcome) => this.feed({ type: 'pingReply', link: key, outcome });
+    if (!link) return done('none');
     link.call('ping').then(
-      (reply) => onPingReply(this.state, key, classifyPingReply(String(reply)), this.now()),
-      (err: unknown) => onPingReply(this.state, key, replyErrorOutcome(err), this.now()),
+      (reply) => done(classifyPingReply(String(reply))),
+      (err: unknown) => done(replyErrorOutcome(err)),
     );
   }
 
   private info(key: string, target: InstanceRef): void {
     const link = this.links.get(key);
-    const done = (text: string | undefined) => {
-      this.apply(onInfo(this.state, target, text, this.now()));
-      // A replica's INFO can unblock a failover waiting to select or promote.
-      if (target.kind === 'slave' && this.state.masters.get(target.master)?.failover.state !== 'none') {
-        this.apply(evaluateMaster(this.state, target.master, this.now()));
-      }
-    };
+    const done = (text: string | undefined) => this.feed({ type: 'info', target, text });
     if (!link) return done(undefined);
     link.call('info').then((reply) => done(String(reply)), () => done(undefined));
   }
 
   private publishHello(key: string, payload: string): void {
     const link = this.links.get(key);
-    if (!link) return onCommandDone(this.state, key);
-    link.call('publish', HELLO_CHANNEL, payload).then(
-      () => onCommandDone(this.state, key),
-      () => onCommandDone(this.state, key),
-    );
+    const done = () => this.feed({ type: 'commandDone', link: key });
+    if (!link) return done();
+    link.call('publish', HELLO_CHANNEL, payload).then(done, done);
   }
 
   /** The config text the current state would be written as. */
@@ -416,4 +408,11 @@ function replyErrorOutcome(err: unknown): 'valid' | 'invalid' | 'none' {
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+function usesLink(m: MasterState, key: string): boolean {
+  if (m.linkKey === key) return true;
+  for (const r of m.replicas.values()) if (r.linkKey === key) return true;
+  for (const s of m.sentinels.values()) if (s.linkKey === key) return true;
+  return false;
 }

@@ -164,7 +164,8 @@ const isMasterDownByAddr: SubHandler = async (rt, argv) => {
 // Replies at once, like redis-sentinel: the new epoch is written by the
 // step's persist effect before anything of the failover is sent out.
 const failover = withMaster((rt, m) => {
-  const result = rt.manualFailover(m);
+  const result = rt.manualFailover(m.name);
+  if (result === 'nosuchmaster') return NO_SUCH_MASTER;
   if (result === 'inprog') return error('INPROG Failover already in progress');
   if (result === 'nogoodslave') return error('NOGOODSLAVE No suitable replica to promote');
   return OK;

@@ -8,7 +8,7 @@
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { getLeader, voteLeader as voteLeaderFor } from './election.js';
-import { acquireLink, createReplica, releaseLink } from './instances.js';
+import { acquireLink, createReplica, releaseLink, resetMasterFields } from './instances.js';
 import { selectReplica } from './select.js';
 import {
   formatAddr,
@@ -437,27 +437,6 @@ export function changeMasterAddress(
     effects.push(ev('notice', '+slave', instanceDetails(replica, master), master));
   }
   effects.push({ type: 'persist' });
-}
-
-function resetMasterFields(master: MasterState, nowMs: number): void {
-  master.sdown = false;
-  master.sdownSinceMs = 0;
-  master.odown = false;
-  master.odownSinceMs = 0;
-  master.infoRefreshMs = 0;
-  master.infoPending = false;
-  master.infoText = undefined;
-  master.runId = undefined;
-  master.roleReported = 'master';
-  master.roleReportedTimeMs = nowMs;
-  master.leader = undefined;
-  master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
-  master.failoverStartMs = 0;
-  master.rebootSinceMs = 0;
-  for (const peer of master.sentinels.values()) {
-    peer.peerSaysMasterDown = false;
-    peer.leader = undefined;
-  }
 }
 
 // ---------------------------------------------------------------- requests from peers and users

@@ -163,18 +163,7 @@ export function resetMaster(state: SentinelState, master: MasterState, nowMs: nu
   for (const s of master.sentinels.values()) releaseLink(state, s.linkKey, effects);
   master.replicas.clear();
   master.sentinels.clear();
-  master.sdown = false;
-  master.sdownSinceMs = 0;
-  master.odown = false;
-  master.odownSinceMs = 0;
-  master.infoRefreshMs = 0;
-  master.infoPending = false;
-  master.roleReported = 'unknown';
-  master.roleReportedTimeMs = nowMs;
-  master.runId = undefined;
-  master.leader = undefined;
-  master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
-  master.failoverStartMs = 0;
+  resetMasterFields(master, nowMs);
   const link = state.links.get(master.linkKey);
   if (link) {
     link.connected = false;
@@ -184,4 +173,30 @@ export function resetMaster(state: SentinelState, master: MasterState, nowMs: nu
     effects.push({ type: 'disconnect', link: link.key });
   }
   return effects;
+}
+
+/**
+ * What a reset (SENTINEL RESET, or a switch to a new address) clears on a
+ * master: down flags, what INFO said, the failover and the vote; peers'
+ * opinions about the old master are forgotten too.
+ */
+export function resetMasterFields(master: MasterState, nowMs: number): void {
+  master.sdown = false;
+  master.sdownSinceMs = 0;
+  master.odown = false;
+  master.odownSinceMs = 0;
+  master.infoRefreshMs = 0;
+  master.infoPending = false;
+  master.infoText = undefined;
+  master.runId = undefined;
+  master.roleReported = 'master';
+  master.roleReportedTimeMs = nowMs;
+  master.leader = undefined;
+  master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
+  master.failoverStartMs = 0;
+  master.rebootSinceMs = 0;
+  for (const peer of master.sentinels.values()) {
+    peer.peerSaysMasterDown = false;
+    peer.leader = undefined;
+  }
 }
