@@ -12,7 +12,7 @@ import { HELLO_CHANNEL } from './core/hello.js';
 import { instanceDetails } from './core/details.js';
 import { createLogger } from './log.js';
 import { Runtime, errorMessage } from './runtime.js';
-import { RespServer } from './server/server.js';
+import { ListenError, RespServer } from './server/server.js';
 import { Acl, AclStartupError } from './server/acl.js';
 import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
@@ -119,7 +119,9 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
     return 1;
   };
   server.onShutdown = shutdown;
-  await server.listen();
+  await server.listen().catch((err: unknown) => {
+    throw err instanceof ListenError ? new StartupError(err.message) : err;
+  });
   writePidfile(config.pidfile, log);
   log.info(`Running mode=sentinel, port=${reportedPort(config)}.`);
   log.info(`Sentinel ID is ${runtime.state.myId}`);

@@ -48,8 +48,11 @@ export function instanceFields(
   if (inst.kind === 'master' && inst.odown) f.push(['o-down-time', String(nowMs - inst.odownSinceMs)]);
   f.push(['down-after-milliseconds', String(master.config.downAfterMs)]);
   if (inst.kind !== 'sentinel') {
-    f.push(['info-refresh', String(nowMs - inst.infoRefreshMs)]);
-    f.push(['role-reported', inst.roleReported === 'slave' ? 'slave' : 'master']);
+    // Redis: 0 until the first INFO arrives, not the time since the epoch.
+    f.push(['info-refresh', String(inst.infoRefreshMs ? nowMs - inst.infoRefreshMs : 0)]);
+    // Before any INFO, Redis reports the role the instance was created with.
+    const role = inst.roleReported === 'unknown' ? inst.kind : inst.roleReported;
+    f.push(['role-reported', role === 'slave' ? 'slave' : 'master']);
     f.push(['role-reported-time', String(nowMs - inst.roleReportedTimeMs)]);
   }
   if (inst.kind === 'master') masterFields(inst, f);

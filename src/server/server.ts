@@ -198,6 +198,11 @@ interface PauseState {
   timer: NodeJS.Timeout;
 }
 
+/** A listener could not be bound; the message holds Redis's two lines. */
+export class ListenError extends Error {
+  override readonly name = 'ListenError';
+}
+
 export class RespServer implements ServerApi {
   /** Set by the host: handles `PUBLISH __sentinel__:hello <payload>` and returns the PUBLISH reply. */
   onHelloPublish: ((channel: string, message: string) => number) | undefined;
@@ -302,7 +307,10 @@ export class RespServer implements ServerApi {
         }
         await this.close();
         const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
-        throw new Error(`Could not create server TCP listening socket ${addr.replace(/^-/, '')}:${port}: bind: ${STRERROR[code] ?? (e as Error).message}`);
+        throw new ListenError(
+          `Warning: Could not create server TCP listening socket ${addr.replace(/^-/, '')}:${port}: bind: ${STRERROR[code] ?? (e as Error).message}\n` +
+          `Failed listening on port ${port} (${tls ? 'TLS' : 'TCP'}), aborting.`,
+        );
       }
     }
   }

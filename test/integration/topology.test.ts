@@ -7,6 +7,7 @@
  * self-check of this harness.
  */
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
@@ -197,6 +198,29 @@ describe('two real redis-sentinels and one tssentinel', () => {
   });
 });
 
+describe('an instance never reached (dead master, listed replica), next to a real redis-sentinel', () => {
+  it('reports info-refresh 0 and the role it was created with, as redis-sentinel does', async () => {
+    // Nothing listens on these two ports: freePort() just bound and released them.
+    const [deadMaster, deadReplica] = [await freePort(), await freePort()];
+    const text = [
+      `sentinel monitor mymaster 127.0.0.1 ${deadMaster} 1`,
+      `sentinel known-replica mymaster 127.0.0.1 ${deadReplica}`,
+      '',
+    ].join('\n');
+    const [real, ts] = await startAll([startRealSentinel(text), startTsSentinel(text)]);
+    const fields = async (s: ProcHandle): Promise<string[]> => {
+      const m = await masterInfo(s);
+      const replicas = await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster');
+      if (replicas.type !== 'array' || replicas.items.length !== 1) throw new Error(`REPLICAS: ${JSON.stringify(toPlain(replicas))}`);
+      const r = toRecord(replicas.items[0]!);
+      return [m['info-refresh'], m['role-reported'], r['info-refresh'], r['role-reported']].map(String);
+    };
+    const expected = ['0', 'master', '0', 'slave'];
+    expect(await fields(real!)).toEqual(expected);
+    expect(await fields(ts!)).toEqual(expected);
+  });
+});
+
 describe('(e) start-up failures exit with code 1', () => {
   /** A config in its own dir; the port is free and explicit so nothing binds 26379. */
   async function confFile(text: string): Promise<{ confPath: string; port: number }> {
@@ -229,6 +253,23 @@ describe('(e) start-up failures exit with code 1', () => {
     const result = await runTsSentinelToExit([confPath, '--port', String(port)]);
     expect(result.code, result.output).toBe(1);
     expect(result.output).toMatch(/\bline 2\b/i);
+  });
+
+  it('on a port already in use, with Redis\'s two lines and no stack trace', async () => {
+    const { confPath, port } = await confFile(['bind 127.0.0.1', 'sentinel monitor mymaster 127.0.0.1 6379 2', ''].join('\n'));
+    const busy = net.createServer();
+    await new Promise<void>((resolve) => busy.listen(port, '127.0.0.1', resolve));
+    try {
+      const result = await runTsSentinelToExit([confPath, '--port', String(port)]);
+      expect(result.code, result.output).toBe(1);
+      expect(result.output).toContain(
+        `Could not create server TCP listening socket 127.0.0.1:${port}: bind: Address already in use`,
+      );
+      expect(result.output).toContain(`Failed listening on port ${port} (TCP), aborting.`);
+      expect(result.output).not.toMatch(/\n\s+at /);
+    } finally {
+      await new Promise((resolve) => busy.close(resolve));
+    }
   });
 
   it('on a config file it cannot write', async () => {
