@@ -1,5 +1,5 @@
 /** Error replies in redis-sentinel 7.0's exact words. */
-import { error, type Reply } from '../server/reply.js';
+import { OK, error, type Reply } from '../server/reply.js';
 
 export const NO_SUCH_MASTER = error('ERR No such master with that name');
 
@@ -19,3 +19,18 @@ export const SCRIPTS_DENIED = error(
   'ERR Reconfiguration of scripts path is denied for security reasons. ' +
     'Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',
 );
+
+export const SAVE_FAILED = error('ERR Failed to save config file. Check server logs.');
+
+/**
+ * Redis's sentinelFlushConfigAndReply: the change is written before the
+ * reply, and a client is never told OK for a change that is not on disk.
+ */
+export async function flushConfigAndReply(rt: { persist(): Promise<void> }): Promise<Reply> {
+  try {
+    await rt.persist();
+    return OK;
+  } catch {
+    return SAVE_FAILED;
+  }
+}

@@ -25,7 +25,7 @@ import {
   type Reply,
 } from '../server/reply.js';
 import type { CommandContext } from '../server/types.js';
-import { NO_SUCH_MASTER } from './errors.js';
+import { NO_SUCH_MASTER, SAVE_FAILED, flushConfigAndReply } from './errors.js';
 import { instanceReply } from './instanceReply.js';
 import { parseStrictInt } from './numbers.js';
 import { sentinelConfigCommand } from './sentinelConfig.js';
@@ -88,16 +88,14 @@ const monitor: SubHandler = async (rt, argv) => {
   }
   if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
   const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, coreHost, port, quorum), rt.nowMs());
-  await rt.persist().catch(() => undefined);
   rt.emitEvent('+monitor', `${instanceDetails(m)} quorum ${quorum}`, 'warning', name);
-  return OK;
+  return flushConfigAndReply(rt);
 };
 
 const remove = withMaster(async (rt, m) => {
   rt.emitEvent('-monitor', instanceDetails(m), 'warning', m.name);
   rt.apply(removeMaster(rt.state, m));
-  await rt.persist().catch(() => undefined);
-  return OK;
+  return flushConfigAndReply(rt);
 });
 
 const reset: SubHandler = async (rt, argv) => {
@@ -108,6 +106,8 @@ const reset: SubHandler = async (rt, argv) => {
     rt.resetMaster(m);
     count += 1;
   }
+  // The reply is the count even when the save fails, as in redis-sentinel
+  // (the failure is logged by persist()).
   if (count > 0) await rt.persist().catch(() => undefined);
   return int(count);
 };
@@ -123,14 +123,7 @@ const ckquorum = withMaster((_rt, m) => {
   return error(`NOQUORUM ${usable} usable Sentinels. ${reasons.join('. ')}`);
 });
 
-const flushconfig: SubHandler = async (rt) => {
-  try {
-    await rt.persist();
-    return OK;
-  } catch {
-    return error('ERR Failed to save config file. Check server logs.');
-  }
-};
+const flushconfig: SubHandler = (rt) => flushConfigAndReply(rt);
 
 const infoCache: SubHandler = (rt, argv) => {
   const now = rt.nowMs();
@@ -157,7 +150,7 @@ const isMasterDownByAddr: SubHandler = async (rt, argv) => {
     return array([int(down ? 1 : 0), bulk(leader), int(leaderEpoch)]);
   } catch {
     // The vote could not be persisted: refuse to answer rather than vote unrecorded.
-    return error('ERR Failed to save config file. Check server logs.');
+    return SAVE_FAILED;
   }
 };
 

@@ -9,7 +9,7 @@ import { instanceDetails } from '../core/details.js';
 import type { MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
 import { OK, error, type Reply } from '../server/reply.js';
-import { NO_SUCH_MASTER, SCRIPTS_DENIED, invalidSetArg, unknownSetOption } from './errors.js';
+import { NO_SUCH_MASTER, SCRIPTS_DENIED, flushConfigAndReply, invalidSetArg, unknownSetOption } from './errors.js';
 import { parseStrictInt } from './numbers.js';
 
 type OptionResult = { consumed: number; event?: string } | Reply;
@@ -100,11 +100,14 @@ export async function sentinelSetCommand(rt: Runtime, argv: readonly string[]): 
     if (result.event) rt.emitEvent('+set', `${instanceDetails(master)} ${result.event}`, 'warning', master.name);
     i += 1 + result.consumed;
   }
-  if (changes > 0) {
-    if (relink) rt.relinkMaster(master);
+  if (changes === 0) return failure ?? OK;
+  if (relink) rt.relinkMaster(master);
+  // A bad option after good ones: its error is the reply, the good ones are still saved.
+  if (failure) {
     await rt.persist().catch(() => undefined);
+    return failure;
   }
-  return failure ?? OK;
+  return flushConfigAndReply(rt);
 }
 
 export type { MasterState };
