@@ -251,7 +251,7 @@ export class Runtime {
 
   /** A hello PUBLISHed to our own port by a peer Sentinel. */
   receiveHello(payload: string): void {
-    this.feed({ type: 'hello', payload });
+    this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
   }
 
   private connect(key: string): void {

@@ -17,6 +17,8 @@ import {
   SPECIAL_DIRECTIVES, STANDARD_DIRECTIVES,
 } from './redisDirectives.js';
 import { configLines, joinArgs, splitArgs } from './tokenize.js';
+import { cAtoi, cStrtoull, string2ll } from './cnum.js';
+import { checkAddress } from './address.js';
 import { checkUserDeclaration, ruleErrorText } from '../server/aclRules.js';
 import {
   defaultMasterConfig, defaultSentinelConfig,
@@ -76,121 +78,13 @@ function* sourceLines(text: string, overrides: string[][]): Generator<SourceLine
   }
 }
 
-// ---------------------------------------------------------------------------
-// C number parsing, so odd values behave as in Redis.
-
-const C_SPACE_SIGN_DIGITS = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/;
-const INT64_MAX = 2n ** 63n - 1n;
-const INT64_MIN = -(2n ** 63n);
-const UINT64_MAX = 2n ** 64n - 1n;
-
-/** C atoi() as glibc does it: strtol (saturating at 64 bits) cast to int. "abc" is 0. */
-export function cAtoi(s: string): number {
-  const m = C_SPACE_SIGN_DIGITS.exec(s);
-  if (!m?.[2]) return 0;
-  let v = BigInt(m[2]);
-  if (m[1] === '-') v = -v;
-  if (v > INT64_MAX) v = INT64_MAX;
-  if (v < INT64_MIN) v = INT64_MIN;
-  return Number(BigInt.asIntN(32, v));
-}
-
-/**
- * C strtoull(s, NULL, 10): "abc" is 0, "-1" wraps to 2^64-1, overflow
- * saturates. Values above 2^53 lose precision as JS numbers.
- */
-export function cStrtoull(s: string): number {
-  const m = C_SPACE_SIGN_DIGITS.exec(s);
-  if (!m?.[2]) return 0;
-  const v = BigInt(m[2]);
-  if (v > UINT64_MAX) return Number(UINT64_MAX);
-  return Number(m[1] === '-' ? BigInt.asUintN(64, -v) : v);
-}
-
-/** Redis string2ll(): strict decimal, no '+', no leading zeros, no "-0", 64-bit range. */
-export function string2ll(s: string): number | undefined {
-  if (!/^(0|-?[1-9][0-9]*)$/.test(s)) return undefined;
-  const v = BigInt(s);
-  return v > INT64_MAX || v < INT64_MIN ? undefined : Number(v);
-}
-
 function yesNo(s: string): boolean | undefined {
   const v = s.toLowerCase();
   return v === 'yes' ? true : v === 'no' ? false : undefined;
 }
 
-// ---------------------------------------------------------------------------
-// Addresses: without resolve-hostnames Redis only accepts numeric hosts
-// (getaddrinfo with AI_NUMERICHOST) and stores the address as inet_ntop
-// prints it, so `127.1` is saved as `127.0.0.1`.
-
-/** glibc inet_aton: 1 to 4 parts, each decimal, 0-octal or 0x-hex. */
-function inetAton(s: string): number[] | undefined {
-  const parts = s.split('.');
-  if (parts.length > 4) return undefined;
-  const vals: number[] = [];
-  for (const p of parts) {
-    if (!/^(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.test(p)) return undefined;
-    const v = /^0[xX]/.test(p) ? parseInt(p.slice(2), 16) : p.startsWith('0') ? parseInt(p, 8) : Number(p);
-    vals.push(v);
-  }
-  const last = vals.pop() ?? 0;
-  if (vals.some((v) => v > 0xff) || last >= 2 ** (8 * (4 - vals.length))) return undefined;
-  const bytes = [...vals];
-  for (let k = 3 - vals.length; k >= 0; k--) bytes.push(Math.floor(last / 2 ** (8 * k)) % 256);
-  return bytes;
-}
-
-function ipv6Words(s: string): number[] | undefined {
-  if (!/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(':')) return undefined;
-  let canon: string;
-  try {
-    canon = new URL(`http://[${s}]/`).hostname.slice(1, -1);
-  } catch {
-    return undefined;
-  }
-  // WHATWG output is pure hex groups with at most one "::".
-  const [left = '', right] = canon.split('::');
-  const l = left ? left.split(':') : [];
-  const r = right ? right.split(':') : [];
-  const groups = right === undefined ? l : [...l, ...Array<string>(8 - l.length - r.length).fill('0'), ...r];
-  return groups.map((g) => parseInt(g, 16));
-}
-
-/** inet_ntop for IPv6, glibc flavour (first longest zero run, embedded IPv4 for ::a.b.c.d and ::ffff:a.b.c.d). */
-function inetNtop6(w: number[]): string {
-  let best = { base: -1, len: 0 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i >= 2 && j - i > best.len) best = { base: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  let out = '';
-  for (let i = 0; i < 8; i++) {
-    if (best.base !== -1 && i >= best.base && i < best.base + best.len) {
-      if (i === best.base) out += ':';
-      continue;
-    }
-    if (i !== 0) out += ':';
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 5 && w[5] === 0xffff))) {
-      const a = w[6] ?? 0;
-      const b = w[7] ?? 0;
-      return out + [a >> 8, a & 0xff, b >> 8, b & 0xff].join('.');
-    }
-    out += (w[i] ?? 0).toString(16);
-  }
-  if (best.base !== -1 && best.base + best.len === 8) out += ':';
-  return out;
-}
-
-/** The canonical numeric form of host, or undefined when it is not a numeric address. */
-export function normalizeNumericHost(host: string): string | undefined {
-  const v4 = inetAton(host);
-  if (v4) return v4.join('.');
-  const v6 = ipv6Words(host);
-  return v6 ? inetNtop6(v6) : undefined;
-}
+export { cAtoi, cStrtoull, string2ll } from './cnum.js';
+export { normalizeNumericHost } from './address.js';
 
 /**
  * Redis createSentinelAddr(): port range first, then the host. With
@@ -198,12 +92,7 @@ export function normalizeNumericHost(host: string): string | undefined {
  * also accepts names it cannot resolve in that mode).
  */
 function makeAddr(cfg: SentinelConfig, host: string, portArg: string): { host: string; port: number } | string {
-  const port = cAtoi(portArg);
-  if (port < 0 || port > 65535) return 'Invalid port number.';
-  const numeric = normalizeNumericHost(host);
-  if (numeric !== undefined) return { host: numeric, port };
-  if (cfg.resolveHostnames) return { host, port };
-  return "Can't resolve instance hostname.";
+  return checkAddress(host, cAtoi(portArg), cfg.resolveHostnames);
 }
 
 // ---------------------------------------------------------------------------

@@ -54,3 +54,11 @@ function parseUnsigned(s: string): number | undefined {
   if (!/^\d{1,15}$/.test(s)) return undefined;
   return Number(s);
 }
+
+/**
+ * A run id we can store and write back: 40 printable ASCII characters
+ * without quotes, backslashes or commas (real ones are hex).
+ */
+export function isValidRunId(runId: string): boolean {
+  return /^[\x21-\x7e]{40}$/.test(runId) && !/["'\\,]/.test(runId);
+}

@@ -5,7 +5,8 @@
  */
 import { sentinelEvent, type Effect, type InstanceRef } from './effects.js';
 import { instanceDetails } from './details.js';
-import { formatHello, parseHello } from './hello.js';
+import { formatHello, isValidRunId, parseHello, type Hello } from './hello.js';
+import { checkAnnouncedAddress } from '../config/address.js';
 import { parseInfo, type ParsedInfo } from './info.js';
 import { createPeerSentinel, createReplica, removePeer } from './instances.js';
 import {
@@ -487,11 +488,16 @@ function discoverReplicas(
 // ---------------------------------------------------------------- hellos
 
 /** A hello from a master/replica channel or PUBLISHed to us by a peer. */
-export function onHello(state: SentinelState, payload: string, nowMs: number): Effect[] {
-  const hello = parseHello(payload);
-  if (!hello || hello.runId === state.myId) return [];
-  const master = state.masters.get(hello.masterName);
+export function onHello(state: SentinelState, payload: string, nowMs: number, resolveHostnames = false): Effect[] {
+  const parsed = parseHello(payload);
+  if (!parsed || parsed.runId === state.myId) return [];
+  const master = state.masters.get(parsed.masterName);
   if (!master) return [];
+  // Whatever a hello makes us store is written to the config file: it must
+  // pass the loader's checks, or the next start would fail (Redis drops such
+  // a hello too, as it cannot create the instance's address).
+  const hello = checkedHello(parsed, resolveHostnames);
+  if (!hello) return [];
   const effects: Effect[] = [];
   let peer = findPeer(master, hello.ip, hello.port, hello.runId);
   if (!peer) peer = addPeer(state, master, hello.ip, hello.port, hello.runId, nowMs, effects);
@@ -508,6 +514,14 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
   }
   peer.lastHelloMs = nowMs;
   return effects;
+}
+
+/** The hello with its addresses normalized as the config loader stores them, or undefined if it would not load. */
+function checkedHello(hello: Hello, resolveHostnames: boolean): Hello | undefined {
+  const peer = checkAnnouncedAddress(hello.ip, hello.port, resolveHostnames);
+  const master = checkAnnouncedAddress(hello.masterIp, hello.masterPort, resolveHostnames);
+  if (typeof peer === 'string' || typeof master === 'string' || !isValidRunId(hello.runId)) return undefined;
+  return { ...hello, ip: peer.host, port: peer.port, masterIp: master.host, masterPort: master.port };
 }
 
 /**

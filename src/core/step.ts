@@ -26,7 +26,8 @@ export type CoreEvent =
   | { type: 'linkDown'; link: string }
   | { type: 'pingReply'; link: string; outcome: PingOutcome }
   | { type: 'info'; target: InstanceRef; text?: string }
-  | { type: 'hello'; payload: string }
+  /** resolveHostnames: the resolve-hostnames setting, which decides whether a name may stand for an address. */
+  | { type: 'hello'; payload: string; resolveHostnames?: boolean }
   | { type: 'commandDone'; link: string }
   | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
@@ -57,7 +58,7 @@ export function step(state: SentinelState, event: CoreEvent, nowMs: number): Ste
       }
       return { effects };
     }
-    case 'hello': return { effects: onHello(state, event.payload, nowMs) };
+    case 'hello': return { effects: onHello(state, event.payload, nowMs, event.resolveHostnames) };
     case 'commandDone': onCommandDone(state, event.link); return { effects: [] };
     case 'slaveofDone':
       onCommandDone(state, event.link);
