@@ -8,7 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Acl } from './acl.js';
 import { ACL_USER_COMMANDS } from './aclCommands.js';
-import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO } from './commandTable.js';
+import { ADDED_COMMANDS, type AddedCommand, type CommandDocs, type DocArgument } from './commandAdditions.js';
+import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO, COMMAND_LIST } from './commandTable.js';
 import { globMatch } from './glob.js';
 import {
   NULL,
@@ -75,6 +76,38 @@ interface CapturedMeta {
 
 const INFO_BY_NAME = indexCommandInfo();
 const DOCS_BY_NAME = indexCommandDocs();
+/** Position in redis-sentinel's COMMAND LIST: the order subcommands are listed in. */
+const LIST_RANK = new Map(COMMAND_LIST.map((name, i) => [name, i]));
+
+function setOf(kind: 'simple' | 'bulk', xs: readonly string[]): Reply {
+  return { kind: 'set', items: xs.map((x) => (kind === 'simple' ? simple(x) : bulk(x))) };
+}
+
+/** COMMAND INFO entry of an added command, shaped like the captured ones. */
+function addedInfoReply(c: AddedCommand): Reply {
+  return array([
+    bulk(c.name), int(c.arity), setOf('simple', c.flags), int(0), int(0), int(0),
+    setOf('simple', c.categories.map((cat) => `@${cat}`)), setOf('bulk', c.tips), setOf('bulk', []), setOf('bulk', []),
+  ]);
+}
+
+function docArgumentReply(a: DocArgument): Reply {
+  const fields: Array<readonly [string, Reply]> = [['name', bulk(a.name)], ['type', bulk(a.type)]];
+  if (a.token !== undefined) fields.push(['token', bulk(a.token)]);
+  if (a.flags !== undefined) fields.push(['flags', setOf('simple', a.flags)]);
+  if (a.arguments !== undefined) fields.push(['arguments', array(a.arguments.map(docArgumentReply))]);
+  return fieldMap(fields);
+}
+
+/** COMMAND DOCS entry, fields in the order Redis's addReplyCommandDocs writes them. */
+function addedDocsReply(d: CommandDocs): Reply {
+  const fields: Array<readonly [string, Reply]> = [
+    ['summary', bulk(d.summary)], ['since', bulk(d.since)], ['group', bulk(d.group)], ['complexity', bulk(d.complexity)],
+  ];
+  if (d.history !== undefined) fields.push(['history', { kind: 'set', items: d.history.map(([v, what]) => bulkArray([v, what])) }]);
+  if (d.arguments !== undefined) fields.push(['arguments', array(d.arguments.map(docArgumentReply))]);
+  return fieldMap(fields);
+}
 
 function indexCommandInfo(): Map<string, CapturedMeta> {
   const out = new Map<string, CapturedMeta>();
@@ -88,6 +121,7 @@ function indexCommandInfo(): Map<string, CapturedMeta> {
     if (subs?.kind === 'set' || subs?.kind === 'array') subs.items.forEach(visit);
   };
   COMMAND_INFO.forEach(visit);
+  ADDED_COMMANDS.forEach((c) => visit(addedInfoReply(c)));
   return out;
 }
 
@@ -103,31 +137,56 @@ function indexCommandDocs(): Map<string, Reply> {
     }
   };
   for (const [name, docs] of COMMAND_DOCS) visit(name, docs);
+  for (const c of ADDED_COMMANDS) visit(c.name, addedDocsReply(c.docs));
   return out;
 }
 
 function capturedInfo(name: string): CapturedMeta {
   const meta = INFO_BY_NAME.get(name);
-  if (meta === undefined) throw new Error(`command ${name} missing from commandTable.ts`);
+  if (meta === undefined) throw new Error(`command ${name} missing from commandTable.ts and commandAdditions.ts`);
   return meta;
 }
 
-/** COMMAND INFO entry: redis-sentinel's own for known commands, built from the spec otherwise. */
+/** Registered subcommands in redis-sentinel's listing order, added ones last. */
+function subcommandsOf(entry: CommandEntry): CommandEntry[] {
+  const subs = [...(entry.subcommands?.values() ?? [])];
+  return subs.sort((a, b) => (LIST_RANK.get(a.name) ?? Infinity) - (LIST_RANK.get(b.name) ?? Infinity));
+}
+
+/**
+ * COMMAND INFO entry: redis-sentinel's own (or the additions table's) for
+ * known commands, built from the spec otherwise; a container lists the
+ * subcommands registered here, so added ones appear under CLIENT and SENTINEL.
+ */
 function commandInfoReply(entry: CommandEntry): Reply {
-  const known = INFO_BY_NAME.get(entry.name);
-  if (known !== undefined) return known.info;
+  const subs = subcommandsOf(entry);
+  const known = INFO_BY_NAME.get(entry.name)?.info;
+  const base = known ?? specInfoReply(entry);
+  if (subs.length === 0 || base.kind !== 'array') return base;
+  const items = [...base.items];
+  items[9] = array(subs.map(commandInfoReply));
+  return array(items);
+}
+
+function specInfoReply(entry: CommandEntry): Reply {
   const names = (xs: readonly string[]): Reply => ({ kind: 'set', items: xs.map(simple) });
-  const subs = [...(entry.subcommands?.values() ?? [])].map(commandInfoReply);
   return array([
     bulk(entry.name), int(entry.arity), names([...entry.flags]), int(0), int(0), int(0),
     names(entry.spec.categories.map((c) => `@${c}`)), { kind: 'set', items: [] }, { kind: 'set', items: [] },
-    { kind: 'set', items: subs },
+    { kind: 'set', items: [] },
   ]);
 }
 
+/** COMMAND DOCS entry; a container's `subcommands` map (its last field) lists the registered subcommands. */
 function commandDocsReply(entry: CommandEntry): Reply {
-  const known = DOCS_BY_NAME.get(entry.name);
-  if (known !== undefined) return known;
+  const subs = subcommandsOf(entry);
+  const base = DOCS_BY_NAME.get(entry.name) ?? specDocsReply(entry);
+  if (subs.length === 0 || base.kind !== 'map') return base;
+  const fields = base.entries.filter(([k]) => !(k.kind === 'bulk' && k.value === 'subcommands'));
+  return map([...fields, [bulk('subcommands'), map(subs.map((s) => [bulk(s.name), commandDocsReply(s)] as const))]]);
+}
+
+function specDocsReply(entry: CommandEntry): Reply {
   const { summary, since, group } = entry.spec;
   const fields: Array<readonly [string, Reply]> = [];
   if (summary !== undefined) fields.push(['summary', bulk(summary)]);
@@ -341,6 +400,11 @@ const CLIENT_HELP = [
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
+  // Redis 7.2's lines for CLIENT SETINFO (not in redis-sentinel 7.0's help).
+  'SETINFO <option> <value>',
+  '    Set client meta attr. Options are:',
+  '    * LIB-NAME: the client lib name.',
+  '    * LIB-VER: the client lib version.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
   'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
@@ -484,6 +548,22 @@ function clientSetName(_s: RespServer, c: Client, argv: readonly string[]): Repl
   return OK;
 }
 
+/**
+ * Redis 7.2's clientSetinfoCommand: the attribute name first, then the value
+ * (printable ASCII without spaces, as client names); an empty value clears it.
+ * Stored only: CLIENT LIST / INFO keep redis-sentinel 7.0's line format.
+ */
+function clientSetInfo(_s: RespServer, c: Client, argv: readonly string[]): Reply {
+  const attr = argv[2] as string;
+  const value = argv[3] as string;
+  const key = attr.toLowerCase();
+  if (key !== 'lib-name' && key !== 'lib-ver') return error(`ERR Unrecognized option '${attr}'`);
+  if (!validClientName(value)) return error(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  if (key === 'lib-name') c.libName = value;
+  else c.libVer = value;
+  return OK;
+}
+
 function clientPause(s: RespServer, _c: Client, argv: readonly string[]): Reply {
   if (argv.length !== 3 && argv.length !== 4) return subcommandSyntaxError(argv);
   let mode: 'write' | 'all' = 'all';
@@ -536,6 +616,7 @@ const CLIENT_SUBCOMMANDS: Record<string, Handler> = {
   list: clientList,
   kill: clientKill,
   setname: clientSetName,
+  setinfo: clientSetInfo,
   getname: (_s, c) => (c.name === '' ? NULL : bulk(c.name)),
   help: () => helpReply(CLIENT_HELP),
   'no-evict': (_s, c, argv) => onOff(argv, (on) => (c.noEvict = on)),

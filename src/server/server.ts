@@ -79,6 +79,9 @@ export class Client implements ClientSession {
   readonly patterns = new Set<string>();
   replyMode: ReplyMode = 'on';
   noEvict = false;
+  /** CLIENT SETINFO lib-name / lib-ver (Redis 7.2); '' when unset. */
+  libName = '';
+  libVer = '';
   tracking: TrackingState | undefined;
   /** A handler's Promise or a CLIENT PAUSE holds this client's later commands. */
   waiting = false;
