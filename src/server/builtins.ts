@@ -437,6 +437,7 @@ export function formatClientInfo(c: Client, nowMs = Date.now()): string {
     `argv-mem=${argvMem}`, 'multi-mem=0', `rbs=${rbs}`, `rbp=${rbp}`, `obl=${c.pendingOutputBytes}`, 'oll=0',
     `omem=${omem}`, `tot-mem=${21248 + rbs + argvMem + 8 * argv.length + omem}`, `events=${omem > 0 ? 'rw' : 'r'}`,
     `cmd=${c.lastCommand}`, `user=${c.user}`, `redir=${c.tracking?.redirect ?? -1}`, `resp=${c.protocol}`,
+    ...(c.libName !== undefined ? [`lib-name=${c.libName}`, `lib-ver=${c.libVer ?? ''}`] : []),
   ].join(' ');
 }
 
@@ -551,7 +552,8 @@ function clientSetName(_s: RespServer, c: Client, argv: readonly string[]): Repl
 /**
  * Redis 7.2's clientSetinfoCommand: the attribute name first, then the value
  * (printable ASCII without spaces, as client names); an empty value clears it.
- * Stored only: CLIENT LIST / INFO keep redis-sentinel 7.0's line format.
+ * CLIENT LIST / INFO show both, as Redis 7.2 does, once the client has set
+ * either: a client that never sends SETINFO sees redis-sentinel 7.0's line.
  */
 function clientSetInfo(_s: RespServer, c: Client, argv: readonly string[]): Reply {
   const attr = argv[2] as string;
@@ -559,6 +561,8 @@ function clientSetInfo(_s: RespServer, c: Client, argv: readonly string[]): Repl
   const key = attr.toLowerCase();
   if (key !== 'lib-name' && key !== 'lib-ver') return error(`ERR Unrecognized option '${attr}'`);
   if (!validClientName(value)) return error(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  c.libName ??= '';
+  c.libVer ??= '';
   if (key === 'lib-name') c.libName = value;
   else c.libVer = value;
   return OK;
