@@ -8,8 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Acl } from './acl.js';
 import { ACL_USER_COMMANDS } from './aclCommands.js';
-import { ADDED_COMMANDS, type AddedCommand, type CommandDocs, type DocArgument } from './commandAdditions.js';
+import { ADDED_COMMANDS } from './commandAdditions.js';
 import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO, COMMAND_LIST } from './commandTable.js';
+import { FULL_COMMAND_INFO, addedDocsReply } from './commandTableFull.js';
 import { globMatch } from './glob.js';
 import {
   NULL,
@@ -79,36 +80,6 @@ const DOCS_BY_NAME = indexCommandDocs();
 /** Position in redis-sentinel's COMMAND LIST: the order subcommands are listed in. */
 const LIST_RANK = new Map(COMMAND_LIST.map((name, i) => [name, i]));
 
-function setOf(kind: 'simple' | 'bulk', xs: readonly string[]): Reply {
-  return { kind: 'set', items: xs.map((x) => (kind === 'simple' ? simple(x) : bulk(x))) };
-}
-
-/** COMMAND INFO entry of an added command, shaped like the captured ones. */
-function addedInfoReply(c: AddedCommand): Reply {
-  return array([
-    bulk(c.name), int(c.arity), setOf('simple', c.flags), int(0), int(0), int(0),
-    setOf('simple', c.categories.map((cat) => `@${cat}`)), setOf('bulk', c.tips), setOf('bulk', []), setOf('bulk', []),
-  ]);
-}
-
-function docArgumentReply(a: DocArgument): Reply {
-  const fields: Array<readonly [string, Reply]> = [['name', bulk(a.name)], ['type', bulk(a.type)]];
-  if (a.token !== undefined) fields.push(['token', bulk(a.token)]);
-  if (a.flags !== undefined) fields.push(['flags', setOf('simple', a.flags)]);
-  if (a.arguments !== undefined) fields.push(['arguments', array(a.arguments.map(docArgumentReply))]);
-  return fieldMap(fields);
-}
-
-/** COMMAND DOCS entry, fields in the order Redis's addReplyCommandDocs writes them. */
-function addedDocsReply(d: CommandDocs): Reply {
-  const fields: Array<readonly [string, Reply]> = [
-    ['summary', bulk(d.summary)], ['since', bulk(d.since)], ['group', bulk(d.group)], ['complexity', bulk(d.complexity)],
-  ];
-  if (d.history !== undefined) fields.push(['history', { kind: 'set', items: d.history.map(([v, what]) => bulkArray([v, what])) }]);
-  if (d.arguments !== undefined) fields.push(['arguments', array(d.arguments.map(docArgumentReply))]);
-  return fieldMap(fields);
-}
-
 function indexCommandInfo(): Map<string, CapturedMeta> {
   const out = new Map<string, CapturedMeta>();
   const visit = (info: Reply): void => {
@@ -120,8 +91,7 @@ function indexCommandInfo(): Map<string, CapturedMeta> {
     const subs = info.items[9];
     if (subs?.kind === 'set' || subs?.kind === 'array') subs.items.forEach(visit);
   };
-  COMMAND_INFO.forEach(visit);
-  ADDED_COMMANDS.forEach((c) => visit(addedInfoReply(c)));
+  FULL_COMMAND_INFO.forEach(visit);
   return out;
 }
 

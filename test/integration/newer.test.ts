@@ -250,6 +250,30 @@ describe('SENTINEL PRIMARY aliases (Valkey 8.0)', () => {
   });
 });
 
+describe('ACL rules and the additions', () => {
+  it('covers them by category and by name', async () => {
+    expect(await run(
+      ['ACL', 'SETUSER', 'conn', 'on', 'nopass', '-@all', '+@connection'],
+      ['ACL', 'DRYRUN', 'conn', 'CLIENT', 'SETINFO', 'lib-name', 'x'],
+      ['ACL', 'DRYRUN', 'conn', 'SENTINEL', 'PRIMARIES'],
+      ['ACL', 'SETUSER', 'watch', 'on', 'nopass', '+sentinel|primaries', '+SENTINEL|GET-PRIMARY-ADDR-BY-NAME'],
+      ['ACL', 'DRYRUN', 'watch', 'SENTINEL', 'PRIMARIES'],
+      ['ACL', 'DRYRUN', 'watch', 'SENTINEL', 'MASTERS'],
+      ['ACL', 'GETUSER', 'watch'],
+      ['ACL', 'DELUSER', 'conn', 'watch'],
+    )).toEqual([
+      'OK',
+      'OK',
+      "This user has no permissions to run the 'sentinel|primaries' command",
+      'OK',
+      'OK',
+      "This user has no permissions to run the 'sentinel|masters' command",
+      expect.arrayContaining(['commands', '-@all +sentinel|primaries +sentinel|get-primary-addr-by-name']),
+      2,
+    ]);
+  });
+});
+
 describe('COMMAND INFO / DOCS / LIST of the additions', () => {
   it('has an entry for each added subcommand, under its container', async () => {
     const [list, count, info, docs, setinfoDocs] = await run(
