@@ -311,6 +311,18 @@ describe('COMMAND INFO / DOCS / LIST of the additions', () => {
     ]]);
   });
 
+  it('have no keys, as every Sentinel command (COMMAND GETKEYS)', async () => {
+    expect(await run(
+      ['COMMAND', 'GETKEYS', 'client', 'setinfo', 'lib-name', 'x'],
+      ['COMMAND', 'GETKEYS', 'SENTINEL', 'PRIMARY', 'mymaster'],
+      ['COMMAND', 'GETKEYSANDFLAGS', 'sentinel', 'primaries'],
+    )).toEqual([
+      err('ERR The command has no key arguments'),
+      err('ERR The command has no key arguments'),
+      err('ERR The command has no key arguments'),
+    ]);
+  });
+
   it('documents every command and subcommand the Sentinel accepts', async () => {
     const [list, docs, all] = await run(['COMMAND', 'LIST'], ['COMMAND', 'DOCS'], ['COMMAND']);
     const documented = new Map<string, string[]>();
