@@ -193,6 +193,11 @@ const help: SubHandler = () => array(SENTINEL_HELP.map((line) => simple(line)));
 export const SENTINEL_SUBCOMMANDS: Record<string, SubHandler> = {
   masters,
   master,
+  // Valkey 8.0's aliases: same replies, field names unchanged.
+  primaries: masters,
+  primary: master,
+  'get-primary-addr-by-name': getMasterAddrByName,
+  'is-primary-down-by-addr': isMasterDownByAddr,
   replicas,
   slaves: replicas,
   sentinels,

@@ -1,7 +1,9 @@
 /**
- * SENTINEL CONFIG GET <pattern> / SET <param> <value> [<param> <value> ...].
- * redis-sentinel 7.0 takes exactly one pair; several pairs at once (as in
- * Redis 7.2) are accepted here and applied all-or-nothing.
+ * SENTINEL CONFIG GET <pattern> [<pattern> ...] / SET <param> <value> [<param> <value> ...].
+ * redis-sentinel 7.0 takes exactly one pattern or one pair and answers its
+ * usage error to anything longer; the longer forms are Redis 7.2's, with its
+ * replies: GET lists each matching parameter once, SET validates every pair
+ * before applying any, and the config is saved before OK.
  */
 import type { Runtime } from '../runtime.js';
 import { globMatch } from '../server/glob.js';
@@ -78,35 +80,80 @@ const PARAMS: Record<string, Param> = {
   },
 };
 
+/** Redis 7.2's reply order for GET (sentinelConfigGetCommand tests them in this order). */
+const GET_ORDER: readonly string[] = [
+  'resolve-hostnames',
+  'announce-hostnames',
+  'announce-ip',
+  'announce-port',
+  'sentinel-user',
+  'sentinel-pass',
+  'loglevel',
+];
+
 export async function sentinelConfigCommand(rt: Runtime, argv: readonly string[]): Promise<Reply> {
   const sub = (argv[2] ?? '').toLowerCase();
-  if (sub === 'get' && argv.length === 4) return configGet(rt, argv[3]!);
-  if (sub === 'set' && argv.length >= 5 && argv.length % 2 === 1) return configSet(rt, argv.slice(3));
+  // Forms that are invalid in 7.0 and 7.2 alike keep 7.0's usage error.
+  if (sub === 'get' && argv.length >= 4) return configGet(rt, argv.slice(3));
+  if (sub === 'set' && argv.length >= 5) return configSet(rt, argv.slice(3));
   return USAGE;
 }
 
-function configGet(rt: Runtime, pattern: string): Reply {
+/**
+ * Each parameter at most once, in the order the patterns first match it; a
+ * pattern repeated or a name already listed adds nothing (7.2 semantics).
+ */
+function configGet(rt: Runtime, patterns: readonly string[]): Reply {
+  const listed = new Set<string>();
   const fields: Array<[string, string]> = [];
-  for (const [name, param] of Object.entries(PARAMS)) {
-    if (globMatch(pattern, name, true)) fields.push([name, param.get(rt)]);
+  for (const pattern of patterns) {
+    for (const name of GET_ORDER) {
+      const param = PARAMS[name];
+      if (param === undefined || listed.has(name) || !globMatch(pattern, name, true)) continue;
+      listed.add(name);
+      fields.push([name, param.get(rt)]);
+    }
   }
   return stringMap(fields);
 }
 
-async function configSet(rt: Runtime, pairs: readonly string[]): Promise<Reply> {
+type SetPlan = { appliers: Array<(rt: Runtime) => void>; names: string[] } | { error: string };
+
+/**
+ * Redis 7.2's validation pass, in its order per pair: known name, not seen
+ * before, has a value, valid value. Nothing is applied unless all pass.
+ */
+export function planConfigSet(args: readonly string[]): SetPlan {
   const appliers: Array<(rt: Runtime) => void> = [];
-  for (let i = 0; i < pairs.length; i += 2) {
-    const name = pairs[i]!;
-    const value = pairs[i + 1]!;
-    const param = PARAMS[name.toLowerCase()];
-    if (!param) return error(`ERR Invalid argument '${name}' to SENTINEL CONFIG SET`);
+  const names: string[] = [];
+  for (let i = 0; i < args.length; i += 2) {
+    const name = args[i]!;
+    const key = name.toLowerCase();
+    const param = PARAMS[key];
+    if (!param) return { error: `ERR Invalid argument '${name}' to SENTINEL CONFIG SET` };
+    if (names.includes(key)) return { error: `ERR Duplicate argument '${name}' to SENTINEL CONFIG SET` };
+    names.push(key);
+    const value = args[i + 1];
+    if (value === undefined) return { error: `ERR Missing argument '${name}' value` };
     const apply = param.parse(value);
-    if (!apply) return error(`ERR Invalid value '${value}' to SENTINEL CONFIG SET '${name}'`);
+    if (!apply) return { error: `ERR Invalid value '${value}' to SENTINEL CONFIG SET '${name}'` };
     appliers.push(apply);
   }
-  for (const apply of appliers) apply(rt);
-  if (pairs.some((p, i) => i % 2 === 0 && p.toLowerCase().startsWith('sentinel-'))) rt.relinkSentinels();
-  await rt.persist().catch(() => undefined);
-  return OK;
+  return { appliers, names };
 }
 
+/** Applies, saves the config, then replies: OK only once it is on disk (sentinelFlushConfigAndReply). */
+async function configSet(rt: Runtime, args: readonly string[]): Promise<Reply> {
+  const plan = planConfigSet(args);
+  if ('error' in plan) return error(plan.error);
+  for (const apply of plan.appliers) apply(rt);
+  let saved = true;
+  try {
+    await rt.persist();
+  } catch {
+    saved = false;
+  }
+  // Like Redis, the new credentials take effect (links dropped) even when the save failed.
+  if (plan.names.some((n) => n.startsWith('sentinel-'))) rt.relinkSentinels();
+  return saved ? OK : error('ERR Failed to save config file. Check server logs.');
+}

@@ -1,19 +1,25 @@
-/** SENTINEL HELP text, line for line as redis-sentinel 7.0 prints it. */
+/**
+ * SENTINEL HELP text: redis-sentinel 7.0's, with Redis 7.2's CONFIG lines
+ * (several parameters per call) and Valkey 8.0's lines for the PRIMARY
+ * aliases (Valkey's wording), each next to the MASTER form it aliases.
+ */
 export const SENTINEL_HELP: readonly string[] = [
   'SENTINEL <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',
   'CKQUORUM <master-name>',
   '    Check if the current Sentinel configuration is able to reach the quorum',
   '    needed to failover a master and the majority needed to authorize the',
   '    failover.',
-  'CONFIG SET <param> <value>',
+  'CONFIG SET param value [param value ...]',
   '    Set a global Sentinel configuration parameter.',
-  'CONFIG GET <param>',
+  'CONFIG GET <param> [param param param ...]',
   '    Get global Sentinel configuration parameter.',
   'DEBUG [<param> <value> ...]',
   '    Show a list of configurable time parameters and their values (milliseconds).',
   '    Or update current configurable parameters values (one or more).',
   'GET-MASTER-ADDR-BY-NAME <master-name>',
   '    Return the ip and port number of the master with that name.',
+  'GET-PRIMARY-ADDR-BY-NAME <primary-name>',
+  '    Return the ip and port number of the primary with that name.',
   'FAILOVER <master-name>',
   '    Manually failover a master node without asking for agreement from other',
   '    Sentinels',
@@ -25,10 +31,17 @@ export const SENTINEL_HELP: readonly string[] = [
   'IS-MASTER-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
   '    Check if the master specified by ip:port is down from current Sentinel\'s',
   '    point of view.',
+  'IS-PRIMARY-DOWN-BY-ADDR <ip> <port> <current-epoch> <runid>',
+  '    Check if the primary specified by ip:port is down from current Sentinel\'s',
+  '    point of view.',
   'MASTER <master-name>',
   '    Show the state and info of the specified master.',
   'MASTERS',
   '    Show a list of monitored masters and their state.',
+  'PRIMARY <primary-name>',
+  '    Show the state and info of the specified primary.',
+  'PRIMARIES',
+  '    Show a list of monitored primaries and their state.',
   'MONITOR <name> <ip> <port> <quorum>',
   '    Start monitoring a new master with the specified name, ip, port and quorum.',
   'MYID',

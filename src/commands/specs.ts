@@ -1,6 +1,7 @@
 /**
  * Arity and flags of the Sentinel-specific commands, as redis-sentinel 7.0
- * declares them (COMMAND INFO). Handlers are attached in register.ts.
+ * declares them (COMMAND INFO), plus Valkey 8.0's PRIMARY aliases (same
+ * flags as the MASTER forms they alias). Handlers are attached in register.ts.
  */
 import type { CommandSpec } from '../server/types.js';
 
@@ -13,14 +14,18 @@ const SENTINEL_ARITIES: ReadonlyArray<readonly [string, number]> = [
   ['failover', 3],
   ['flushconfig', 2],
   ['get-master-addr-by-name', 3],
+  ['get-primary-addr-by-name', 3],
   ['help', 2],
   ['info-cache', -3],
   ['is-master-down-by-addr', 6],
+  ['is-primary-down-by-addr', 6],
   ['master', 3],
   ['masters', 2],
   ['monitor', 6],
   ['myid', 2],
   ['pending-scripts', 2],
+  ['primaries', 2],
+  ['primary', 3],
   ['remove', 3],
   ['replicas', 3],
   ['reset', 3],

@@ -4,16 +4,18 @@
  * `ACL LIST` / `ACL GETUSER` print. No I/O: the server side (clients, log,
  * files) is in acl.ts.
  *
- * Commands are known by redis-sentinel's own table (commandTable.ts), the
- * equivalent of Redis's `server.orig_commands`, so a rule names exactly the
- * commands and subcommands the real Sentinel knows.
+ * Commands are known by redis-sentinel's own table (commandTable.ts) plus
+ * the added subcommands (commandTableFull.ts), the equivalent of Redis's
+ * `server.orig_commands`, so a rule names exactly the commands and
+ * subcommands this Sentinel accepts.
  *
  * Where Redis keeps a command bitmap, a selector keeps a Set of command ids
  * plus the "future commands" bit that only `+@all` / `allcommands` sets: it is
  * how Redis decides whether a description starts with `+@all` or `-@all`.
  */
 import { createHash } from 'node:crypto';
-import { ACL_CATEGORIES, COMMAND_INFO } from './commandTable.js';
+import { ACL_CATEGORIES } from './commandTable.js';
+import { FULL_COMMAND_INFO } from './commandTableFull.js';
 import { globMatch } from './glob.js';
 import type { Reply } from './reply.js';
 
@@ -117,8 +119,8 @@ export class CommandCatalog {
   }
 }
 
-/** redis-sentinel 7.0.15's commands, as its ACL sees them. */
-export const SENTINEL_CATALOG = new CommandCatalog(COMMAND_INFO, ACL_CATEGORIES);
+/** redis-sentinel 7.0.15's commands, as its ACL sees them, and the Redis 7.2 / Valkey additions. */
+export const SENTINEL_CATALOG = new CommandCatalog(FULL_COMMAND_INFO, ACL_CATEGORIES);
 
 function asciiLower(s: string): string {
   // Hot path (every command is checked): most names are lower case already.

@@ -8,7 +8,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Acl } from './acl.js';
 import { ACL_USER_COMMANDS } from './aclCommands.js';
-import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO } from './commandTable.js';
+import { ADDED_COMMANDS } from './commandAdditions.js';
+import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO, COMMAND_LIST } from './commandTable.js';
+import { FULL_COMMAND_INFO, addedDocsReply } from './commandTableFull.js';
 import { globMatch } from './glob.js';
 import {
   NULL,
@@ -75,6 +77,8 @@ interface CapturedMeta {
 
 const INFO_BY_NAME = indexCommandInfo();
 const DOCS_BY_NAME = indexCommandDocs();
+/** Position in redis-sentinel's COMMAND LIST: the order subcommands are listed in. */
+const LIST_RANK = new Map(COMMAND_LIST.map((name, i) => [name, i]));
 
 function indexCommandInfo(): Map<string, CapturedMeta> {
   const out = new Map<string, CapturedMeta>();
@@ -87,7 +91,7 @@ function indexCommandInfo(): Map<string, CapturedMeta> {
     const subs = info.items[9];
     if (subs?.kind === 'set' || subs?.kind === 'array') subs.items.forEach(visit);
   };
-  COMMAND_INFO.forEach(visit);
+  FULL_COMMAND_INFO.forEach(visit);
   return out;
 }
 
@@ -103,31 +107,56 @@ function indexCommandDocs(): Map<string, Reply> {
     }
   };
   for (const [name, docs] of COMMAND_DOCS) visit(name, docs);
+  for (const c of ADDED_COMMANDS) visit(c.name, addedDocsReply(c.docs));
   return out;
 }
 
 function capturedInfo(name: string): CapturedMeta {
   const meta = INFO_BY_NAME.get(name);
-  if (meta === undefined) throw new Error(`command ${name} missing from commandTable.ts`);
+  if (meta === undefined) throw new Error(`command ${name} missing from commandTable.ts and commandAdditions.ts`);
   return meta;
 }
 
-/** COMMAND INFO entry: redis-sentinel's own for known commands, built from the spec otherwise. */
+/** Registered subcommands in redis-sentinel's listing order, added ones last. */
+function subcommandsOf(entry: CommandEntry): CommandEntry[] {
+  const subs = [...(entry.subcommands?.values() ?? [])];
+  return subs.sort((a, b) => (LIST_RANK.get(a.name) ?? Infinity) - (LIST_RANK.get(b.name) ?? Infinity));
+}
+
+/**
+ * COMMAND INFO entry: redis-sentinel's own (or the additions table's) for
+ * known commands, built from the spec otherwise; a container lists the
+ * subcommands registered here, so added ones appear under CLIENT and SENTINEL.
+ */
 function commandInfoReply(entry: CommandEntry): Reply {
-  const known = INFO_BY_NAME.get(entry.name);
-  if (known !== undefined) return known.info;
+  const subs = subcommandsOf(entry);
+  const known = INFO_BY_NAME.get(entry.name)?.info;
+  const base = known ?? specInfoReply(entry);
+  if (subs.length === 0 || base.kind !== 'array') return base;
+  const items = [...base.items];
+  items[9] = array(subs.map(commandInfoReply));
+  return array(items);
+}
+
+function specInfoReply(entry: CommandEntry): Reply {
   const names = (xs: readonly string[]): Reply => ({ kind: 'set', items: xs.map(simple) });
-  const subs = [...(entry.subcommands?.values() ?? [])].map(commandInfoReply);
   return array([
     bulk(entry.name), int(entry.arity), names([...entry.flags]), int(0), int(0), int(0),
     names(entry.spec.categories.map((c) => `@${c}`)), { kind: 'set', items: [] }, { kind: 'set', items: [] },
-    { kind: 'set', items: subs },
+    { kind: 'set', items: [] },
   ]);
 }
 
+/** COMMAND DOCS entry; a container's `subcommands` map (its last field) lists the registered subcommands. */
 function commandDocsReply(entry: CommandEntry): Reply {
-  const known = DOCS_BY_NAME.get(entry.name);
-  if (known !== undefined) return known;
+  const subs = subcommandsOf(entry);
+  const base = DOCS_BY_NAME.get(entry.name) ?? specDocsReply(entry);
+  if (subs.length === 0 || base.kind !== 'map') return base;
+  const fields = base.entries.filter(([k]) => !(k.kind === 'bulk' && k.value === 'subcommands'));
+  return map([...fields, [bulk('subcommands'), map(subs.map((s) => [bulk(s.name), commandDocsReply(s)] as const))]]);
+}
+
+function specDocsReply(entry: CommandEntry): Reply {
   const { summary, since, group } = entry.spec;
   const fields: Array<readonly [string, Reply]> = [];
   if (summary !== undefined) fields.push(['summary', bulk(summary)]);
@@ -341,6 +370,11 @@ const CLIENT_HELP = [
   '    Control the replies sent to the current connection.',
   'SETNAME <name>',
   '    Assign the name <name> to the current connection.',
+  // Redis 7.2's lines for CLIENT SETINFO (not in redis-sentinel 7.0's help).
+  'SETINFO <option> <value>',
+  '    Set client meta attr. Options are:',
+  '    * LIB-NAME: the client lib name.',
+  '    * LIB-VER: the client lib version.',
   'UNBLOCK <clientid> [TIMEOUT|ERROR]',
   '    Unblock the specified blocked client.',
   'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
@@ -373,6 +407,7 @@ export function formatClientInfo(c: Client, nowMs = Date.now()): string {
     `argv-mem=${argvMem}`, 'multi-mem=0', `rbs=${rbs}`, `rbp=${rbp}`, `obl=${c.pendingOutputBytes}`, 'oll=0',
     `omem=${omem}`, `tot-mem=${21248 + rbs + argvMem + 8 * argv.length + omem}`, `events=${omem > 0 ? 'rw' : 'r'}`,
     `cmd=${c.lastCommand}`, `user=${c.user}`, `redir=${c.tracking?.redirect ?? -1}`, `resp=${c.protocol}`,
+    ...(c.libName !== undefined ? [`lib-name=${c.libName}`, `lib-ver=${c.libVer ?? ''}`] : []),
   ].join(' ');
 }
 
@@ -484,6 +519,25 @@ function clientSetName(_s: RespServer, c: Client, argv: readonly string[]): Repl
   return OK;
 }
 
+/**
+ * Redis 7.2's clientSetinfoCommand: the attribute name first, then the value
+ * (printable ASCII without spaces, as client names); an empty value clears it.
+ * CLIENT LIST / INFO show both, as Redis 7.2 does, once the client has set
+ * either: a client that never sends SETINFO sees redis-sentinel 7.0's line.
+ */
+function clientSetInfo(_s: RespServer, c: Client, argv: readonly string[]): Reply {
+  const attr = argv[2] as string;
+  const value = argv[3] as string;
+  const key = attr.toLowerCase();
+  if (key !== 'lib-name' && key !== 'lib-ver') return error(`ERR Unrecognized option '${attr}'`);
+  if (!validClientName(value)) return error(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  c.libName ??= '';
+  c.libVer ??= '';
+  if (key === 'lib-name') c.libName = value;
+  else c.libVer = value;
+  return OK;
+}
+
 function clientPause(s: RespServer, _c: Client, argv: readonly string[]): Reply {
   if (argv.length !== 3 && argv.length !== 4) return subcommandSyntaxError(argv);
   let mode: 'write' | 'all' = 'all';
@@ -536,6 +590,7 @@ const CLIENT_SUBCOMMANDS: Record<string, Handler> = {
   list: clientList,
   kill: clientKill,
   setname: clientSetName,
+  setinfo: clientSetInfo,
   getname: (_s, c) => (c.name === '' ? NULL : bulk(c.name)),
   help: () => helpReply(CLIENT_HELP),
   'no-evict': (_s, c, argv) => onOff(argv, (on) => (c.noEvict = on)),

@@ -79,6 +79,9 @@ export class Client implements ClientSession {
   readonly patterns = new Set<string>();
   replyMode: ReplyMode = 'on';
   noEvict = false;
+  /** CLIENT SETINFO lib-name / lib-ver (Redis 7.2); undefined until the client sets either. */
+  libName: string | undefined;
+  libVer: string | undefined;
   tracking: TrackingState | undefined;
   /** A handler's Promise or a CLIENT PAUSE holds this client's later commands. */
   waiting = false;

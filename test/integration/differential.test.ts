@@ -20,7 +20,16 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
+import { ADDED_COMMANDS } from '../../src/server/commandAdditions.js';
+import {
+  TS_SIDE_IS_REAL,
+  startAll,
+  startRealSentinel,
+  startRedis,
+  startTsSentinel,
+  stopAll,
+  type ProcHandle,
+} from '../support/procs.js';
 import {
   RawClient,
   normalize,
@@ -39,7 +48,26 @@ import { waitFor } from '../support/wait.js';
 const LOGLEVEL_EXTENSION =
   'tssentinel adds the loglevel parameter to SENTINEL CONFIG GET/SET (Redis 7.2 has it; 7.0 does not).';
 
+const MULTI_CONFIG =
+  'tssentinel takes several parameters in one SENTINEL CONFIG GET / SET, with Redis 7.2\'s replies ' +
+  '(test/integration/newer.test.ts); redis-sentinel 7.0 answers its usage error.';
+const NEWER_HELP = 'HELP lists the commands tssentinel adds from Redis 7.2 / Valkey 8.0 (README: compatibility).';
+const ADDED_COMMAND =
+  'a command redis-sentinel 7.0 does not have (Redis 7.2 / Valkey 8.0 addition, README: compatibility); ' +
+  'its replies are checked in test/integration/newer.test.ts.';
+
 const ALLOWED_DIFFERENCES: Readonly<Record<string, string>> = {
+  'SENTINEL HELP': NEWER_HELP,
+  'CLIENT HELP': NEWER_HELP,
+  'SENTINEL CONFIG GET a b': MULTI_CONFIG,
+  'SENTINEL CONFIG GET resolve-hostnames announce-port': MULTI_CONFIG,
+  'SENTINEL CONFIG GET announce-* announce-ip nosuch': MULTI_CONFIG,
+  'SENTINEL CONFIG SET resolve-hostnames no resolve-hostnames no': MULTI_CONFIG,
+  'SENTINEL CONFIG SET resolve-hostnames no announce-port': MULTI_CONFIG,
+  'SENTINEL CONFIG SET announce-port 0 nosuch x': MULTI_CONFIG,
+  'CLIENT SETINFO lib-name tester': ADDED_COMMAND,
+  'COMMAND INFO client|setinfo': ADDED_COMMAND,
+  'COMMAND DOCS sentinel|primary': ADDED_COMMAND,
   'SENTINEL CONFIG GET *': LOGLEVEL_EXTENSION,
   'SENTINEL CONFIG GET loglevel': LOGLEVEL_EXTENSION,
   'SENTINEL CONFIG SET loglevel notice': LOGLEVEL_EXTENSION,
@@ -76,6 +104,12 @@ interface Case {
   readonly volatileFields?: readonly string[];
   /** Applied to each normalized reply before comparing (order-free parts, INFO field names, ...). */
   readonly canon?: Canon;
+  /**
+   * Steps sent to tssentinel instead of `steps`: an alias checked against
+   * the real one's reply to the command it aliases (SENTINEL PRIMARY vs
+   * MASTER). Such cases are skipped when the "ts" side is a real sentinel.
+   */
+  readonly tsSteps?: readonly Step[];
 }
 
 const C = (name: string, steps: readonly Step[], extra: Omit<Case, 'name' | 'steps'> = {}): Case => ({
@@ -140,6 +174,20 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster']),
   cmd(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'nosuch']),
   cmd(['SENTINEL', 'GET-MASTER-ADDR-BY-NAME']),
+  // Valkey 8.0's aliases, against the real one's reply to the MASTER form.
+  alias(['SENTINEL', 'PRIMARY', 'mymaster'], ['SENTINEL', 'MASTER', 'mymaster']),
+  alias(['sentinel', 'primary', 'nosuch'], ['sentinel', 'master', 'nosuch']),
+  alias(['SENTINEL', 'PRIMARIES'], ['SENTINEL', 'MASTERS'], { canon: sortItems }),
+  alias(['SENTINEL', 'GET-PRIMARY-ADDR-BY-NAME', 'mymaster'], ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster']),
+  alias(['SENTINEL', 'GET-PRIMARY-ADDR-BY-NAME', 'nosuch'], ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'nosuch']),
+  alias(
+    ['SENTINEL', 'IS-PRIMARY-DOWN-BY-ADDR', '127.0.0.1', '{master}', '0', '*'],
+    ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '{master}', '0', '*'],
+  ),
+  alias(
+    ['SENTINEL', 'IS-PRIMARY-DOWN-BY-ADDR', '127.0.0.1', '{master}', 'abc', '*'],
+    ['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '{master}', 'abc', '*'],
+  ),
   cmd(['SENTINEL', 'MYID']),
   cmd(['SENTINEL', 'MYID', 'x']),
   cmd(['SENTINEL', 'CKQUORUM', 'mymaster']),
@@ -198,6 +246,7 @@ const CASES: readonly Case[] = [
     canon: clientLines,
   }),
   cmd(['CLIENT', 'SETNAME', 'bad name']),
+  cmd(['CLIENT', 'SETINFO', 'lib-name', 'tester']),
   cmd(['CLIENT', 'SETNAME']),
   cmd(['CLIENT', 'KILL', '127.0.0.1:1']),
   cmd(['CLIENT', 'KILL', 'ID', '999999']),
@@ -214,12 +263,32 @@ const CASES: readonly Case[] = [
   cmd(['COMMAND', 'HELP']),
   cmd(['COMMAND', 'INFO', 'ping']),
   cmd(['COMMAND', 'INFO', 'sentinel'], { canon: commandTable }),
+  cmd(['COMMAND', 'INFO', 'client'], { canon: commandTable }),
+  cmd(['COMMAND', 'INFO', 'client|setname']),
+  cmd(['COMMAND', 'INFO', 'sentinel|master', 'CLIENT|KILL', 'nosuch']),
   cmd(['COMMAND', 'INFO', 'get']),
+  cmd(['COMMAND', 'INFO', 'client|setinfo']),
   cmd(['COMMAND', 'DOCS', 'ping']),
-  cmd(['COMMAND', 'LIST'], { canon: sortItems }),
+  // Full documentation of every command redis-sentinel 7.0 has (added ones left out on both sides).
+  cmd(['COMMAND', 'DOCS'], { canon: docsTable }),
+  cmd(['COMMAND', 'DOCS', 'sentinel'], { canon: docsTable }),
+  cmd(['COMMAND', 'DOCS', 'client'], { canon: docsTable }),
+  cmd(['COMMAND', 'DOCS', 'command', 'acl'], { canon: docsTable }),
+  cmd(['COMMAND', 'DOCS', 'sentinel|config']),
+  cmd(['COMMAND', 'DOCS', 'client|setname', 'INFO', 'hello', 'auth']),
+  cmd(['COMMAND', 'DOCS', 'nosuch']),
+  cmd(['COMMAND', 'DOCS', 'sentinel|nosuch', 'get']),
+  cmd(['COMMAND', 'DOCS', 'sentinel|primary']),
+  cmd(['COMMAND', 'LIST'], { canon: (n) => sortItems(withoutAdded(n)) }),
+  cmd(['COMMAND', 'LIST', 'FILTERBY', 'PATTERN', 'sentinel*'], { canon: (n) => sortItems(withoutAdded(n)) }),
+  cmd(['COMMAND', 'LIST', 'FILTERBY', 'ACLCAT', 'connection'], { canon: (n) => sortItems(withoutAdded(n)) }),
+  cmd(['COMMAND', 'LIST', 'FILTERBY', 'MODULE', 'x']),
   cmd(['COMMAND'], { canon: commandTable }),
   cmd(['COMMAND', 'NOSUCH']),
   cmd(['COMMAND', 'GETKEYS', 'publish', 'a', 'b']),
+  cmd(['COMMAND', 'GETKEYS', 'sentinel', 'master', 'x']),
+  cmd(['COMMAND', 'GETKEYS', 'nosuch', 'x']),
+  cmd(['ACL', 'CAT', 'connection'], { canon: (n) => sortItems(withoutAdded(n)) }),
   // --- HELLO / AUTH / ACL
   cmd(['HELLO']),
   cmd(['HELLO', '2']),
@@ -275,6 +344,13 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'CONFIG', 'GET', 'announce-*']),
   cmd(['SENTINEL', 'CONFIG', 'GET', 'nosuch']),
   cmd(['SENTINEL', 'CONFIG', 'GET', 'a', 'b']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', '*hostnames']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', 'ANNOUNCE-*']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', 'announce-?p']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', '[rs]*']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', 'sentinel-[^u]*']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames', 'announce-port']),
+  cmd(['SENTINEL', 'CONFIG', 'GET', 'announce-*', 'announce-ip', 'nosuch']),
   ...CONFIG_PARAMS.map((param) => cmd(['SENTINEL', 'CONFIG', 'GET', param])),
   cmd(['SENTINEL', 'CONFIG', 'GET', 'RESOLVE-HOSTNAMES']),
   cmd(['SENTINEL', 'CONFIG', 'SET']),
@@ -301,6 +377,9 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'CONFIG', 'SET', 'deny-scripts-reconfig', 'no']),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'loglevel', 'notice']),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'loglevel', 'notice', 'resolve-hostnames', 'no']),
+  cmd(['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no', 'resolve-hostnames', 'no']),
+  cmd(['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no', 'announce-port']),
+  cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', '0', 'nosuch', 'x']),
   // --- SENTINEL SET (on setmaster)
   cmd(['SENTINEL', 'SET']),
   cmd(['SENTINEL', 'SET', 'setmaster']),
@@ -389,6 +468,11 @@ const CASES: readonly Case[] = [
   // An implementation that took this for a real SHUTDOWN would end the file.
   cmd(['SHUTDOWN', 'nosuchflag']),
 ];
+
+/** tssentinel gets `tsArgs`, the real one `realArgs`; the case is named after the ts command. */
+function alias(tsArgs: readonly string[], realArgs: readonly string[], extra: Omit<Case, 'name' | 'steps'> = {}): Case {
+  return C(`${tsArgs.join(' ')} (real: ${realArgs.join(' ')})`, [realArgs], { ...extra, tsSteps: [tsArgs] });
+}
 
 function setAndRestore(param: string, value: string, restore: string): Case[] {
   return [
@@ -494,12 +578,53 @@ function clientLines(n: Normalized): Normalized {
  * dict order, so both are sorted.
  */
 function commandTable(n: Normalized): Normalized {
+  n = withoutAdded(n);
   if (!isAggregate(n)) return n;
   const entries = n.slice(1).map((entry) => {
     if (!isAggregate(entry) || entry.length < 11) return entry;
     return entry.map((field, i) => (i === 10 ? commandTable(field) : field));
   });
   return sortItems([n[0] as Normalized, ...entries]);
+}
+
+/** Names of the commands tssentinel adds, as normalize() prints bulk strings. */
+const ADDED_NAMES = new Set(ADDED_COMMANDS.map((c) => `$${c.name}`));
+
+/**
+ * Leaves out the added commands (README: compatibility) so the rest of a
+ * command-table reply is still compared to redis-sentinel 7.0: names in a
+ * list, COMMAND INFO entries (name at item 1) and their subcommand lists.
+ */
+function withoutAdded(n: Normalized): Normalized {
+  if (!isAggregate(n)) return n;
+  const kept = n.slice(1).filter((item) => !ADDED_NAMES.has(isAggregate(item) ? (item[1] as string) : item));
+  return [n[0] as Normalized, ...kept.map((item) => (isAggregate(item) && item.length >= 11 ? item.map((f, i) => (i === 10 ? withoutAdded(f) : f)) : item))];
+}
+
+/** [key, value] pairs of a map, or of its flat RESP2 array form. */
+function pairsOf(n: Normalized[]): Array<[Normalized, Normalized]> {
+  const out: Array<[Normalized, Normalized]> = [];
+  for (let i = 1; i + 1 < n.length; i += 2) out.push([n[i] as Normalized, n[i + 1] as Normalized]);
+  return out;
+}
+
+/**
+ * COMMAND DOCS: a map of command name to docs in dict order, and each
+ * container's `subcommands` map too; both sorted by name, added commands
+ * left out. The fields inside one command's docs keep Redis's order.
+ */
+function docsTable(n: Normalized): Normalized {
+  if (!isAggregate(n)) return n;
+  const pairs = pairsOf(n)
+    .filter(([name]) => !ADDED_NAMES.has(name as string))
+    .map(([name, docs]): [Normalized, Normalized] => [name, docsFields(docs)])
+    .sort(([a], [b]) => byJson(a, b));
+  return [n[0] as Normalized, ...pairs.flat()];
+}
+
+function docsFields(docs: Normalized): Normalized {
+  if (!isAggregate(docs)) return docs;
+  return [docs[0] as Normalized, ...pairsOf(docs).flatMap(([k, v]) => [k, k === '$subcommands' ? docsTable(v) : v])];
 }
 
 // ---------------------------------------------------------------------------
@@ -532,7 +657,7 @@ async function runCase(side: Side, topo: Topology, c: Case, proto: 2 | 3): Promi
       const hello = await client.call('HELLO', '3');
       if (hello.type !== 'map') throw new Error(`${side.label}: HELLO 3 replied ${JSON.stringify(hello)}`);
     }
-    const needsId = c.steps.some((s) => Array.isArray(s) && s.includes('{selfId}'));
+    const needsId = [...c.steps, ...(c.tsSteps ?? [])].some((s) => Array.isArray(s) && s.includes('{selfId}'));
     const selfId = needsId ? String(await idOf(client)) : '';
     const vars: Record<string, string> = {
       master: String(topo.master.port),
@@ -542,7 +667,8 @@ async function runCase(side: Side, topo: Topology, c: Case, proto: 2 | 3): Promi
       selfId,
     };
     const out: Outcome[] = [];
-    for (const step of c.steps) {
+    const steps = side.label === 'ts' && c.tsSteps !== undefined ? c.tsSteps : c.steps;
+    for (const step of steps) {
       const { bytes, replies } = encodeStep(step, vars);
       client.write(bytes);
       for (let i = 0; i < replies; i++) out.push(await readOutcome(client));
@@ -696,7 +822,7 @@ describe('differential: real redis-sentinel vs tssentinel', () => {
 
   for (const c of CASES) {
     for (const proto of c.protos ?? [2, 3]) {
-      it(`${c.name} [RESP${proto}]`, async () => {
+      it.skipIf(TS_SIDE_IS_REAL && c.tsSteps !== undefined)(`${c.name} [RESP${proto}]`, async () => {
         const realOut = await runCase(real, topo, c, proto);
         const tsOut = await runCase(ts, topo, c, proto);
         const expected = normalizeOutcomes(realOut, c, ports);

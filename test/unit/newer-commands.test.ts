@@ -1,0 +1,141 @@
+/**
+ * Redis 7.2 / Valkey 8.0 additions without processes: SENTINEL CONFIG's
+ * validation and save-before-OK on a stub runtime, and the command table
+ * (CLIENT SETINFO, PRIMARY aliases) as COMMAND INFO / DOCS build it.
+ */
+import { describe, expect, it } from 'vitest';
+import { planConfigSet, sentinelConfigCommand } from '../../src/commands/sentinelConfig.js';
+import { sentinelCommandSpecs } from '../../src/commands/specs.js';
+import { SENTINEL_SUBCOMMANDS } from '../../src/commands/sentinel.js';
+import type { Runtime } from '../../src/runtime.js';
+import { registerBuiltins } from '../../src/server/builtins.js';
+import { ADDED_COMMANDS } from '../../src/server/commandAdditions.js';
+import { COMMAND_LIST } from '../../src/server/commandTable.js';
+import type { Reply } from '../../src/server/reply.js';
+import { Client, RespServer } from '../../src/server/server.js';
+import { pino } from 'pino';
+
+interface StubRuntime {
+  config: Record<string, unknown>;
+  state: { announceIp?: string; announcePort: number };
+  log: { level: string };
+  calls: string[];
+  saveFails: boolean;
+  persist(): Promise<void>;
+  relinkSentinels(): void;
+}
+
+function stubRuntime(): StubRuntime {
+  const rt: StubRuntime = {
+    config: { resolveHostnames: false, announceHostnames: false, announcePort: 0, loglevel: 'notice' },
+    state: { announcePort: 0 },
+    log: { level: 'info' },
+    calls: [],
+    saveFails: false,
+    persist: async () => {
+      rt.calls.push(`persist announce-port=${rt.state.announcePort}`);
+      if (rt.saveFails) throw new Error('EROFS');
+    },
+    relinkSentinels: () => {
+      rt.calls.push('relink');
+    },
+  };
+  return rt;
+}
+
+const config = (rt: StubRuntime, ...args: string[]): Promise<Reply> =>
+  sentinelConfigCommand(rt as unknown as Runtime, ['sentinel', 'config', ...args]);
+
+/** Flattens a map / array of bulks to strings, for short expectations. */
+function flat(r: Reply): unknown {
+  if (r.kind === 'map') return r.entries.flatMap(([k, v]) => [flat(k), flat(v)]);
+  if (r.kind === 'array' || r.kind === 'set') return r.items.map(flat);
+  if (r.kind === 'bulk' || r.kind === 'simple' || r.kind === 'error') return String(r.value);
+  if (r.kind === 'int') return Number(r.value);
+  return r.kind;
+}
+
+describe('SENTINEL CONFIG SET validation (planConfigSet)', () => {
+  it('checks each pair in Redis 7.2 order: name known, not repeated, has a value, value valid', () => {
+    expect(planConfigSet(['announce-port', '1', 'nosuch'])).toEqual({ error: "ERR Invalid argument 'nosuch' to SENTINEL CONFIG SET" });
+    expect(planConfigSet(['Announce-Port', '1', 'ANNOUNCE-PORT'])).toEqual({
+      error: "ERR Duplicate argument 'ANNOUNCE-PORT' to SENTINEL CONFIG SET",
+    });
+    expect(planConfigSet(['announce-port', '1', 'loglevel'])).toEqual({ error: "ERR Missing argument 'loglevel' value" });
+    expect(planConfigSet(['announce-port', 'x', 'nosuch', 'y'])).toEqual({
+      error: "ERR Invalid value 'x' to SENTINEL CONFIG SET 'announce-port'",
+    });
+    const ok = planConfigSet(['LOGLEVEL', 'debug', 'sentinel-pass', '']);
+    expect('names' in ok && ok.names).toEqual(['loglevel', 'sentinel-pass']);
+  });
+});
+
+describe('SENTINEL CONFIG on a stub runtime', () => {
+  it('GET lists each parameter once, in first-match order', async () => {
+    const rt = stubRuntime();
+    expect(flat(await config(rt, 'get', 'loglevel', '*port', 'LOGLEVEL', 'l*'))).toEqual(['loglevel', 'notice', 'announce-port', '0']);
+  });
+
+  it('SET applies all, saves, then relinks the peers when a sentinel credential changed', async () => {
+    const rt = stubRuntime();
+    expect(flat(await config(rt, 'set', 'announce-port', '7000', 'sentinel-user', 'u'))).toBe('OK');
+    expect(rt.calls).toEqual(['persist announce-port=7000', 'relink']);
+    expect(rt.config['sentinelUser']).toBe('u');
+  });
+
+  it('SET replies the save failure, the values staying applied', async () => {
+    const rt = stubRuntime();
+    rt.saveFails = true;
+    expect(flat(await config(rt, 'set', 'announce-port', '7001', 'sentinel-pass', 'p'))).toBe(
+      'ERR Failed to save config file. Check server logs.',
+    );
+    expect(rt.state.announcePort).toBe(7001);
+    expect(rt.calls).toEqual(['persist announce-port=7001', 'relink']);
+  });
+
+  it('SET applies nothing and saves nothing when a pair is bad', async () => {
+    const rt = stubRuntime();
+    expect(flat(await config(rt, 'set', 'announce-port', '7002', 'resolve-hostnames', 'maybe'))).toBe(
+      "ERR Invalid value 'maybe' to SENTINEL CONFIG SET 'resolve-hostnames'",
+    );
+    expect(rt.state.announcePort).toBe(0);
+    expect(rt.calls).toEqual([]);
+  });
+});
+
+describe('the additions table', () => {
+  it('names each added command once, none of them in redis-sentinel 7.0', () => {
+    const names = ADDED_COMMANDS.map((c) => c.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(COMMAND_LIST, name).not.toContain(name);
+  });
+
+  it('matches the SENTINEL aliases registered, arity included', () => {
+    const sentinel = sentinelCommandSpecs().find((s) => s.name === 'sentinel')!;
+    for (const added of ADDED_COMMANDS.filter((c) => c.name.startsWith('sentinel|'))) {
+      const spec = sentinel.subcommands!.find((s) => s.name === added.name);
+      expect(spec?.arity, added.name).toBe(added.arity);
+      expect(spec?.flags).toEqual(added.flags);
+      expect(SENTINEL_SUBCOMMANDS[added.name.split('|')[1]!], added.name).toBeTypeOf('function');
+    }
+  });
+
+  it('gives CLIENT SETINFO its COMMAND INFO and DOCS entries under CLIENT', async () => {
+    const server = new RespServer({ port: 0, bind: ['127.0.0.1'], maxClients: 10, logger: pino({ level: 'silent' }) });
+    registerBuiltins(server);
+    const entry = server.findCommand('client', 'setinfo')!;
+    expect(entry.arity).toBe(4);
+    expect([...entry.flags]).toEqual(['noscript', 'loading', 'stale']);
+    const run = async (...argv: string[]): Promise<unknown> => {
+      const e = server.findCommand(argv[0]!, argv[1])!;
+      const client = Object.create(Client.prototype) as Client;
+      const reply = await e.handler!({ client, server: {} as never }, argv);
+      return flat(reply);
+    };
+    const docs = (await run('command', 'docs', 'client')) as unknown[];
+    const subs = (docs[1] as unknown[]).at(-1) as unknown[];
+    expect(subs).toContain('client|setinfo');
+    const info = (await run('command', 'info', 'client')) as unknown[][];
+    expect((info[0]![9] as unknown[][]).map((e) => e[0])).toContain('client|setinfo');
+  });
+});
