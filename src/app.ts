@@ -44,9 +44,20 @@ export function loadConfig(path: string | undefined, overrides: string[][]): Loa
   } catch (err) {
     throw new StartupError(`Fatal error, can't open config file '${abs}': ${errorMessage(err)}`);
   }
-  const config = parseConfig(text, { overrides });
+  const config = parseConfig(text, { overrides, readInclude });
   checkWritable(abs);
   return { path: abs, text, config };
+}
+
+/** An `include` line: the file is read as Redis does, relative to the working directory. */
+function readInclude(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : errorMessage(err);
+    throw new StartupError(`Fatal error, can't open config file '${path}': ${reason}`);
+  }
 }
 
 function checkWritable(path: string): void {
@@ -69,11 +80,10 @@ export interface SentinelProcess {
 export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Promise<SentinelProcess> {
   const { config } = loaded;
   const log = logger ?? createLogger({ logfile: config.logfile, loglevel: config.loglevel });
-  try {
-    await resolveConfigHosts(config);
-  } catch (err) {
-    throw new StartupError(`Failed to resolve a hostname in the config: ${errorMessage(err)}`);
-  }
+  // A name that does not resolve yet (DNS is often not up at boot) stays a
+  // name: links resolve it at each connect, as Redis keeps retrying.
+  await resolveConfigHosts(config, (host) => log.warn(`Failed to resolve hostname '${host}'`));
+  logIgnoredDirectives(config, log);
   const tls = setUpTls(config);
   const acl = loadAcl(config, log);
   const server = new RespServer({
@@ -137,6 +147,14 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   metricsRef = metricsServer;
   runtime.start();
   return { runtime, server, logger: log, shutdown };
+}
+
+/** Directives redis-server has and a Sentinel accepts, but tssentinel does not use: said once at start. */
+function logIgnoredDirectives(config: SentinelConfig, log: Logger): void {
+  for (const d of config.ignored) {
+    const where = d.line === 0 ? 'command line' : `line ${d.line}`;
+    log.info(`Config directive '${d.directive}' (${where}) is accepted for compatibility and not used by tssentinel`);
+  }
 }
 
 /** ACLLoadUsersAtStartup: requirepass, `user` lines, aclfile; a bad set stops the start. */

@@ -30,13 +30,25 @@ export async function hostForCore(
   }
 }
 
-/** Applies hostForCore to every master and known instance of a parsed config. */
-export async function resolveConfigHosts(cfg: SentinelConfig): Promise<void> {
+/**
+ * Applies hostForCore to every master and known instance of a parsed config.
+ * A name that does not resolve is kept as it is and reported (Redis accepts
+ * unresolved names while loading its config).
+ */
+export async function resolveConfigHosts(cfg: SentinelConfig, unresolved: (host: string) => void = () => undefined): Promise<void> {
   const opts = { resolveHostnames: cfg.resolveHostnames, announceHostnames: cfg.announceHostnames };
   if (!opts.resolveHostnames || opts.announceHostnames) return;
+  const resolveOrKeep = async (host: string): Promise<string> => {
+    try {
+      return await hostForCore(host, opts);
+    } catch {
+      unresolved(host);
+      return host;
+    }
+  };
   for (const m of cfg.masters) {
-    m.host = await hostForCore(m.host, opts);
-    for (const r of m.knownReplicas) r.host = await hostForCore(r.host, opts);
-    for (const s of m.knownSentinels) s.host = await hostForCore(s.host, opts);
+    m.host = await resolveOrKeep(m.host);
+    for (const r of m.knownReplicas) r.host = await resolveOrKeep(r.host);
+    for (const s of m.knownSentinels) s.host = await resolveOrKeep(s.host);
   }
 }

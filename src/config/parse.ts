@@ -33,7 +33,17 @@ export interface ParseOptions {
    * Given the path resolved against `dir`. Omitted: scripts are not checked.
    */
   isExecutable?: (path: string) => boolean;
+  /**
+   * Reads the file of an `include <path>` line (Redis loads it in place).
+   * Throws to stop the start, e.g. with Redis's "Fatal error, can't open
+   * config file" text. Omitted: an include line is a config error, so that a
+   * file that relies on one is never half-loaded.
+   */
+  readInclude?: (path: string) => string;
 }
+
+/** Includes nested deeper than this are taken for a loop. */
+const MAX_INCLUDE_DEPTH = 16;
 
 interface SourceLine { num: number; text: string; args: string[] }
 
@@ -43,7 +53,7 @@ type Verdict = string | undefined;
 export function parseConfig(text: string, opts: ParseOptions = {}): SentinelConfig {
   const cfg = defaultSentinelConfig();
   const queue: Record<SentinelPass, SourceLine[]> = { pre: [], monitor: [], post: [] };
-  for (const line of sourceLines(text, opts.overrides ?? [])) {
+  for (const line of sourceLines(text, opts.overrides ?? [], opts.readInclude)) {
     const directive = (line.args[0] ?? '').toLowerCase();
     if (directive === 'sentinel') {
       // A bare `sentinel` line only selects sentinel mode in Redis.
@@ -63,18 +73,30 @@ function check(line: SourceLine, verdict: Verdict): void {
   if (verdict !== undefined) throw new ConfigError(line.num, line.text, verdict);
 }
 
-/** Non-blank, non-comment lines of the file, then the overrides (line 0). */
-function* sourceLines(text: string, overrides: string[][]): Generator<SourceLine> {
+/** Non-blank, non-comment lines of the file (includes expanded in place), then the overrides (line 0). */
+function* sourceLines(text: string, overrides: string[][], readInclude: ParseOptions['readInclude']): Generator<SourceLine> {
+  yield* fileLines(text, readInclude, 0);
+  for (const args of overrides) {
+    if (args.length > 0) yield { num: 0, text: joinArgs(args), args };
+  }
+}
+
+function* fileLines(text: string, readInclude: ParseOptions['readInclude'], depth: number): Generator<SourceLine> {
   const lines = configLines(text);
   for (let i = 0; i < lines.length; i++) {
     const lineText = lines[i] ?? '';
     if (lineText === '' || lineText.startsWith('#')) continue;
     const args = splitArgs(lineText);
     if (args === null) throw new ConfigError(i + 1, lineText, 'Unbalanced quotes in configuration line');
-    if (args.length > 0) yield { num: i + 1, text: lineText, args };
-  }
-  for (const args of overrides) {
-    if (args.length > 0) yield { num: 0, text: joinArgs(args), args };
+    if (args.length === 0) continue;
+    if ((args[0] ?? '').toLowerCase() === 'include' && args.length === 2) {
+      if (!readInclude) throw new ConfigError(i + 1, lineText, 'include is not available here');
+      if (depth >= MAX_INCLUDE_DEPTH) throw new ConfigError(i + 1, lineText, 'Too many nested includes (an include loop?)');
+      // Line numbers in errors are those of the included file, as in Redis.
+      yield* fileLines(readInclude(args[1] ?? ''), readInclude, depth + 1);
+      continue;
+    }
+    yield { num: i + 1, text: lineText, args };
   }
 }
 

@@ -290,13 +290,55 @@ describe('parseConfig: addresses', () => {
 describe('parseConfig: redis-server directives', () => {
   it('records accepted-but-unused directives with their line', () => {
     const cfg = parseConfig(
-      'maxmemory 100mb\nslaveof 127.0.0.1 6379\ninclude /etc/redis/extra.conf\nrename-command FLUSHALL ""\n' +
+      'maxmemory 100mb\nslaveof 127.0.0.1 6379\nactiverehashing yes\nrename-command FLUSHALL ""\n' +
         'loadmodule /x.so a b\nlist-max-ziplist-entries 5\nmymodule.opt 1 2\nhz 20\nclient-output-buffer-limit\nsentinel\n',
     );
     expect(cfg.ignored.map((i) => [i.line, i.directive])).toEqual([
-      [1, 'maxmemory'], [2, 'slaveof'], [3, 'include'], [4, 'rename-command'], [5, 'loadmodule'],
+      [1, 'maxmemory'], [2, 'slaveof'], [3, 'activerehashing'], [4, 'rename-command'], [5, 'loadmodule'],
       [6, 'list-max-ziplist-entries'], [7, 'mymodule.opt'], [8, 'hz'], [9, 'client-output-buffer-limit'],
     ]);
+  });
+});
+
+describe('parseConfig: include (issue 9, item 11)', () => {
+  const files: Record<string, string> = {
+    'auth.conf': 'requirepass secret\nsentinel down-after-milliseconds m 5000\n',
+    'bad.conf': '# a comment\nport 99999\n',
+    'loop.conf': 'include loop.conf\n',
+  };
+  const readInclude = (path: string): string => {
+    const text = files[path];
+    if (text === undefined) throw new Error(`Fatal error, can't open config file '${path}': No such file or directory`);
+    return text;
+  };
+
+  it('loads the included file in place, its sentinel lines included', () => {
+    const cfg = parseConfig('sentinel monitor m 127.0.0.1 6379 2\ninclude auth.conf\n', { readInclude });
+    expect(cfg.requirepass).toBe('secret');
+    expect(cfg.masters[0]!.downAfterMs).toBe(5000);
+    expect(cfg.ignored.map((i) => i.directive)).not.toContain('include');
+  });
+
+  it('a later line of the main file wins over the included one', () => {
+    const cfg = parseConfig('sentinel monitor m 127.0.0.1 6379 2\ninclude auth.conf\nrequirepass other\n', { readInclude });
+    expect(cfg.requirepass).toBe('other');
+  });
+
+  it('reports an error in the included file with that file\'s line number', () => {
+    expect(() => parseConfig('port 26379\n\ninclude bad.conf\n', { readInclude })).toThrow(/at line 2\n>>> 'port 99999'/);
+  });
+
+  it('a missing file stops the load with Redis\'s text', () => {
+    expect(() => parseConfig('include missing.conf\n', { readInclude }))
+      .toThrow("Fatal error, can't open config file 'missing.conf': No such file or directory");
+  });
+
+  it('an include loop is an error, not a stack overflow', () => {
+    expect(() => parseConfig('include loop.conf\n', { readInclude })).toThrow(/Too many nested includes/);
+  });
+
+  it('without a reader (in-process parse) an include is refused, never silently skipped', () => {
+    expect(() => parseConfig('include auth.conf\n')).toThrow(ConfigError);
   });
 });
 
