@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { parseConfig } from './config/index.js';
+import { parseConfig, removeStaleTempFiles } from './config/index.js';
 import type { SentinelConfig } from './config/model.js';
 import { registerSentinelCommands } from './commands/register.js';
 import { HELLO_CHANNEL } from './core/hello.js';
@@ -84,6 +84,7 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   // name: links resolve it at each connect, as Redis keeps retrying.
   await resolveConfigHosts(config, (host) => log.warn(`Failed to resolve hostname '${host}'`));
   logIgnoredDirectives(config, log);
+  for (const name of removeStaleTempFiles(loaded.path)) log.info(`Removed a temp file left by an interrupted config save: ${name}`);
   const tls = setUpTls(config);
   const acl = loadAcl(config, log);
   const server = new RespServer({

@@ -2,7 +2,7 @@
 export { splitArgs, quoteArg, reprArg, joinArgs, configLines } from './tokenize.js';
 export { parseConfig, normalizeNumericHost, type ParseOptions } from './parse.js';
 export {
-  renderConfig, writeConfigAtomic, writeConfigAtomicSync,
+  renderConfig, writeConfigAtomic, writeConfigAtomicSync, removeStaleTempFiles,
   type AtomicFs, type AtomicFsSync, type AtomicFileHandle,
 } from './rewrite.js';
 export { ConfigError, ConfigWriteError, REDIS_VERSION, type ConfigWriteStep } from './errors.js';

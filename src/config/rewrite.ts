@@ -278,6 +278,43 @@ function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${tempCounter}`);
 }
 
+/**
+ * Temp files of earlier writes to this config whose writer is gone (a crash
+ * or kill -9 mid-save leaves one behind): removed at start. A temp file of a
+ * process still alive is left alone. Returns the names removed.
+ */
+export function removeStaleTempFiles(path: string, isAlive: (pid: number) => boolean = pidAlive): string[] {
+  const prefix = `.${basename(path)}.tmp-`;
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = fsSync.readdirSync(dirname(path));
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = name.startsWith(prefix) ? /^(\d+)-\d+$/.exec(name.slice(prefix.length)) : null;
+    if (!m || isAlive(Number(m[1]))) continue;
+    try {
+      fsSync.unlinkSync(join(dirname(path), name));
+      removed.push(name);
+    } catch {
+      // Gone already, or not ours to remove: leave it.
+    }
+  }
+  return removed;
+}
+
+function pidAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /** Some filesystems cannot fsync a directory; the rename is then as durable as it gets. */
 function isDirSyncUnsupported(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

@@ -9,13 +9,14 @@
  *
  * Needs root (chattr, mount); skipped with the reason otherwise.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
 import { startAll, startRealSentinel, startTsSentinel, stopAll, tempDir, type ProcHandle } from '../support/procs.js';
-import { toPlain } from '../support/resp.js';
+import { RawClient, toPlain } from '../support/resp.js';
+import { sleep } from '../support/wait.js';
 import { call } from '../support/sentinel.js';
 
 function tryRun(cmd: string, args: string[]): string | undefined {
@@ -130,5 +131,35 @@ describe.skipIf(SKIP !== undefined)(`a config directory that cannot be written${
       await s.stop();
       tryRun('umount', ['-l', s.dir]);
     }
+  });
+});
+
+describe('temp files left by a save that was interrupted (kill -9 mid-save)', () => {
+  it('are removed at the next start; files of live processes and other files are kept', async () => {
+    const deadPort = await freePort();
+    const s = await startTsSentinel(`sentinel monitor mymaster 127.0.0.1 ${deadPort} 2\n`);
+    // Saves in a tight loop, killed in the middle a few times.
+    for (let round = 0; round < 3; round++) {
+      const c = await RawClient.connect(s.port, { timeoutMs: 2_000 });
+      const spam = (async () => {
+        for (let i = 0; i < 200; i++) await c.call('SENTINEL', 'SET', 'mymaster', 'quorum', String(2 + (i % 2)));
+      })().catch(() => undefined);
+      await sleep(100);
+      await s.kill9();
+      await spam;
+      await c.close().catch(() => undefined);
+      await s.restart();
+    }
+    await s.stop();
+    const deadPid = spawnSync('true').pid!;
+    const base = path.basename(s.confPath);
+    const stale = [`.${base}.tmp-${deadPid}-1`, `.${base}.tmp-${deadPid}-7`];
+    const kept = [`.${base}.tmp-${process.pid}-1`, '.other.conf.tmp-1-1', `${base}.bak`];
+    for (const name of [...stale, ...kept]) fs.writeFileSync(path.join(s.dir, name), 'partial');
+    await s.restart();
+    const names = fs.readdirSync(s.dir);
+    expect(names.filter((n) => n.startsWith(`.${base}.tmp-`) && !n.includes(`-${process.pid}-`))).toEqual([]);
+    for (const name of kept) expect(names).toContain(name);
+    expect(toPlain(await call(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'))).toEqual(['127.0.0.1', String(deadPort)]);
   });
 });
