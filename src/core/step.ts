@@ -8,6 +8,7 @@ import type { Effect, InstanceRef } from './effects.js';
 import { answerIsMasterDown, manualFailover, onMasterDownReply, type MasterDownAnswer } from './failover.js';
 import {
   evaluateMaster,
+  noticeClockJump,
   onCommandDone,
   onHello,
   onInfo,
@@ -45,8 +46,16 @@ export interface StepResult {
 }
 
 export function step(state: SentinelState, event: CoreEvent, nowMs: number): StepResult {
+  if (event.type === 'tick') return { effects: tick(state, nowMs) };
+  // The clock is checked before any decision, whatever event comes first.
+  const tilt = noticeClockJump(state, nowMs);
+  const result = stepEvent(state, event, nowMs);
+  if (tilt.length > 0) result.effects.unshift(...tilt);
+  return result;
+}
+
+function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick' }>, nowMs: number): StepResult {
   switch (event.type) {
-    case 'tick': return { effects: tick(state, nowMs) };
     case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs) };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
     case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };

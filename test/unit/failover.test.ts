@@ -100,35 +100,42 @@ function bringUp(s: SentinelState, now: number): number {
   return now;
 }
 
+/** From a healthy world: the master dies, we win the election and send SLAVEOF NO ONE to R1. */
+function electAndPromote(s: SentinelState): { now: number; all: Effect[] } {
+  let now = bringUp(s, T0);
+  const all: Effect[] = [];
+  const run = (r: { effects: Effect[] }) => { all.push(...r.effects); return r.effects; };
+  // The master stops answering; replicas and peers keep answering.
+  for (now = T0 + 100; now <= T0 + 2500; now += 100) {
+    for (const link of [R1, R2, 'sentinel|127.0.0.1|26380', 'sentinel|127.0.0.1|26381']) {
+      step(s, { type: 'pingReply', link, outcome: 'valid' }, now);
+    }
+    run(step(s, { type: 'tick' }, now));
+  }
+  expect(evs(all)).toContain('+sdown');
+  // Peers agree it is down, and vote for us once asked with our run id.
+  const vote = (peer: string) => step(s, { type: 'masterDownReply', master: 'mymaster', peer,
+    reply: { down: true, leader: s.currentEpoch > 0 ? ME : '*', leaderEpoch: s.currentEpoch } }, now);
+  run(vote(PEER_A));
+  expect(evs(all)).toContain('+odown');
+  for (let i = 0; i < 3 && !evs(all).includes('+try-failover'); i += 1) {
+    now += 100;
+    run(step(s, { type: 'tick' }, now));
+  }
+  expect(evs(all)).toContain('+try-failover');
+  run(vote(PEER_A));
+  run(vote(PEER_B));
+  now += 100;
+  run(step(s, { type: 'tick' }, now));
+  expect(evs(all)).toEqual(expect.arrayContaining(['+elected-leader', '+selected-slave']));
+  return { now, all };
+}
+
 describe('failover state machine', () => {
   it('goes from ODOWN to +switch-master, promoting the replica with the highest offset', () => {
     const s = world();
-    let now = bringUp(s, T0);
-    const all: Effect[] = [];
+    let { now, all } = electAndPromote(s);
     const run = (r: { effects: Effect[] }) => { all.push(...r.effects); return r.effects; };
-    // The master stops answering; replicas and peers keep answering.
-    for (now = T0 + 100; now <= T0 + 2500; now += 100) {
-      for (const link of [R1, R2, 'sentinel|127.0.0.1|26380', 'sentinel|127.0.0.1|26381']) {
-        step(s, { type: 'pingReply', link, outcome: 'valid' }, now);
-      }
-      run(step(s, { type: 'tick' }, now));
-    }
-    expect(evs(all)).toContain('+sdown');
-    // Peers agree it is down, and vote for us once asked with our run id.
-    const vote = (peer: string) => step(s, { type: 'masterDownReply', master: 'mymaster', peer,
-      reply: { down: true, leader: s.currentEpoch > 0 ? ME : '*', leaderEpoch: s.currentEpoch } }, now);
-    run(vote(PEER_A));
-    expect(evs(all)).toContain('+odown');
-    for (let i = 0; i < 3 && !evs(all).includes('+try-failover'); i += 1) {
-      now += 100;
-      run(step(s, { type: 'tick' }, now));
-    }
-    expect(evs(all)).toContain('+try-failover');
-    run(vote(PEER_A));
-    run(vote(PEER_B));
-    now += 100;
-    run(step(s, { type: 'tick' }, now));
-    expect(evs(all)).toEqual(expect.arrayContaining(['+elected-leader', '+selected-slave']));
     const promote = all.find((e) => e.type === 'slaveof');
     expect(promote).toMatchObject({ link: R1 });
     expect(promote && 'host' in promote ? promote.host : undefined).toBeUndefined();
@@ -150,6 +157,29 @@ describe('failover state machine', () => {
     expect(m.config.configEpoch).toBe(s.currentEpoch);
     // The old master is kept as a replica, to be converted when it returns.
     expect([...m.replicas.keys()].sort()).toEqual(['127.0.0.1:6379', '127.0.0.1:6381']);
+  });
+
+  it('after a stall, replies queued in sockets do not advance the failover: TILT comes first (issue 9, item 14)', () => {
+    const s = world();
+    const { now } = electAndPromote(s);
+    const later = now + 10_000;
+    const r1 = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6380' };
+    const r2 = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6381' };
+    // The process was stopped for 10 s; the first events after it are replies, not the timer.
+    const first = step(s, { type: 'slaveofDone', link: R1, target: r1, ok: true }, later).effects;
+    expect(evs(first)[0]).toBe('+tilt');
+    const after = [
+      step(s, { type: 'info', target: r1, text: replicaInfo(6380, 'master') }, later),
+      step(s, { type: 'info', target: r2, text: replicaInfo(6381, 'slave') }, later),
+      step(s, { type: 'masterDownReply', master: 'mymaster', peer: PEER_A,
+        reply: { down: true, leader: ME, leaderEpoch: s.currentEpoch } }, later),
+      step(s, { type: 'evaluate', master: 'mymaster' }, later),
+    ].flatMap((r) => r.effects);
+    // Observations (a role change in INFO) are still reported, as Redis does in TILT; decisions are not.
+    expect(evs(after).filter((c) => !/^[+-]role-change$/.test(c))).toEqual([]);
+    expect(after.filter((e) => e.type === 'slaveof')).toEqual([]);
+    expect(s.tilt).toBe(true);
+    expect(s.masters.get('mymaster')!.failover.state).not.toBe('none');
   });
 
   it('aborts with -failover-abort-not-elected when the votes do not come', () => {
