@@ -37,6 +37,7 @@ export function acquireLink(
       lastPingSentMs: 0,
       lastPongMs: nowMs,
       lastAvailMs: nowMs,
+      answeredMs: 0,
     };
     state.links.set(key, link);
   }

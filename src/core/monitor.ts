@@ -290,6 +290,7 @@ export function onPingReply(state: SentinelState, linkKeyStr: string, outcome: P
   if (outcome === 'none') return;
   if (outcome === 'valid') {
     link.lastAvailMs = nowMs;
+    link.answeredMs = nowMs;
     link.actPingMs = 0;
     if (link.lastPingSentMs !== 0) link.lastPingRttMs = nowMs - link.lastPingSentMs;
   }

@@ -7,12 +7,34 @@
 import type { MasterState, ReplicaState, SentinelState } from './state.js';
 
 export function selectReplica(state: SentinelState, master: MasterState, nowMs: number): ReplicaState | undefined {
-  const candidates = [...master.replicas.values()].filter((r) => isCandidate(state, master, r, nowMs));
+  const usable = [...master.replicas.values()].filter((r) => isUsable(state, master, r, nowMs));
+  const maxLinkDownMs = maxMasterLinkDownMs(state, master, usable, nowMs);
+  const candidates = usable.filter((r) => r.masterLinkDownSinceMs <= maxLinkDownMs);
   candidates.sort(compareForPromotion);
   return candidates[0];
 }
 
-function isCandidate(state: SentinelState, master: MasterState, r: ReplicaState, nowMs: number): boolean {
+/**
+ * How long a replica's link to the master may have been down for it to be
+ * promoted. Redis allows the time the master has been down in our eyes plus
+ * 10 x down-after, so a replica that lost its master long before the master
+ * died (and has old data) is skipped. But "down in our eyes" restarts with
+ * us: a Sentinel restarted 10 x down-after after the master died would
+ * disqualify every replica forever (issue 9, item 16 — redis-sentinel has
+ * the same hole). So when this process never heard the master answer, its
+ * SDOWN age says nothing about when the master died, and the death is dated
+ * by the replica that lost the master last instead: only replicas that lost
+ * it much earlier than that one are stale, which is the rule's intent.
+ */
+function maxMasterLinkDownMs(state: SentinelState, master: MasterState, usable: readonly ReplicaState[], nowMs: number): number {
+  const sdownAgeMs = master.sdown ? nowMs - master.sdownSinceMs : 0;
+  const heardMaster = (state.links.get(master.linkKey)?.answeredMs ?? 0) !== 0;
+  const freshestMs = usable.length > 0 ? Math.min(...usable.map((r) => r.masterLinkDownSinceMs)) : 0;
+  const masterDownMs = heardMaster ? sdownAgeMs : Math.max(sdownAgeMs, freshestMs);
+  return masterDownMs + master.config.downAfterMs * 10;
+}
+
+function isUsable(state: SentinelState, master: MasterState, r: ReplicaState, nowMs: number): boolean {
   const t = state.timing;
   const link = state.links.get(r.linkKey);
   if (r.sdown || !link?.connected) return false;
@@ -21,9 +43,7 @@ function isCandidate(state: SentinelState, master: MasterState, r: ReplicaState,
   // With the master down replicas are polled every second; otherwise INFO is
   // every info-period, so allow for that.
   const infoValidityMs = master.sdown ? t.pingPeriodMs * 5 : t.infoPeriodMs * 3;
-  if (nowMs - r.infoRefreshMs > infoValidityMs) return false;
-  const maxMasterDownMs = (master.sdown ? nowMs - master.sdownSinceMs : 0) + master.config.downAfterMs * 10;
-  return r.masterLinkDownSinceMs <= maxMasterDownMs;
+  return nowMs - r.infoRefreshMs <= infoValidityMs;
 }
 
 export function compareForPromotion(a: ReplicaState, b: ReplicaState): number {

@@ -32,6 +32,12 @@ export interface LinkState {
   lastPongMs: number;
   /** Last valid reply (+PONG, -LOADING, -MASTERDOWN). */
   lastAvailMs: number;
+  /**
+   * Last valid reply actually received; 0 = none since this process started
+   * (lastAvailMs starts at the link's creation, so that a silent address
+   * goes SDOWN on time, and cannot tell).
+   */
+  answeredMs: number;
   /** Round trip of the last valid PING reply (approximate: from the last PING sent). */
   lastPingRttMs?: number;
   /** Local address of our socket, used as our IP in hellos when none is announced. */

@@ -173,6 +173,34 @@ describe('core bugs found by the simulator', () => {
     // Epoch 1 has a leader already (PEERS[0], 4 votes); no peer voted for us in epoch 1.
     expect(later.events.filter((e) => e.startsWith('+elected-leader'))).toEqual([]);
   });
+
+  /*
+   * Issue 9, item 16: every Sentinel restarted more than 10 x down-after
+   * after the master died (a power cut, a restart storm). Their SDOWN age
+   * restarts at zero while the replicas' master_link_down_since counts from
+   * the death, so Redis's staleness rule disqualified every replica forever:
+   * elections ended in -failover-abort-no-good-slave, epochs climbed.
+   */
+  it('Sentinels restarted 12 x down-after after the master died still fail over', () => {
+    let switchedAtMs: number | undefined;
+    const r = runSimulation(203, {
+      sentinels: 3, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 10_000, faultMs: 30_000,
+      latencyMsMax: 5, presetSentinels: true, presetReplicas: true, parallelSyncs: 1,
+      script: [
+        { atMs: 0, action: (w) => w.watchers.push((e) => {
+          if (e.channel === '+switch-master' && switchedAtMs === undefined) switchedAtMs = e.atMs;
+        }) },
+        { atMs: 1000, action: (w) => w.killRedis(w.redis[0]!) },
+        { atMs: 1300, action: (w) => { for (const s of w.sentinels) s.crash('test: power cut'); } },
+        { atMs: 13_300, action: (w) => { for (const s of w.sentinels) s.start(); } },
+      ],
+    });
+    if (!r.ok) console.error(formatFailure(r, 60));
+    expect(r.violations).toEqual([]);
+    expect(r.world.events.filter((e) => e.channel === '-failover-abort-no-good-slave')).toEqual([]);
+    expect(switchedAtMs).toBeGreaterThan(13_300);
+    expect(switchedAtMs).toBeLessThan(30_000);
+  });
 });
 
 const ME = 'a'.repeat(40);
