@@ -63,8 +63,9 @@ export function checkObjectivelyDown(state: SentinelState, master: MasterState, 
     master.odownSinceMs = nowMs;
     // Sentinels that reach ODOWN in the same instant would split the vote.
     // Each waits a slot given by its rank among the known Sentinels (by run
-    // id, the same order everywhere) plus a random part within the slot
-    // (Raft's randomized timeout), so starts are spread apart.
+    // id, the same order everywhere) plus a small random part, so starts are
+    // a slot apart: by then the vote request of the Sentinel ranked before
+    // has arrived, and a Sentinel that voted for another does not start.
     master.startJitterMs = startDelayMs(state, master);
     effects.push(ev('warning', '+odown', `${instanceDetails(master)} #quorum ${votes}/${master.config.quorum}`, master));
   } else if (!odown && master.odown) {
@@ -74,11 +75,11 @@ export function checkObjectivelyDown(state: SentinelState, master: MasterState, 
   }
 }
 
-function startDelayMs(state: SentinelState, master: MasterState): number {
+export function startDelayMs(state: SentinelState, master: MasterState): number {
   const ids = [state.myId, ...master.sentinels.keys()].sort();
   const rank = ids.indexOf(state.myId);
-  const slotMs = state.timing.startJitterMs / Math.max(1, ids.length);
-  return Math.floor((rank + state.random()) * slotMs);
+  const { startSlotMs, startSlotJitter } = state.timing;
+  return Math.floor((rank + state.random() * startSlotJitter) * startSlotMs);
 }
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
 import type { Effect } from '../../src/core/effects.js';
 import { tallyVotes, voteLeader } from '../../src/core/election.js';
-import { abortFailover, answerIsMasterDown, ImpossibleTransition } from '../../src/core/failover.js';
+import { abortFailover, answerIsMasterDown, ImpossibleTransition, startDelayMs } from '../../src/core/failover.js';
 import { formatHello } from '../../src/core/hello.js';
 import { stateFromConfig, seededRandom } from '../../src/core/sentinel.js';
 import { step } from '../../src/core/step.js';
@@ -130,6 +130,28 @@ function electAndPromote(s: SentinelState): { now: number; all: Effect[] } {
   expect(evs(all)).toEqual(expect.arrayContaining(['+elected-leader', '+selected-slave']));
   return { now, all };
 }
+
+describe('failover start schedule (issue 9, item 15)', () => {
+  it('neighbouring ranks start at least 80 ms apart, more than the ODOWN skew measured between Sentinels (34 ms)', () => {
+    const ids = [ME, PEER_A, PEER_B];
+    const delays = ids.map(() => [] as number[]);
+    for (let seed = 1; seed <= 500; seed++) {
+      for (const [i, id] of ids.entries()) {
+        const s = world();
+        s.myId = id;
+        s.masters.get('mymaster')!.sentinels.clear();
+        for (const other of ids) if (other !== id) s.masters.get('mymaster')!.sentinels.set(other, {} as never);
+        s.random = seededRandom(seed * 31 + i);
+        delays[i]!.push(startDelayMs(s, s.masters.get('mymaster')!));
+      }
+    }
+    // Ranks by run id: ME (111...) < PEER_A (aaa...) < PEER_B (bbb...).
+    for (let r = 0; r + 1 < ids.length; r++) {
+      expect(Math.min(...delays[r + 1]!) - Math.max(...delays[r]!)).toBeGreaterThanOrEqual(80);
+    }
+    expect(Math.max(...delays[0]!)).toBeLessThanOrEqual(20);
+  });
+});
 
 describe('failover state machine', () => {
   it('goes from ODOWN to +switch-master, promoting the replica with the highest offset', () => {
