@@ -36,10 +36,10 @@ export function voteLeader(
     effects.push({ type: 'persist' });
     effects.push(sentinelEvent('warning', '+vote-for-leader', `${reqRunId} ${master.config.leaderEpoch}`, master.name));
     // Having voted for someone else, hold back our own attempt for a while
-    // so that the winner can finish.
-    if (reqRunId !== state.myId) {
-      master.failoverStartMs = nowMs + Math.floor(state.random() * state.timing.maxDesyncMs);
-    }
+    // so that the winner can finish. Sentinels that voted together retry
+    // apart, by their run-id rank slot (startFailoverIfNeeded), not by a
+    // random desync as in Redis, which split the retry's votes.
+    if (reqRunId !== state.myId) master.failoverStartMs = nowMs;
   }
   return { leader: master.leader, leaderEpoch: master.config.leaderEpoch };
 }

@@ -150,11 +150,15 @@ export function onMasterDownReply(
 /** Starts a failover when the master is ODOWN and no recent attempt blocks it. */
 export function startFailoverIfNeeded(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): boolean {
   if (!master.odown || failoverInProgress(master)) return false;
-  if (nowMs - master.failoverStartMs < master.config.failoverTimeoutMs * 2) return false;
-  if (nowMs - master.odownSinceMs < master.startJitterMs) {
-    // The jitter only separates Sentinels if it is honoured to the
+  // The start waits for ODOWN, or for the end of the back-off after an
+  // attempt (ours or one we voted for), then for our rank's slot: Sentinels
+  // that reach either moment together start a slot apart.
+  const backoffEndMs = master.failoverStartMs === 0 ? 0 : master.failoverStartMs + master.config.failoverTimeoutMs * 2;
+  const readyAtMs = Math.max(master.odownSinceMs, backoffEndMs) + master.startJitterMs;
+  if (nowMs < readyAtMs) {
+    // The slot only separates Sentinels if it is honoured to the
     // millisecond, not rounded up to the next tick.
-    effects.push({ type: 'wakeAt', master: master.name, atMs: master.odownSinceMs + master.startJitterMs });
+    effects.push({ type: 'wakeAt', master: master.name, atMs: readyAtMs });
     return false;
   }
   startFailover(state, master, nowMs, effects, false);
@@ -176,7 +180,7 @@ export function startFailover(
   effects.push({ type: 'persist' });
   effects.push(ev('warning', '+new-epoch', String(state.currentEpoch), master));
   effects.push(ev('warning', '+try-failover', instanceDetails(master), master));
-  master.failoverStartMs = nowMs + Math.floor(state.random() * state.timing.maxDesyncMs);
+  master.failoverStartMs = nowMs;
 }
 
 export function abortFailover(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {

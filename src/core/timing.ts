@@ -28,8 +28,6 @@ const DEFAULT_TIMING = {
   scriptMaxRuntimeMs: 60_000,
   scriptRetryDelayMs: 30_000,
   maxPendingCommands: 100,
-  /** Random spread added to failover start times so Sentinels do not collide (Redis: SENTINEL_MAX_DESYNC). */
-  maxDesyncMs: 1_000,
   /**
    * Delay between ODOWN and +try-failover, per rank of our run id among the
    * known Sentinels: wide enough that the ODOWN instants of different

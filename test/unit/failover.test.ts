@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
 import type { Effect } from '../../src/core/effects.js';
 import { tallyVotes, voteLeader } from '../../src/core/election.js';
-import { abortFailover, answerIsMasterDown, ImpossibleTransition, startDelayMs } from '../../src/core/failover.js';
+import { abortFailover, answerIsMasterDown, ImpossibleTransition, startDelayMs, startFailoverIfNeeded } from '../../src/core/failover.js';
 import { formatHello } from '../../src/core/hello.js';
 import { stateFromConfig, seededRandom } from '../../src/core/sentinel.js';
 import { step } from '../../src/core/step.js';
@@ -150,6 +150,21 @@ describe('failover start schedule (issue 9, item 15)', () => {
       expect(Math.min(...delays[r + 1]!) - Math.max(...delays[r]!)).toBeGreaterThanOrEqual(80);
     }
     expect(Math.max(...delays[0]!)).toBeLessThanOrEqual(20);
+  });
+
+  it('after voting for a leader that never finished, the retry also waits for our slot (Sentinels that voted together retry apart)', () => {
+    const s = world();
+    const m = s.masters.get('mymaster')!;
+    m.odown = true;
+    m.odownSinceMs = T0;
+    m.startJitterMs = 150;
+    const votedAtMs = T0 + 1_000;
+    voteLeader(s, m, 1, PEER_A, votedAtMs, []);
+    const readyAtMs = votedAtMs + 2 * m.config.failoverTimeoutMs + 150;
+    const early: Effect[] = [];
+    expect(startFailoverIfNeeded(s, m, readyAtMs - 1, early)).toBe(false);
+    expect(early).toContainEqual({ type: 'wakeAt', master: 'mymaster', atMs: readyAtMs });
+    expect(startFailoverIfNeeded(s, m, readyAtMs, [])).toBe(true);
   });
 });
 
