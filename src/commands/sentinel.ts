@@ -53,9 +53,12 @@ const masters: SubHandler = (rt) => {
 
 const master = withMaster((rt, m) => instanceReply(rt.state, m, m, rt.nowMs()));
 
+// Replicas whose INFO says replica_announced:0 are left out, as redis-sentinel
+// does; they stay monitored and remain failover candidates.
 const replicas = withMaster((rt, m) => {
   const now = rt.nowMs();
-  return array([...m.replicas.values()].map((r) => instanceReply(rt.state, r, m, now)));
+  const announced = [...m.replicas.values()].filter((r) => r.replicaAnnounced);
+  return array(announced.map((r) => instanceReply(rt.state, r, m, now)));
 });
 
 const sentinels = withMaster((rt, m) => {

@@ -1,0 +1,204 @@
+/**
+ * Changes made while everything runs, each compared with the real
+ * redis-sentinel watching the same servers:
+ *
+ * - credentials: the servers move from `requirepass` to an ACL user (default
+ *   user off, its clients killed); Sentinels given `SENTINEL SET auth-user /
+ *   auth-pass` link again, the others show `disconnected`, and all link again
+ *   once the default user is back;
+ * - `replica-announced no` on a replica: gone from SENTINEL REPLICAS, back
+ *   with `yes`, and still a failover candidate.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
+import { RawClient, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
+import { waitFor } from '../support/wait.js';
+
+afterAll(async () => {
+  await stopAll();
+});
+
+async function call(port: number, auth: readonly string[], ...args: string[]): Promise<RespValue> {
+  const client = await RawClient.connect(port, { timeoutMs: 3_000 });
+  try {
+    if (auth.length > 0) {
+      const ok = await client.call('AUTH', ...auth);
+      if (ok.type !== 'simple') throw new Error(`AUTH on ${port}: ${JSON.stringify(toPlain(ok))}`);
+    }
+    return await client.call(...args);
+  } finally {
+    await client.close();
+  }
+}
+
+async function ok(port: number, auth: readonly string[], ...args: string[]): Promise<void> {
+  const reply = toPlain(await call(port, auth, ...args));
+  if (typeof reply === 'object' && reply !== null && 'error' in reply) {
+    throw new Error(`${args.join(' ')} on ${port}: ${reply.error}`);
+  }
+}
+
+async function records(port: number, ...args: string[]): Promise<Array<Record<string, Plain>>> {
+  const v = await call(port, [], ...args);
+  return v.type === 'array' ? v.items.map(toRecord) : [];
+}
+
+/** Flags of the master and of each replica, as SENTINEL MASTER / REPLICAS report them. */
+async function linkFlags(s: ProcHandle): Promise<string[]> {
+  const m = toRecord(await call(s.port, [], 'SENTINEL', 'MASTER', 'mymaster'));
+  const replicas = await records(s.port, 'SENTINEL', 'REPLICAS', 'mymaster');
+  return [String(m['flags']), ...replicas.map((r) => String(r['flags']))];
+}
+
+function label(s: ProcHandle): string {
+  return `${s.kind}:${s.port}`;
+}
+
+const DOWN_AFTER_MS = 2_000;
+
+describe('credentials changed at run time', () => {
+  it('re-links with SENTINEL SET auth-user/auth-pass; without them shows disconnected; heals when the default user is back', async () => {
+    const master = await startRedis();
+    const replicas = await startAll([
+      startRedis({ replicaOf: { host: '127.0.0.1', port: master.port } }),
+      startRedis({ replicaOf: { host: '127.0.0.1', port: master.port } }),
+    ] as const);
+    const servers = [master, ...replicas];
+    // Passwords are set once the servers run: the start-up check PINGs without one.
+    for (const s of servers) {
+      await ok(s.port, [], 'CONFIG', 'SET', 'masterauth', 'pw');
+      await ok(s.port, [], 'CONFIG', 'SET', 'requirepass', 'pw');
+    }
+    const conf = [
+      `sentinel monitor mymaster 127.0.0.1 ${master.port} 2`,
+      `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
+      'sentinel failover-timeout mymaster 60000',
+      'sentinel auth-pass mymaster pw',
+      '',
+    ].join('\n');
+    // "given": told the new credentials; "kept": left with the old password.
+    const [tsGiven, tsKept, realGiven, realKept] = await startAll([
+      startTsSentinel(conf), startTsSentinel(conf), startRealSentinel(conf), startRealSentinel(conf),
+    ] as const);
+    const all = [tsGiven, tsKept, realGiven, realKept];
+    const linked = async (s: ProcHandle): Promise<boolean> => {
+      const flags = await linkFlags(s);
+      return flags.length === 3 && flags[0] === 'master' && flags.slice(1).every((f) => f === 'slave');
+    };
+    for (const s of all) {
+      await waitFor(() => linked(s), { timeoutMs: 15_000, what: `${label(s)} linked to the master and 2 replicas` });
+    }
+
+    // The switch, as an operator does it: an ACL user for Sentinels, one for
+    // replication, the default user off and its clients killed.
+    const admin = ['admin', 'adminpw'];
+    for (const s of servers) {
+      await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'admin', 'on', '>adminpw', '~*', '&*', '+@all');
+      await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'sentuser', 'on', '>spw', '~*', '&*', '+@all');
+      await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'repl', 'on', '>rpw', '+@all');
+    }
+    for (const r of replicas) {
+      await ok(r.port, admin, 'CONFIG', 'SET', 'masteruser', 'repl');
+      await ok(r.port, admin, 'CONFIG', 'SET', 'masterauth', 'rpw');
+    }
+    for (const s of servers) {
+      await ok(s.port, admin, 'ACL', 'SETUSER', 'default', 'off');
+      await ok(s.port, admin, 'CLIENT', 'KILL', 'USER', 'default');
+    }
+    for (const s of [tsGiven, realGiven]) {
+      await ok(s.port, [], 'SENTINEL', 'SET', 'mymaster', 'auth-user', 'sentuser', 'auth-pass', 'spw');
+    }
+
+    const kept = (s: ProcHandle) => async (): Promise<boolean> => {
+      const flags = await linkFlags(s);
+      return flags.length === 3 && flags.every((f) => f.includes('disconnected'));
+    };
+    for (const s of [tsGiven, realGiven]) {
+      await waitFor(() => linked(s), { timeoutMs: 10_000, what: `${label(s)} re-linked with the ACL user` });
+    }
+    for (const s of [tsKept, realKept]) {
+      await waitFor(kept(s), { timeoutMs: 10_000, what: `${label(s)} shows every instance disconnected` });
+    }
+    // The Sentinels with the new credentials stay linked (no flapping link).
+    for (const s of [tsGiven, realGiven]) {
+      await waitFor(async () => {
+        const m = toRecord(await call(s.port, [], 'SENTINEL', 'MASTER', 'mymaster'));
+        return Number(m['last-ok-ping-reply']) < DOWN_AFTER_MS;
+      }, { timeoutMs: 5_000, what: `${label(s)} PINGs answered` });
+      expect(await linked(s), label(s)).toBe(true);
+    }
+
+    // Reset back: the default user with its password again.
+    for (const s of servers) await ok(s.port, admin, 'ACL', 'SETUSER', 'default', 'on');
+    for (const s of all) {
+      await waitFor(async () => (await linkFlags(s)).every((f) => !f.includes('disconnected')),
+        { timeoutMs: 15_000, what: `${label(s)} linked again after the default user is back` });
+    }
+  }, 60_000);
+});
+
+type SentinelStarter = (conf: string) => Promise<ProcHandle>;
+
+async function replicaPorts(s: ProcHandle): Promise<number[]> {
+  return (await records(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')).map((r) => Number(r['port'])).sort((a, b) => a - b);
+}
+
+/**
+ * One Sentinel (real or ts) over a master and two replicas: replica A says
+ * `replica-announced no` (and is the preferred candidate, priority 1).
+ * Returns what SENTINEL REPLICAS / MASTER showed at each stage and which
+ * replica SENTINEL FAILOVER promoted.
+ */
+async function unannouncedScenario(start: SentinelStarter): Promise<Record<string, unknown>> {
+  const master = await startRedis();
+  const [a, b] = await startAll([
+    startRedis({ replicaOf: { host: '127.0.0.1', port: master.port } }),
+    startRedis({ replicaOf: { host: '127.0.0.1', port: master.port } }),
+  ] as const);
+  const s = await start([
+    `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+    'sentinel down-after-milliseconds mymaster 1000',
+    'sentinel failover-timeout mymaster 20000',
+    '',
+  ].join('\n'));
+  await ok(s.port, [], 'SENTINEL', 'DEBUG', 'INFO-PERIOD', '200');
+  const both = [a.port, b.port].sort((x, y) => x - y);
+  const same = (want: number[]) => async () => JSON.stringify(await replicaPorts(s)) === JSON.stringify(want);
+  await waitFor(same(both), { timeoutMs: 15_000, what: `${label(s)} lists both replicas` });
+
+  await ok(a.port, [], 'CONFIG', 'SET', 'replica-priority', '1');
+  await ok(a.port, [], 'CONFIG', 'SET', 'replica-announced', 'no');
+  await waitFor(same([b.port]), { timeoutMs: 10_000, what: `${label(s)} hides the unannounced replica` });
+  const hidden = toRecord(await call(s.port, [], 'SENTINEL', 'MASTER', 'mymaster'));
+
+  await ok(a.port, [], 'CONFIG', 'SET', 'replica-announced', 'yes');
+  await waitFor(same(both), { timeoutMs: 10_000, what: `${label(s)} lists the replica again` });
+  await ok(a.port, [], 'CONFIG', 'SET', 'replica-announced', 'no');
+  await waitFor(same([b.port]), { timeoutMs: 10_000, what: `${label(s)} hides it again` });
+
+  // Wait until A's priority is known to the Sentinel (INFO seen after the change).
+  await waitFor(async () => {
+    const cache = toPlain(await call(s.port, [], 'SENTINEL', 'INFO-CACHE', 'mymaster'));
+    return JSON.stringify(cache).includes(`slave_priority:1\\r\\n`) || JSON.stringify(cache).includes('replica_priority:1\\r\\n');
+  }, { timeoutMs: 10_000, what: `${label(s)} saw replica A's priority 1` });
+  await ok(s.port, [], 'SENTINEL', 'FAILOVER', 'mymaster');
+  const promoted = await waitFor(async () => {
+    const addr = toPlain(await call(s.port, [], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'));
+    return Array.isArray(addr) && Number(addr[1]) !== master.port ? Number(addr[1]) : undefined;
+  }, { timeoutMs: 20_000, what: `${label(s)} fails over` });
+  return {
+    numSlavesWhileHidden: hidden['num-slaves'],
+    promoted: promoted === a.port ? 'unannounced A' : promoted === b.port ? 'announced B' : promoted,
+  };
+}
+
+describe('replica-announced', () => {
+  it('hides a replica that says replica-announced no, as redis-sentinel does; it stays a failover candidate', async () => {
+    const [real, ts] = await Promise.all([
+      unannouncedScenario((conf) => startRealSentinel(conf)),
+      unannouncedScenario((conf) => startTsSentinel(conf)),
+    ]);
+    expect(ts).toEqual(real);
+    expect(ts).toEqual({ numSlavesWhileHidden: '2', promoted: 'unannounced A' });
+  }, 60_000);
+});
