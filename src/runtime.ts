@@ -399,7 +399,7 @@ function parseMasterDownReply(reply: unknown): { down: boolean; leader: string; 
   return { down: down === 1, leader: String(leader), leaderEpoch: epoch };
 }
 
-function replyErrorOutcome(err: unknown): 'valid' | 'invalid' | 'none' {
+function replyErrorOutcome(err: unknown): PingOutcome {
   // ioredis marks replies from the server as ReplyError; anything else is a
   // timeout or a lost connection, i.e. no reply at all.
   if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);

@@ -247,35 +247,46 @@ function masterReportsReplicaTooLong(inst: AnyInstance, downAfterMs: number, inf
     nowMs - inst.roleReportedTimeMs > downAfterMs + 2 * infoPeriodMs;
 }
 
-/** master-reboot-down-after-period: a master that just restarted counts as down for that long. */
+/**
+ * master-reboot-down-after-period, as Redis's SRI_MASTER_REBOOT: a master seen
+ * with a new run id is down once it has gone longer than the period without
+ * answering +PONG (-LOADING keeps it "available" but does not end the reboot).
+ */
 function masterRebooting(inst: AnyInstance, nowMs: number): boolean {
   return inst.kind === 'master' && inst.rebootSinceMs !== 0 &&
-    nowMs - inst.rebootSinceMs < inst.config.masterRebootDownAfterPeriodMs;
+    nowMs - inst.rebootSinceMs > inst.config.masterRebootDownAfterPeriodMs;
 }
 
 // ---------------------------------------------------------------- replies
 
-export type PingOutcome = 'valid' | 'invalid' | 'none';
+/** `pong`: +PONG; `valid`: -LOADING or -MASTERDOWN; `invalid`: any other reply; `none`: no reply. */
+export type PingOutcome = 'pong' | 'valid' | 'invalid' | 'none';
 
 /**
  * +PONG, -LOADING and -MASTERDOWN prove the instance alive; any other reply
  * only proves the link works. `none` is a timeout or a dropped connection.
+ * Only +PONG ends a master's reboot (Redis clears SRI_MASTER_REBOOT on PONG
+ * alone): a master still loading its dataset has not come back yet.
  */
 export function onPingReply(state: SentinelState, linkKeyStr: string, outcome: PingOutcome, nowMs: number): void {
   const link = state.links.get(linkKeyStr);
   if (!link) return;
   link.pendingCommands = Math.max(0, link.pendingCommands - 1);
   if (outcome === 'none') return;
-  if (outcome === 'valid') {
+  if (outcome === 'pong' || outcome === 'valid') {
     link.lastAvailMs = nowMs;
     link.actPingMs = 0;
     if (link.lastPingSentMs !== 0) link.lastPingRttMs = nowMs - link.lastPingSentMs;
+  }
+  if (outcome === 'pong') {
+    for (const master of state.masters.values()) if (master.linkKey === linkKeyStr) master.rebootSinceMs = 0;
   }
   link.lastPongMs = nowMs;
 }
 
 export function classifyPingReply(reply: string): PingOutcome {
-  return /^(PONG|LOADING|MASTERDOWN)/.test(reply) ? 'valid' : 'invalid';
+  if (reply.startsWith('PONG')) return 'pong';
+  return /^(LOADING|MASTERDOWN)/.test(reply) ? 'valid' : 'invalid';
 }
 
 export function onCommandDone(state: SentinelState, linkKeyStr: string): void {
