@@ -7,7 +7,7 @@ import { sentinelEvent, type Effect, type InstanceRef } from './effects.js';
 import { instanceDetails } from './details.js';
 import { formatHello, parseHello } from './hello.js';
 import { parseInfo, type ParsedInfo } from './info.js';
-import { createPeerSentinel, createReplica, removePeer } from './instances.js';
+import { createPeerSentinel, createReplica, findReplica, removePeer } from './instances.js';
 import {
   abortFailover,
   askMasterState,
@@ -23,6 +23,9 @@ import {
 } from './failover.js';
 import {
   formatAddr,
+  isIpLiteral,
+  sameHost,
+  shownHost,
   type AnyInstance,
   type LinkState,
   type MasterState,
@@ -195,7 +198,7 @@ function helloPayload(state: SentinelState, master: MasterState, link: LinkState
     runId: state.myId,
     currentEpoch: state.currentEpoch,
     masterName: master.name,
-    masterIp: addr.host,
+    masterIp: shownHost(state.addressing, addr.host),
     masterPort: addr.port,
     masterConfigEpoch: master.config.configEpoch,
   });
@@ -294,9 +297,17 @@ export function onCommandDone(state: SentinelState, linkKeyStr: string): void {
   if (link) link.pendingCommands = Math.max(0, link.pendingCommands - 1);
 }
 
-export function onLinkUp(state: SentinelState, linkKeyStr: string, localIp: string, nowMs: number): Effect[] {
+export function onLinkUp(
+  state: SentinelState,
+  linkKeyStr: string,
+  localIp: string,
+  nowMs: number,
+  remoteIp?: string,
+): Effect[] {
   const link = state.links.get(linkKeyStr);
   if (!link) return [];
+  // The address a hostname connected to is what announce-hostnames no shows.
+  if (remoteIp !== undefined && !isIpLiteral(link.host)) state.addressing.resolved.set(link.host, remoteIp);
   link.connected = true;
   link.connectedAtMs = nowMs;
   link.pendingCommands = 0;
@@ -449,7 +460,7 @@ function fixReplicaConfig(
   effects: Effect[],
 ): void {
   if (r.slaveMasterHost === undefined) return;
-  if (r.slaveMasterHost === master.host && r.slaveMasterPort === master.port) return;
+  if (sameHost(state.addressing, r.slaveMasterHost, master.host) && r.slaveMasterPort === master.port) return;
   if (failoverInProgress(master)) return;
   const waitMs = master.config.failoverTimeoutMs;
   if (!masterLooksSane(state, master, nowMs) || !noDownFor(r, waitMs, nowMs) ||
@@ -487,7 +498,7 @@ function discoverReplicas(
 ): void {
   let added = false;
   for (const { host, port } of info.replicas) {
-    if (master.replicas.has(formatAddr(host, port))) continue;
+    if (findReplica(master, host, port)) continue;
     const replica = createReplica(state, master, host, port, nowMs);
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));
     added = true;
@@ -542,8 +553,8 @@ function applyNewerConfig(
   }
   master.config.configEpoch = configEpoch;
   effects.push({ type: 'persist' });
-  if (host === master.host && port === master.port) return;
-  const fromIp = master.host;
+  if (sameHost(state.addressing, host, master.host) && port === master.port) return;
+  const fromIp = shownHost(state.addressing, master.host);
   const fromPort = master.port;
   effects.push(sentinelEvent('warning', '+config-update-from', instanceDetails(peer, master), master.name));
   effects.push(sentinelEvent('warning', '+switch-master', `${master.name} ${fromIp} ${fromPort} ${host} ${port}`, master.name));

@@ -33,7 +33,8 @@ export interface LinkOptions {
 }
 
 export interface LinkListener {
-  up(localIp: string): void;
+  /** localIp: our end of the socket; remoteIp: the address the host resolved to. */
+  up(localIp: string, remoteIp: string | undefined): void;
   down(reason: string): void;
   hello(payload: string): void;
 }
@@ -57,7 +58,7 @@ export class InstanceLink {
     cmd.on('error', () => undefined);
     cmd.once('ready', () => {
       if (this.cmd !== cmd) return;
-      this.listener.up(cmd.stream?.localAddress ?? '127.0.0.1');
+      this.listener.up(cmd.stream?.localAddress ?? '127.0.0.1', cmd.stream?.remoteAddress);
     });
     cmd.once('close', () => {
       if (this.cmd !== cmd) return;

@@ -7,14 +7,18 @@
  *   auth-pass` link again, the others show `disconnected`, and all link again
  *   once the default user is back;
  * - `replica-announced no` on a replica: gone from SENTINEL REPLICAS, back
- *   with `yes`, and still a failover candidate.
+ *   with `yes`, and still a failover candidate;
+ * - `SENTINEL CONFIG SET announce-hostnames` switches replies, events and
+ *   hellos between the hostname (`localhost`) and its address.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import { RawClient, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
+import { EventLog, closeEventLogs } from '../support/sentinel.js';
 import { waitFor } from '../support/wait.js';
 
 afterAll(async () => {
+  await closeEventLogs();
   await stopAll();
 });
 
@@ -200,5 +204,101 @@ describe('replica-announced', () => {
     ]);
     expect(ts).toEqual(real);
     expect(ts).toEqual({ numSlavesWhileHidden: '2', promoted: 'unannounced A' });
+  }, 60_000);
+});
+
+/** Collects the hellos published on a redis-server's `__sentinel__:hello` channel. */
+async function helloWatcher(port: number): Promise<{ hellos: string[]; close: () => Promise<void> }> {
+  const client = await RawClient.connect(port);
+  await client.call('SUBSCRIBE', '__sentinel__:hello');
+  const hellos: string[] = [];
+  void (async () => {
+    for (;;) {
+      try {
+        const p = toPlain(await client.read(3_600_000));
+        if (Array.isArray(p) && p[0] === 'message') hellos.push(String(p[2]));
+      } catch {
+        return;
+      }
+    }
+  })();
+  return { hellos, close: () => client.close() };
+}
+
+describe('announce-hostnames switched at run time', () => {
+  it('shows the hostname or its address in replies, events and hellos, as redis-sentinel does', async () => {
+    const master = await startRedis();
+    const replica = await startRedis({
+      replicaOf: { host: 'localhost', port: master.port },
+      extraArgs: ['--replica-announce-ip', 'localhost'],
+    });
+    const conf = [
+      'sentinel resolve-hostnames yes',
+      'sentinel announce-hostnames yes',
+      `sentinel monitor mymaster localhost ${master.port} 1`,
+      'sentinel down-after-milliseconds mymaster 2000',
+      '',
+    ].join('\n');
+    const [real, ts] = await startAll([startRealSentinel(conf), startTsSentinel(conf)] as const);
+    const watcher = await helloWatcher(master.port);
+    const logs = new Map<ProcHandle, EventLog>();
+    for (const s of [real, ts]) logs.set(s, await EventLog.open(s, label(s)));
+    for (const s of [real, ts]) {
+      await waitFor(async () => toRecord(await call(s.port, [], 'SENTINEL', 'MASTER', 'mymaster'))['num-slaves'] === '1',
+        { timeoutMs: 15_000, what: `${label(s)} discovers the replica` });
+    }
+
+    /** What one Sentinel shows of the master and replica addresses right now. */
+    const view = async (s: ProcHandle, quorum: string): Promise<Record<string, unknown>> => {
+      const myId = String(toPlain(await call(s.port, [], 'SENTINEL', 'MYID')));
+      const helloFrom = watcher.hellos.length;
+      const log = logs.get(s)!;
+      const eventFrom = log.events.length;
+      await ok(s.port, [], 'SENTINEL', 'SET', 'mymaster', 'quorum', quorum);
+      const setEvent = await waitFor(() => log.events.slice(eventFrom).find((e) => e.channel === '+set'),
+        { timeoutMs: 5_000, what: `${label(s)} +set event` });
+      // Hellos go out every 2 s: the next one of this Sentinel on the master.
+      const hello = await waitFor(() => watcher.hellos.slice(helloFrom).find((h) => h.split(',')[2] === myId),
+        { timeoutMs: 10_000, what: `${label(s)} hello on the master` });
+      const replicas = await records(s.port, 'SENTINEL', 'REPLICAS', 'mymaster');
+      const masters = await records(s.port, 'SENTINEL', 'MASTERS');
+      return {
+        addr: toPlain(await call(s.port, [], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster')),
+        masterIp: masters[0]?.['ip'],
+        replicas: replicas.map((r) => `${String(r['name'])} ${String(r['ip'])}`),
+        setEvent: setEvent.message,
+        helloMasterIp: hello.split(',')[5],
+      };
+    };
+    const expected = (host: string, quorum: string) => ({
+      addr: [host, String(master.port)],
+      masterIp: host,
+      // The replica keeps the name it got when discovered; its address is shown as set.
+      replicas: [`localhost:${replica.port} ${host}`],
+      setEvent: `master mymaster ${host} ${master.port} quorum ${quorum}`,
+      helloMasterIp: host,
+    });
+
+    const stages = [['yes', 'localhost', '1'], ['no', '127.0.0.1', '2'], ['yes', 'localhost', '1']] as const;
+    for (const [i, [setting, host, quorum]] of stages.entries()) {
+      // Stage 0 is the configured setting; later stages switch it.
+      if (i > 0) for (const s of [real, ts]) await ok(s.port, [], 'SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', setting);
+      const [realView, tsView] = await Promise.all([view(real, quorum), view(ts, quorum)]);
+      expect(realView, `real, announce-hostnames ${setting}`).toEqual(expected(host, quorum));
+      expect(tsView, `ts, announce-hostnames ${setting}`).toEqual(realView);
+    }
+
+    // A master added by hostname while addresses are shown keeps its
+    // hostname too: switching to yes shows it.
+    for (const s of [real, ts]) {
+      await ok(s.port, [], 'SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', 'no');
+      await ok(s.port, [], 'SENTINEL', 'MONITOR', 'other', 'localhost', String(master.port), '1');
+      expect(toPlain(await call(s.port, [], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'other')), label(s))
+        .toEqual(['127.0.0.1', String(master.port)]);
+      await ok(s.port, [], 'SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', 'yes');
+      expect(toPlain(await call(s.port, [], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'other')), label(s))
+        .toEqual(['localhost', String(master.port)]);
+    }
+    await watcher.close();
   }, 60_000);
 });
