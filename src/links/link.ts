@@ -79,7 +79,14 @@ export class InstanceLink {
     });
     sub.once('ready', () => {
       const subscribe = this.opts.rename('subscribe');
-      sub.call(subscribe, HELLO_CHANNEL).catch(() => undefined);
+      // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
+      // rights) fails the whole link, as in Redis, whose instance link is
+      // connected only with both connections: the core reports the
+      // instance disconnected and retries, with the credentials of the time.
+      sub.call(subscribe, HELLO_CHANNEL).catch((err: unknown) => {
+        if (this.sub !== sub || !(err instanceof Error) || err.name !== 'ReplyError') return;
+        this.fail('subscribe refused');
+      });
     });
     // A lost pub/sub link (CLIENT KILL TYPE pubsub during a failover, say)
     // is re-made while the command link lives.
@@ -141,6 +148,13 @@ export class InstanceLink {
     // Queued replies are +QUEUED or errors that EXEC reports; only EXEC decides.
     for (const p of sent) p.catch(() => undefined);
     return exec;
+  }
+
+  /** Drops both connections and reports the link down once. */
+  private fail(reason: string): void {
+    const hadCmd = this.cmd !== undefined;
+    this.teardown();
+    if (hadCmd && !this.closed) this.listener.down(reason);
   }
 
   /** Closes both connections and reports nothing further. */

@@ -4,8 +4,9 @@
  *
  * - credentials: the servers move from `requirepass` to an ACL user (default
  *   user off, its clients killed); Sentinels given `SENTINEL SET auth-user /
- *   auth-pass` link again, the others show `disconnected`, and all link again
- *   once the default user is back;
+ *   auth-pass` link again, the others show `disconnected` (so do Sentinels
+ *   given a user that may not SUBSCRIBE), and all link again once the
+ *   default user is back;
  * - `replica-announced no` on a replica: gone from SENTINEL REPLICAS, back
  *   with `yes`, and still a failover candidate;
  * - `SENTINEL CONFIG SET announce-hostnames` switches replies, events and
@@ -100,6 +101,8 @@ describe('credentials changed at run time', () => {
       await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'admin', 'on', '>adminpw', '~*', '&*', '+@all');
       await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'sentuser', 'on', '>spw', '~*', '&*', '+@all');
       await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'repl', 'on', '>rpw', '+@all');
+      // No channel rights (resetchannels): SUBSCRIBE __sentinel__:hello is refused.
+      await ok(s.port, ['pw'], 'ACL', 'SETUSER', 'nochan', 'on', '>npw', '~*', 'resetchannels', '+@all');
     }
     for (const r of replicas) {
       await ok(r.port, admin, 'CONFIG', 'SET', 'masteruser', 'repl');
@@ -130,6 +133,19 @@ describe('credentials changed at run time', () => {
         return Number(m['last-ok-ping-reply']) < DOWN_AFTER_MS;
       }, { timeoutMs: 5_000, what: `${label(s)} PINGs answered` });
       expect(await linked(s), label(s)).toBe(true);
+    }
+
+    // A user that may not SUBSCRIBE: Redis counts the instance link as
+    // disconnected (its pub/sub half is refused) until the user may.
+    for (const s of [tsGiven, realGiven]) {
+      await ok(s.port, [], 'SENTINEL', 'SET', 'mymaster', 'auth-user', 'nochan', 'auth-pass', 'npw');
+    }
+    for (const s of [tsGiven, realGiven]) {
+      await waitFor(kept(s), { timeoutMs: 10_000, what: `${label(s)} disconnected with a user without channel rights` });
+    }
+    for (const s of servers) await ok(s.port, admin, 'ACL', 'SETUSER', 'nochan', '&__sentinel__:*');
+    for (const s of [tsGiven, realGiven]) {
+      await waitFor(() => linked(s), { timeoutMs: 10_000, what: `${label(s)} re-linked once the user may subscribe` });
     }
 
     // Reset back: the default user with its password again.
