@@ -306,8 +306,11 @@ export function onLinkUp(
 ): Effect[] {
   const link = state.links.get(linkKeyStr);
   if (!link) return [];
-  // The address a hostname connected to is what announce-hostnames no shows.
-  if (remoteIp !== undefined && !isIpLiteral(link.host)) state.addressing.resolved.set(link.host, remoteIp);
+  // The address a hostname connected to is what announce-hostnames no shows,
+  // unless already resolved (IPv4 first, as Redis) when it was first seen.
+  if (remoteIp !== undefined && !isIpLiteral(link.host) && !state.addressing.resolved.has(link.host)) {
+    state.addressing.resolved.set(link.host, remoteIp);
+  }
   link.connected = true;
   link.connectedAtMs = nowMs;
   link.pendingCommands = 0;
