@@ -5,8 +5,7 @@
  * and learns the IP (SENTINEL MONITOR resolves here, links report the address
  * they connected to, the runtime resolves replica hostnames seen in INFO);
  * announce-hostnames only chooses which one is shown, so it can change at run
- * time. A config loaded with announce-hostnames no has its hostnames replaced
- * by their addresses, as Redis would have written them.
+ * time.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -42,17 +41,21 @@ export async function hostForCore(
   return { host, ip };
 }
 
-/** With announce-hostnames no, the hostnames of a parsed config become their addresses. */
+/**
+ * Resolves the hostnames of a parsed config into cfg.resolvedHosts, keeping
+ * the names (as Redis keeps both). With announce-hostnames no the address is
+ * what gets shown, so a name that does not resolve is an error, as in Redis;
+ * with yes it is left to the links to resolve later.
+ */
 export async function resolveConfigHosts(cfg: SentinelConfig): Promise<void> {
-  const opts = { resolveHostnames: cfg.resolveHostnames };
-  if (!opts.resolveHostnames || cfg.announceHostnames) return;
-  const toIp = async (host: string) => {
-    const r = await hostForCore(host, opts);
-    return r.ip ?? r.host;
-  };
-  for (const m of cfg.masters) {
-    m.host = await toIp(m.host);
-    for (const r of m.knownReplicas) r.host = await toIp(r.host);
-    for (const s of m.knownSentinels) s.host = await toIp(s.host);
+  if (!cfg.resolveHostnames) return;
+  const resolved = cfg.resolvedHosts ?? new Map<string, string>();
+  cfg.resolvedHosts = resolved;
+  const hosts = cfg.masters.flatMap((m) => [m.host, ...m.knownReplicas.map((r) => r.host), ...m.knownSentinels.map((s) => s.host)]);
+  for (const host of new Set(hosts)) {
+    if (isIP(host) !== 0 || resolved.has(host)) continue;
+    const ip = await resolveHost(host);
+    if (ip !== undefined) resolved.set(host, ip);
+    else if (!cfg.announceHostnames) throw new ResolveError("Can't resolve instance hostname.");
   }
 }

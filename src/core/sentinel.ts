@@ -16,7 +16,7 @@ export function stateFromConfig(
 ): SentinelState {
   const state: SentinelState = {
     myId,
-    addressing: { announceHostnames: cfg.announceHostnames, resolved: new Map() },
+    addressing: { announceHostnames: cfg.announceHostnames, resolved: new Map(cfg.resolvedHosts ?? []) },
     currentEpoch: cfg.currentEpoch,
     masters: new Map(),
     links: new Map(),

@@ -286,11 +286,11 @@ describe('announce-hostnames switched at run time', () => {
         helloMasterIp: hello.split(',')[5],
       };
     };
-    const expected = (host: string, quorum: string) => ({
+    const expected = (host: string, quorum: string, replicaName = `localhost:${replica.port}`) => ({
       addr: [host, String(master.port)],
       masterIp: host,
       // The replica keeps the name it got when discovered; its address is shown as set.
-      replicas: [`localhost:${replica.port} ${host}`],
+      replicas: [`${replicaName} ${host}`],
       setEvent: `master mymaster ${host} ${master.port} quorum ${quorum}`,
       helloMasterIp: host,
     });
@@ -314,6 +314,24 @@ describe('announce-hostnames switched at run time', () => {
       await ok(s.port, [], 'SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', 'yes');
       expect(toPlain(await call(s.port, [], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'other')), label(s))
         .toEqual(['localhost', String(master.port)]);
+    }
+
+    // Started with announce-hostnames no: the hostnames of the file are kept
+    // beside their addresses, and the replica is named by its address.
+    const confNo = conf.replace('announce-hostnames yes', 'announce-hostnames no');
+    const [real2, ts2] = await startAll([startRealSentinel(confNo), startTsSentinel(confNo)] as const);
+    for (const s of [real2, ts2]) {
+      logs.set(s, await EventLog.open(s, label(s)));
+      await waitFor(async () => toRecord(await call(s.port, [], 'SENTINEL', 'MASTER', 'mymaster'))['num-slaves'] === '1',
+        { timeoutMs: 15_000, what: `${label(s)} discovers the replica` });
+    }
+    const stagesNo = [['no', '127.0.0.1', '2'], ['yes', 'localhost', '1']] as const;
+    for (const [i, [setting, host, quorum]] of stagesNo.entries()) {
+      if (i > 0) for (const s of [real2, ts2]) await ok(s.port, [], 'SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', setting);
+      const [realView, tsView] = await Promise.all([view(real2, quorum), view(ts2, quorum)]);
+      expect(realView, `real started with no, announce-hostnames ${setting}`)
+        .toEqual(expected(host, quorum, `127.0.0.1:${replica.port}`));
+      expect(tsView, `ts started with no, announce-hostnames ${setting}`).toEqual(realView);
     }
     await watcher.close();
   }, 60_000);
