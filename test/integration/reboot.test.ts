@@ -5,8 +5,9 @@
  * down-after-milliseconds never fires) under a new run_id. Redis flags the
  * master as rebooted when INFO shows the new run_id, clears the flag only on
  * a +PONG, and counts the master subjectively down once the flag is older
- * than master-reboot-down-after-period: the Sentinels fail over to the
- * replica while the old master is still loading.
+ * than master-reboot-down-after-period. So (1) with a period longer than the
+ * load, the restart is only a +reboot; (2) with a 1 s period, the Sentinels
+ * fail over to the replica while the old master is still loading.
  *
  * Two groups run side by side, three real redis-sentinels and three
  * tssentinels, each with its own master and replica, and must tell the same
