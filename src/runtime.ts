@@ -323,7 +323,9 @@ export class Runtime {
       if (this.config.sentinelPass === undefined) return { password: this.config.requirepass };
       return { username: this.config.sentinelUser, password: this.config.sentinelPass };
     }
-    return { username: master?.config.authUser, password: master?.config.authPass };
+    // As sentinelSendAuthIfNeeded: no AUTH at all without auth-pass, even with an auth-user.
+    const password = master?.config.authPass;
+    return password === undefined ? {} : { username: master?.config.authUser, password };
   }
 
   private disconnect(key: string): void {

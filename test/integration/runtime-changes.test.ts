@@ -157,6 +157,25 @@ describe('credentials changed at run time', () => {
   }, 60_000);
 });
 
+describe('auth-user without auth-pass', () => {
+  it('sends no AUTH at all, as redis-sentinel (the link works with a server without a password)', async () => {
+    const master = await startRedis();
+    const conf = [
+      `sentinel monitor mymaster 127.0.0.1 ${master.port} 1`,
+      'sentinel down-after-milliseconds mymaster 2000',
+      'sentinel auth-user mymaster someone',
+      '',
+    ].join('\n');
+    const sentinels = await startAll([startRealSentinel(conf), startTsSentinel(conf)] as const);
+    for (const s of sentinels) {
+      await waitFor(async () => {
+        const m = toRecord(await call(s.port, [], 'SENTINEL', 'MASTER', 'mymaster'));
+        return m['flags'] === 'master' && m['role-reported'] === 'master' && Number(m['info-refresh']) < 10_000;
+      }, { timeoutMs: 10_000, what: `${label(s)} linked to the master` });
+    }
+  }, 30_000);
+});
+
 type SentinelStarter = (conf: string) => Promise<ProcHandle>;
 
 async function replicaPorts(s: ProcHandle): Promise<number[]> {
