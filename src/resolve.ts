@@ -1,9 +1,11 @@
 /**
  * Hostname handling (resolve-hostnames / announce-hostnames), in the shell
- * because it needs DNS. With announce-hostnames off, Redis reports and
- * persists the resolved IP, so a hostname is replaced by its address before it
- * reaches the core; with it on, the hostname is kept everywhere (links resolve
- * it when they connect) and reported as given.
+ * because it needs DNS. Like Redis, which keeps a hostname next to its
+ * resolved IP and picks one at reply time, the core keeps what it was given
+ * and learns the IP (SENTINEL MONITOR resolves here, links report the address
+ * they connected to, the runtime resolves replica hostnames seen in INFO);
+ * announce-hostnames only chooses which one is shown, so it can change at run
+ * time.
  */
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
@@ -13,42 +15,47 @@ export class ResolveError extends Error {
   override readonly name = 'ResolveError';
 }
 
-/** The address to store for `host`: itself when it is an IP or hostnames are announced. */
-export async function hostForCore(
-  host: string,
-  opts: { resolveHostnames: boolean; announceHostnames: boolean },
-): Promise<string> {
-  if (isIP(host) !== 0) return host;
-  if (!opts.resolveHostnames) throw new ResolveError('Invalid IP address or hostname specified');
-  if (opts.announceHostnames) return host;
+/** The IPv4-first address of a hostname, undefined when it does not resolve. */
+export async function resolveHost(host: string): Promise<string | undefined> {
   try {
     // IPv4 first, as getaddrinfo orders loopback names on Debian.
     const { address } = await lookup(host, { verbatim: false });
     return address;
   } catch {
-    throw new ResolveError("Can't resolve instance hostname.");
+    return undefined;
   }
 }
 
 /**
- * Applies hostForCore to every master and known instance of a parsed config.
- * A name that does not resolve is kept as it is and reported (Redis accepts
- * unresolved names while loading its config).
+ * The address to store for `host` (itself: an IP, or a hostname when
+ * resolve-hostnames is on) and, for a hostname, the IP it resolves to.
+ */
+export async function hostForCore(
+  host: string,
+  opts: { resolveHostnames: boolean },
+): Promise<{ host: string; ip?: string }> {
+  if (isIP(host) !== 0) return { host };
+  if (!opts.resolveHostnames) throw new ResolveError('Invalid IP address or hostname specified');
+  const ip = await resolveHost(host);
+  if (ip === undefined) throw new ResolveError("Can't resolve instance hostname.");
+  return { host, ip };
+}
+
+/**
+ * Resolves the hostnames of a parsed config into cfg.resolvedHosts, keeping
+ * the names (as Redis keeps both). A name that does not resolve yet (DNS is
+ * often not up at boot) is reported and left to the links to resolve later:
+ * redis-sentinel 7.0.15 starts too (it shows an empty address until then).
  */
 export async function resolveConfigHosts(cfg: SentinelConfig, unresolved: (host: string) => void = () => undefined): Promise<void> {
-  const opts = { resolveHostnames: cfg.resolveHostnames, announceHostnames: cfg.announceHostnames };
-  if (!opts.resolveHostnames || opts.announceHostnames) return;
-  const resolveOrKeep = async (host: string): Promise<string> => {
-    try {
-      return await hostForCore(host, opts);
-    } catch {
-      unresolved(host);
-      return host;
-    }
-  };
-  for (const m of cfg.masters) {
-    m.host = await resolveOrKeep(m.host);
-    for (const r of m.knownReplicas) r.host = await resolveOrKeep(r.host);
-    for (const s of m.knownSentinels) s.host = await resolveOrKeep(s.host);
+  if (!cfg.resolveHostnames) return;
+  const resolved = cfg.resolvedHosts ?? new Map<string, string>();
+  cfg.resolvedHosts = resolved;
+  const hosts = cfg.masters.flatMap((m) => [m.host, ...m.knownReplicas.map((r) => r.host), ...m.knownSentinels.map((s) => s.host)]);
+  for (const host of new Set(hosts)) {
+    if (isIP(host) !== 0 || resolved.has(host)) continue;
+    const ip = await resolveHost(host);
+    if (ip !== undefined) resolved.set(host, ip);
+    else unresolved(host);
   }
 }

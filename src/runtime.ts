@@ -3,6 +3,7 @@
  * core, and the effects it returns are carried out here, in order.
  */
 import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { SentinelConfig } from './config/model.js';
@@ -18,6 +19,8 @@ import { resetMaster } from './core/instances.js';
 import { instanceDetails } from './core/details.js';
 import type { MasterState, SentinelState } from './core/state.js';
 import { InstanceLink, type LinkAuth } from './links/link.js';
+import { parseInfo } from './core/info.js';
+import { resolveHost } from './resolve.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -249,6 +252,17 @@ export class Runtime {
     for (const [key, link] of this.state.links) if (link.kind === 'sentinel') this.links.get(key)?.connect();
   }
 
+  /** A hostname resolved by the shell (SENTINEL MONITOR). */
+  hostResolved(host: string, ip: string): void {
+    this.feed({ type: 'hostResolved', host, ip });
+  }
+
+  /** SENTINEL CONFIG SET announce-hostnames: replies, events, hellos and the config show the other form from now on. */
+  setAnnounceHostnames(value: boolean): void {
+    this.config.announceHostnames = value;
+    this.state.addressing.announceHostnames = value;
+  }
+
   /** A hello PUBLISHed to our own port by a peer Sentinel. */
   receiveHello(payload: string): void {
     this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
@@ -277,7 +291,7 @@ export class Runtime {
       commandTimeoutMs: COMMAND_TIMEOUT_MS,
       rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),
     }, {
-      up: (localIp) => this.feed({ type: 'linkUp', link: key, localIp }),
+      up: (localIp, remoteIp) => this.feed({ type: 'linkUp', link: key, localIp, remoteIp }),
       down: () => this.feed({ type: 'linkDown', link: key }),
       hello: (payload) => this.receiveHello(payload),
     });
@@ -309,7 +323,9 @@ export class Runtime {
       if (this.config.sentinelPass === undefined) return { password: this.config.requirepass };
       return { username: this.config.sentinelUser, password: this.config.sentinelPass };
     }
-    return { username: master?.config.authUser, password: master?.config.authPass };
+    // As sentinelSendAuthIfNeeded: no AUTH at all without auth-pass, even with an auth-user.
+    const password = master?.config.authPass;
+    return password === undefined ? {} : { username: master?.config.authUser, password };
   }
 
   private disconnect(key: string): void {
@@ -335,7 +351,29 @@ export class Runtime {
     const link = this.links.get(key);
     const done = (text: string | undefined) => this.feed({ type: 'info', target, text });
     if (!link) return done(undefined);
-    link.call('info').then((reply) => done(String(reply)), () => done(undefined));
+    link.call('info').then(
+      (reply) => {
+        const text = String(reply);
+        void this.resolveReplicaHosts(text).finally(() => done(text));
+      },
+      () => done(undefined),
+    );
+  }
+
+  /**
+   * Replicas a master lists by hostname (replica-announce-ip) are resolved
+   * before the core sees the INFO, so that it can name and show them by
+   * address under announce-hostnames no, as Redis does when it creates them.
+   */
+  private async resolveReplicaHosts(infoText: string): Promise<void> {
+    if (!this.config.resolveHostnames) return;
+    const resolved = this.state.addressing.resolved;
+    const hosts = new Set(parseInfo(infoText).replicas.map((r) => r.host));
+    for (const host of hosts) {
+      if (isIP(host) !== 0 || resolved.has(host)) continue;
+      const ip = await resolveHost(host);
+      if (ip !== undefined) this.hostResolved(host, ip);
+    }
   }
 
   private publishHello(key: string, payload: string): void {
@@ -399,7 +437,7 @@ function parseMasterDownReply(reply: unknown): { down: boolean; leader: string; 
   return { down: down === 1, leader: String(leader), leaderEpoch: epoch };
 }
 
-function replyErrorOutcome(err: unknown): 'valid' | 'invalid' | 'none' {
+function replyErrorOutcome(err: unknown): PingOutcome {
   // ioredis marks replies from the server as ReplyError; anything else is a
   // timeout or a lost connection, i.e. no reply at all.
   if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);

@@ -5,6 +5,7 @@
  * real one does.
  */
 import { arch, cpus, release, type } from 'node:os';
+import { shownHost } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
 import { bulk, type Reply } from '../server/reply.js';
 import type { CommandContext, ServerStats } from '../server/types.js';
@@ -155,7 +156,8 @@ function sentinelFields(host: InfoHost): Fields {
   let i = 0;
   for (const m of st.masters.values()) {
     const status = m.odown ? 'odown' : m.sdown ? 'sdown' : 'ok';
-    const addr = m.host.includes(':') ? `[${m.host}]:${m.port}` : `${m.host}:${m.port}`;
+    const host = shownHost(m.addressing, m.host);
+    const addr = host.includes(':') ? `[${host}]:${m.port}` : `${host}:${m.port}`;
     fields.push([`master${i}`,
       `name=${m.name},status=${status},address=${addr},slaves=${m.replicas.size},sentinels=${m.sentinels.size + 1}`]);
     i += 1;

@@ -2,7 +2,7 @@
  * The field list of SENTINEL MASTER / REPLICAS / SENTINELS, in the order and
  * format of redis-sentinel 7.0 (a map under RESP3, a flat array under RESP2).
  */
-import type { AnyInstance, LinkState, MasterState, SentinelState } from '../core/state.js';
+import { shownHost, type AnyInstance, type LinkState, type MasterState, type SentinelState } from '../core/state.js';
 import { stringMap, type Reply } from '../server/reply.js';
 
 export function instanceFlags(inst: AnyInstance, link: LinkState | undefined): string {
@@ -29,7 +29,7 @@ export function instanceFields(
   const link = state.links.get(inst.linkKey);
   const f: Array<[string, string]> = [
     ['name', inst.name],
-    ['ip', inst.host],
+    ['ip', shownHost(inst.addressing, inst.host)],
     ['port', String(inst.port)],
     ['runid', inst.runId ?? ''],
     ['flags', instanceFlags(inst, link)],

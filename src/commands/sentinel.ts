@@ -9,7 +9,7 @@ import { removeMaster } from '../core/instances.js';
 import { currentMasterAddress } from '../core/failover.js';
 import { quorumStatus } from '../core/quorum.js';
 import { addMasterFromConfig } from '../core/sentinel.js';
-import type { MasterState } from '../core/state.js';
+import { shownHost, type MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
 import { hostForCore } from '../resolve.js';
 import { globMatch } from '../server/glob.js';
@@ -53,9 +53,12 @@ const masters: SubHandler = (rt) => {
 
 const master = withMaster((rt, m) => instanceReply(rt.state, m, m, rt.nowMs()));
 
+// Replicas whose INFO says replica_announced:0 are left out, as redis-sentinel
+// does; they stay monitored and remain failover candidates.
 const replicas = withMaster((rt, m) => {
   const now = rt.nowMs();
-  return array([...m.replicas.values()].map((r) => instanceReply(rt.state, r, m, now)));
+  const announced = [...m.replicas.values()].filter((r) => r.replicaAnnounced);
+  return array(announced.map((r) => instanceReply(rt.state, r, m, now)));
 });
 
 const sentinels = withMaster((rt, m) => {
@@ -67,7 +70,7 @@ const getMasterAddrByName: SubHandler = (rt, argv) => {
   const m = lookupMaster(rt, argv[2]);
   if (!m) return { kind: 'nullArray' };
   const addr = currentMasterAddress(m);
-  return bulkArray([addr.host, String(addr.port)]);
+  return bulkArray([shownHost(m.addressing, addr.host), String(addr.port)]);
 };
 
 const myid: SubHandler = (rt) => bulk(rt.state.myId);
@@ -80,14 +83,17 @@ const monitor: SubHandler = async (rt, argv) => {
   const quorum = parseStrictInt(quorumArg);
   if (quorum === undefined) return error('ERR Invalid quorum');
   if (quorum <= 0) return error('ERR Quorum must be 1 or greater.');
-  let coreHost: string;
+  let resolved: { host: string; ip?: string };
   try {
-    coreHost = await hostForCore(host, rt.config);
+    resolved = await hostForCore(host, rt.config);
   } catch {
     return error('ERR Invalid IP address or hostname specified');
   }
   if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
-  const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, coreHost, port, quorum), rt.nowMs());
+  // The hostname is kept and its address known, so that announce-hostnames
+  // can switch between the two at any time.
+  if (resolved.ip !== undefined) rt.hostResolved(resolved.host, resolved.ip);
+  const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, resolved.host, port, quorum), rt.nowMs());
   rt.emitEvent('+monitor', `${instanceDetails(m)} quorum ${quorum}`, 'warning', name);
   return flushConfigAndReply(rt);
 };

@@ -40,7 +40,7 @@ const PARAMS: Record<string, Param> = {
     get: (rt) => (rt.config.announceHostnames ? 'yes' : 'no'),
     parse: (v) => {
       const b = yesNo(v);
-      return b === undefined ? undefined : (rt) => { rt.config.announceHostnames = b; };
+      return b === undefined ? undefined : (rt) => rt.setAnnounceHostnames(b);
     },
   },
   'announce-ip': {

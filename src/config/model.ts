@@ -87,6 +87,8 @@ export interface SentinelConfig {
   announcePort: number;
   resolveHostnames: boolean;
   announceHostnames: boolean;
+  /** Hostnames of the file and the addresses they resolved to at load (never written back). */
+  resolvedHosts?: Map<string, string>;
   denyScriptsReconfig: boolean;
   sentinelUser?: string;
   sentinelPass?: string;

@@ -8,10 +8,11 @@
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { getLeader, voteLeader as voteLeaderFor } from './election.js';
-import { acquireLink, createReplica, releaseLink, resetMasterFields } from './instances.js';
+import { acquireLink, createReplica, findReplica, releaseLink, resetMasterFields } from './instances.js';
 import { selectReplica } from './select.js';
 import {
-  formatAddr,
+  sameHost,
+  shownHost,
   type FailoverStateName,
   type MasterState,
   type ReplicaState,
@@ -113,7 +114,7 @@ export function askMasterState(
       type: 'askMasterDown',
       link: link.key,
       peer: { master: master.name, kind: 'sentinel', name: peer.name },
-      masterIp: master.host,
+      masterIp: shownHost(state.addressing, master.host),
       masterPort: master.port,
       // A vote request is for our failover's epoch, never a later one.
       epoch: failoverInProgress(master) ? master.failover.epoch : state.currentEpoch,
@@ -318,7 +319,8 @@ export function onPromotedReplicaIsMaster(
   effects.push(ev('warning', '+failover-state-reconf-slaves', instanceDetails(master), master));
   effects.push({
     type: 'reconfigScript', master: master.name, role: 'leader', state: 'start',
-    fromIp: master.host, fromPort: master.port, toIp: replica.host, toPort: replica.port,
+    fromIp: shownHost(state.addressing, master.host), fromPort: master.port,
+    toIp: shownHost(state.addressing, replica.host), toPort: replica.port,
   });
   // Announce the new config-epoch at once rather than at the next hello period.
   for (const inst of [master, ...master.replicas.values(), ...master.sentinels.values()]) inst.lastHelloSentMs = 0;
@@ -385,7 +387,8 @@ function detectEnd(state: SentinelState, master: MasterState, promoted: ReplicaS
 export function trackReconf(master: MasterState, r: ReplicaState, effects: Effect[]): void {
   const promoted = promotedReplica(master);
   if (!promoted || (r.reconf !== 'sent' && r.reconf !== 'inprog')) return;
-  if (r.reconf === 'sent' && r.slaveMasterHost === promoted.host && r.slaveMasterPort === promoted.port) {
+  if (r.reconf === 'sent' && sameHost(master.addressing, r.slaveMasterHost, promoted.host) &&
+      r.slaveMasterPort === promoted.port) {
     r.reconf = 'inprog';
     effects.push(ev('notice', '+slave-reconf-inprog', instanceDetails(r, master), master));
   }
@@ -401,10 +404,9 @@ export function trackReconf(master: MasterState, r: ReplicaState, effects: Effec
 export function switchToPromoted(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
   const promoted = promotedReplica(master);
   if (!promoted) return;
-  const fromIp = master.host;
-  const fromPort = master.port;
+  const shown = (host: string) => shownHost(state.addressing, host);
   effects.push(ev('warning', '+switch-master',
-    `${master.name} ${fromIp} ${fromPort} ${promoted.host} ${promoted.port}`, master));
+    `${master.name} ${shown(master.host)} ${master.port} ${shown(promoted.host)} ${promoted.port}`, master));
   changeMasterAddress(state, master, promoted.host, promoted.port, nowMs, effects);
   // No client-reconfig-script call here: redis-sentinel 7.0 only ever calls
   // it with state "start" (the leader at promotion, observers on the hello).
@@ -424,9 +426,11 @@ export function changeMasterAddress(
   effects: Effect[],
 ): void {
   const keep = [...master.replicas.values()]
-    .filter((r) => !(r.host === host && r.port === port))
+    .filter((r) => !(sameHost(state.addressing, r.host, host) && r.port === port))
     .map((r) => ({ host: r.host, port: r.port }));
-  if (master.host !== host || master.port !== port) keep.push({ host: master.host, port: master.port });
+  if (!sameHost(state.addressing, master.host, host) || master.port !== port) {
+    keep.push({ host: master.host, port: master.port });
+  }
   for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
   master.replicas.clear();
   releaseLink(state, master.linkKey, effects);
@@ -437,7 +441,7 @@ export function changeMasterAddress(
   master.config.port = port;
   master.linkKey = acquireLink(state, 'redis', host, port, nowMs).key;
   for (const r of keep) {
-    if (master.replicas.has(formatAddr(r.host, r.port))) continue;
+    if (findReplica(master, r.host, r.port)) continue;
     const replica = createReplica(state, master, r.host, r.port, nowMs);
     effects.push(ev('notice', '+slave', instanceDetails(replica, master), master));
   }
@@ -466,7 +470,7 @@ export function answerIsMasterDown(
   nowMs: number,
   effects: Effect[],
 ): MasterDownAnswer {
-  const master = [...state.masters.values()].find((m) => m.host === ip && m.port === port);
+  const master = [...state.masters.values()].find((m) => m.port === port && sameHost(state.addressing, m.host, ip));
   const down = !state.tilt && !!master?.sdown;
   let leader: string | undefined;
   let leaderEpoch = 0;

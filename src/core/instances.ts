@@ -6,6 +6,8 @@ import type { MasterConfig } from '../config/model.js';
 import type { Effect } from './effects.js';
 import {
   formatAddr,
+  sameHost,
+  shownHost,
   linkKey,
   type LinkState,
   type MasterState,
@@ -55,8 +57,9 @@ export function releaseLink(state: SentinelState, key: string, effects: Effect[]
   }
 }
 
-function baseFields(name: string, host: string, port: number, link: LinkState, nowMs: number) {
+function baseFields(state: SentinelState, name: string, host: string, port: number, link: LinkState, nowMs: number) {
   return {
+    addressing: state.addressing,
     name, host, port,
     linkKey: link.key,
     createdAtMs: nowMs,
@@ -74,7 +77,7 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
   const link = acquireLink(state, 'redis', config.host, config.port, nowMs);
   const master: MasterState = {
     kind: 'master',
-    ...baseFields(config.name, config.host, config.port, link, nowMs),
+    ...baseFields(state, config.name, config.host, config.port, link, nowMs),
     config,
     replicas: new Map(),
     sentinels: new Map(),
@@ -97,10 +100,11 @@ export function createReplica(
   nowMs: number,
 ): ReplicaState {
   const link = acquireLink(state, 'redis', host, port, nowMs);
-  const name = formatAddr(host, port);
+  // Named by the address as shown when it is first seen, as Redis does.
+  const name = formatAddr(shownHost(state.addressing, host), port);
   const replica: ReplicaState = {
     kind: 'slave',
-    ...baseFields(name, host, port, link, nowMs),
+    ...baseFields(state, name, host, port, link, nowMs),
     masterLinkDownSinceMs: 0,
     masterLinkUp: false,
     replicaPriority: 100,
@@ -126,7 +130,7 @@ export function createPeerSentinel(
   const link = acquireLink(state, 'sentinel', host, port, nowMs);
   const peer: PeerSentinelState = {
     kind: 'sentinel',
-    ...baseFields(runId, host, port, link, nowMs),
+    ...baseFields(state, runId, host, port, link, nowMs),
     runId,
     lastHelloMs: 0,
     lastMasterDownReplyMs: 0,
@@ -200,4 +204,13 @@ export function resetMasterFields(master: MasterState, nowMs: number): void {
     peer.peerSaysMasterDown = false;
     peer.leader = undefined;
   }
+}
+
+/** The replica of `master` at host:port, by name or by resolved address. */
+export function findReplica(master: MasterState, host: string, port: number): ReplicaState | undefined {
+  const byName = master.replicas.get(formatAddr(shownHost(master.addressing, host), port)) ??
+    master.replicas.get(formatAddr(host, port));
+  if (byName) return byName;
+  for (const r of master.replicas.values()) if (r.port === port && sameHost(master.addressing, r.host, host)) return r;
+  return undefined;
 }

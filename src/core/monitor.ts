@@ -8,7 +8,7 @@ import { instanceDetails } from './details.js';
 import { formatHello, isValidRunId, parseHello, type Hello } from './hello.js';
 import { checkAnnouncedAddress } from '../config/address.js';
 import { parseInfo, type ParsedInfo } from './info.js';
-import { createPeerSentinel, createReplica, removePeer } from './instances.js';
+import { createPeerSentinel, createReplica, findReplica, removePeer } from './instances.js';
 import {
   abortFailover,
   askMasterState,
@@ -24,6 +24,9 @@ import {
 } from './failover.js';
 import {
   formatAddr,
+  isIpLiteral,
+  sameHost,
+  shownHost,
   type AnyInstance,
   type LinkState,
   type MasterState,
@@ -217,7 +220,7 @@ function helloPayload(state: SentinelState, master: MasterState, link: LinkState
     runId: state.myId,
     currentEpoch: state.currentEpoch,
     masterName: master.name,
-    masterIp: addr.host,
+    masterIp: shownHost(state.addressing, addr.host),
     masterPort: addr.port,
     masterConfigEpoch: master.config.configEpoch,
   });
@@ -269,36 +272,47 @@ function masterReportsReplicaTooLong(inst: AnyInstance, downAfterMs: number, inf
     nowMs - inst.roleReportedTimeMs > downAfterMs + 2 * infoPeriodMs;
 }
 
-/** master-reboot-down-after-period: a master that just restarted counts as down for that long. */
+/**
+ * master-reboot-down-after-period, as Redis's SRI_MASTER_REBOOT: a master seen
+ * with a new run id is down once it has gone longer than the period without
+ * answering +PONG (-LOADING keeps it "available" but does not end the reboot).
+ */
 function masterRebooting(inst: AnyInstance, nowMs: number): boolean {
   return inst.kind === 'master' && inst.rebootSinceMs !== 0 &&
-    nowMs - inst.rebootSinceMs < inst.config.masterRebootDownAfterPeriodMs;
+    nowMs - inst.rebootSinceMs > inst.config.masterRebootDownAfterPeriodMs;
 }
 
 // ---------------------------------------------------------------- replies
 
-export type PingOutcome = 'valid' | 'invalid' | 'none';
+/** `pong`: +PONG; `valid`: -LOADING or -MASTERDOWN; `invalid`: any other reply; `none`: no reply. */
+export type PingOutcome = 'pong' | 'valid' | 'invalid' | 'none';
 
 /**
  * +PONG, -LOADING and -MASTERDOWN prove the instance alive; any other reply
  * only proves the link works. `none` is a timeout or a dropped connection.
+ * Only +PONG ends a master's reboot (Redis clears SRI_MASTER_REBOOT on PONG
+ * alone): a master still loading its dataset has not come back yet.
  */
 export function onPingReply(state: SentinelState, linkKeyStr: string, outcome: PingOutcome, nowMs: number): void {
   const link = state.links.get(linkKeyStr);
   if (!link) return;
   link.pendingCommands = Math.max(0, link.pendingCommands - 1);
   if (outcome === 'none') return;
-  if (outcome === 'valid') {
+  if (outcome === 'pong' || outcome === 'valid') {
     link.lastAvailMs = nowMs;
     link.answeredMs = nowMs;
     link.actPingMs = 0;
     if (link.lastPingSentMs !== 0) link.lastPingRttMs = nowMs - link.lastPingSentMs;
   }
+  if (outcome === 'pong') {
+    for (const master of state.masters.values()) if (master.linkKey === linkKeyStr) master.rebootSinceMs = 0;
+  }
   link.lastPongMs = nowMs;
 }
 
 export function classifyPingReply(reply: string): PingOutcome {
-  return /^(PONG|LOADING|MASTERDOWN)/.test(reply) ? 'valid' : 'invalid';
+  if (reply.startsWith('PONG')) return 'pong';
+  return /^(LOADING|MASTERDOWN)/.test(reply) ? 'valid' : 'invalid';
 }
 
 export function onCommandDone(state: SentinelState, linkKeyStr: string): void {
@@ -306,9 +320,20 @@ export function onCommandDone(state: SentinelState, linkKeyStr: string): void {
   if (link) link.pendingCommands = Math.max(0, link.pendingCommands - 1);
 }
 
-export function onLinkUp(state: SentinelState, linkKeyStr: string, localIp: string, nowMs: number): Effect[] {
+export function onLinkUp(
+  state: SentinelState,
+  linkKeyStr: string,
+  localIp: string,
+  nowMs: number,
+  remoteIp?: string,
+): Effect[] {
   const link = state.links.get(linkKeyStr);
   if (!link) return [];
+  // The address a hostname connected to is what announce-hostnames no shows,
+  // unless already resolved (IPv4 first, as Redis) when it was first seen.
+  if (remoteIp !== undefined && !isIpLiteral(link.host) && !state.addressing.resolved.has(link.host)) {
+    state.addressing.resolved.set(link.host, remoteIp);
+  }
   link.connected = true;
   link.connectedAtMs = nowMs;
   link.pendingCommands = 0;
@@ -461,7 +486,7 @@ function fixReplicaConfig(
   effects: Effect[],
 ): void {
   if (r.slaveMasterHost === undefined) return;
-  if (r.slaveMasterHost === master.host && r.slaveMasterPort === master.port) return;
+  if (sameHost(state.addressing, r.slaveMasterHost, master.host) && r.slaveMasterPort === master.port) return;
   if (failoverInProgress(master)) return;
   const waitMs = master.config.failoverTimeoutMs;
   if (!masterLooksSane(state, master, nowMs) || !noDownFor(r, waitMs, nowMs) ||
@@ -499,7 +524,7 @@ function discoverReplicas(
 ): void {
   let added = false;
   for (const { host, port } of info.replicas) {
-    if (master.replicas.has(formatAddr(host, port))) continue;
+    if (findReplica(master, host, port)) continue;
     const replica = createReplica(state, master, host, port, nowMs);
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));
     added = true;
@@ -567,8 +592,8 @@ function applyNewerConfig(
   }
   master.config.configEpoch = configEpoch;
   effects.push({ type: 'persist' });
-  if (host === master.host && port === master.port) return;
-  const fromIp = master.host;
+  if (sameHost(state.addressing, host, master.host) && port === master.port) return;
+  const fromIp = shownHost(state.addressing, master.host);
   const fromPort = master.port;
   effects.push(sentinelEvent('warning', '+config-update-from', instanceDetails(peer, master), master.name));
   effects.push(sentinelEvent('warning', '+switch-master', `${master.name} ${fromIp} ${fromPort} ${host} ${port}`, master.name));

@@ -5,7 +5,7 @@
 import type { MasterConfig, SentinelConfig } from '../config/model.js';
 import { currentMasterAddress } from './failover.js';
 import { createMaster, createPeerSentinel, createReplica } from './instances.js';
-import type { MasterState, SentinelState } from './state.js';
+import { shownHost, type MasterState, type SentinelState } from './state.js';
 import { defaultTiming } from './timing.js';
 
 export function stateFromConfig(
@@ -16,6 +16,7 @@ export function stateFromConfig(
 ): SentinelState {
   const state: SentinelState = {
     myId,
+    addressing: { announceHostnames: cfg.announceHostnames, resolved: new Map(cfg.resolvedHosts ?? []) },
     currentEpoch: cfg.currentEpoch,
     masters: new Map(),
     links: new Map(),
@@ -56,16 +57,18 @@ export function configFromState(base: SentinelConfig, state: SentinelState): Sen
     // the old master is then listed among the replicas.
     const addr = currentMasterAddress(m);
     const switched = addr.host !== m.host || addr.port !== m.port;
+    // Written as shown (announce-hostnames), as Redis's config rewrite does.
+    const shown = (host: string) => shownHost(state.addressing, host);
     const replicas = [...m.replicas.values()]
       .filter((r) => !(r.host === addr.host && r.port === addr.port))
-      .map((r) => ({ host: r.host, port: r.port }));
-    if (switched) replicas.push({ host: m.host, port: m.port });
+      .map((r) => ({ host: shown(r.host), port: r.port }));
+    if (switched) replicas.push({ host: shown(m.host), port: m.port });
     return {
     ...m.config,
-    host: addr.host,
+    host: shown(addr.host),
     port: addr.port,
     knownReplicas: replicas,
-    knownSentinels: [...m.sentinels.values()].map((s) => ({ host: s.host, port: s.port, runid: s.name })),
+    knownSentinels: [...m.sentinels.values()].map((s) => ({ host: shown(s.host), port: s.port, runid: s.name })),
     };
   });
   return {

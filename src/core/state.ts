@@ -44,8 +44,22 @@ export interface LinkState {
   localIp?: string;
 }
 
+/**
+ * How addresses are shown (announce-hostnames) and what the shell resolved
+ * hostnames to. Redis keeps both a hostname and its IP for every instance and
+ * picks one at reply time, so the setting can be switched at run time. One
+ * object per SentinelState, referenced by each of its instances so that
+ * replies and event texts can be built from an instance alone.
+ */
+export interface Addressing {
+  announceHostnames: boolean;
+  /** hostname -> IP address, learned from DNS lookups and connected links. */
+  resolved: Map<string, string>;
+}
+
 export interface InstanceBase {
   readonly kind: InstanceKind;
+  readonly addressing: Addressing;
   /** master: its name; slave: "ip:port"; sentinel: its run id. */
   name: string;
   host: string;
@@ -135,6 +149,7 @@ export type AnyInstance = MasterState | ReplicaState | PeerSentinelState;
 
 export interface SentinelState {
   myId: string;
+  addressing: Addressing;
   currentEpoch: number;
   masters: Map<string, MasterState>;
   links: Map<string, LinkState>;
@@ -156,6 +171,23 @@ export interface SentinelState {
 
 export function linkKey(kind: 'redis' | 'sentinel', host: string, port: number): string {
   return `${kind}|${host}|${port}`;
+}
+
+/** The address as replies, events, hellos and the config file show it (Redis's announceSentinelAddr). */
+export function shownHost(addressing: Addressing, host: string): string {
+  return addressing.announceHostnames ? host : addressing.resolved.get(host) ?? host;
+}
+
+/** Two addresses naming the same host: equal, or resolving to the same IP (Redis's sentinelAddrEqualsHostname). */
+export function sameHost(addressing: Addressing, a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  if (a.toLowerCase() === b.toLowerCase()) return true;
+  return (addressing.resolved.get(a) ?? a) === (addressing.resolved.get(b) ?? b);
+}
+
+/** An IPv4 or IPv6 literal rather than a hostname (the core cannot call net.isIP). */
+export function isIpLiteral(host: string): boolean {
+  return host.includes(':') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);
 }
 
 export function formatAddr(host: string, port: number): string {

@@ -23,7 +23,9 @@ import type { SentinelState } from './state.js';
 
 export type CoreEvent =
   | { type: 'tick' }
-  | { type: 'linkUp'; link: string; localIp: string }
+  | { type: 'linkUp'; link: string; localIp: string; remoteIp?: string }
+  /** The shell resolved a hostname (MONITOR, a replica named by hostname in INFO). */
+  | { type: 'hostResolved'; host: string; ip: string }
   | { type: 'linkDown'; link: string }
   | { type: 'pingReply'; link: string; outcome: PingOutcome }
   | { type: 'info'; target: InstanceRef; text?: string }
@@ -56,7 +58,8 @@ export function step(state: SentinelState, event: CoreEvent, nowMs: number): Ste
 
 function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick' }>, nowMs: number): StepResult {
   switch (event.type) {
-    case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs) };
+    case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs, event.remoteIp) };
+    case 'hostResolved': state.addressing.resolved.set(event.host, event.ip); return { effects: [] };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
     case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };
     case 'info': {

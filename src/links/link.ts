@@ -33,7 +33,8 @@ export interface LinkOptions {
 }
 
 export interface LinkListener {
-  up(localIp: string): void;
+  /** localIp: our end of the socket; remoteIp: the address the host resolved to. */
+  up(localIp: string, remoteIp: string | undefined): void;
   down(reason: string): void;
   hello(payload: string): void;
 }
@@ -57,7 +58,7 @@ export class InstanceLink {
     cmd.on('error', () => undefined);
     cmd.once('ready', () => {
       if (this.cmd !== cmd) return;
-      this.listener.up(cmd.stream?.localAddress ?? '127.0.0.1');
+      this.listener.up(cmd.stream?.localAddress ?? '127.0.0.1', cmd.stream?.remoteAddress);
     });
     cmd.once('close', () => {
       if (this.cmd !== cmd) return;
@@ -78,7 +79,14 @@ export class InstanceLink {
     });
     sub.once('ready', () => {
       const subscribe = this.opts.rename('subscribe');
-      sub.call(subscribe, HELLO_CHANNEL).catch(() => undefined);
+      // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
+      // rights) fails the whole link, as in Redis, whose instance link is
+      // connected only with both connections: the core reports the
+      // instance disconnected and retries, with the credentials of the time.
+      sub.call(subscribe, HELLO_CHANNEL).catch((err: unknown) => {
+        if (this.sub !== sub || !(err instanceof Error) || err.name !== 'ReplyError') return;
+        this.fail('subscribe refused');
+      });
     });
     // A lost pub/sub link (CLIENT KILL TYPE pubsub during a failover, say)
     // is re-made while the command link lives.
@@ -140,6 +148,13 @@ export class InstanceLink {
     // Queued replies are +QUEUED or errors that EXEC reports; only EXEC decides.
     for (const p of sent) p.catch(() => undefined);
     return exec;
+  }
+
+  /** Drops both connections and reports the link down once. */
+  private fail(reason: string): void {
+    const hadCmd = this.cmd !== undefined;
+    this.teardown();
+    if (hadCmd && !this.closed) this.listener.down(reason);
   }
 
   /** Closes both connections and reports nothing further. */

@@ -9,7 +9,7 @@ import type { SentinelConfig } from '../../src/config/model.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { renderConfig } from '../../src/config/rewrite.js';
 import type { Effect, InstanceRef } from '../../src/core/effects.js';
-import { classifyPingReply } from '../../src/core/monitor.js';
+import { classifyPingReply, type PingOutcome } from '../../src/core/monitor.js';
 import { configFromState, seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
 import type { SentinelState } from '../../src/core/state.js';
 import { step, type CoreEvent, type StepResult } from '../../src/core/step.js';
@@ -394,7 +394,7 @@ function describeEvent(e: CoreEvent): string {
   }
 }
 
-function pingOutcome(reply: unknown): 'valid' | 'invalid' | 'none' {
+function pingOutcome(reply: unknown): PingOutcome {
   if (reply === undefined) return 'none';
   if (reply instanceof Error) return classifyPingReply(reply.message);
   return classifyPingReply(String(reply));

@@ -196,11 +196,11 @@ describe('monitor: TILT', () => {
 });
 
 describe('monitor: master-reboot-down-after-period', () => {
-  it('holds a master that just restarted SDOWN for the period, then clears it', () => {
+  function rebootWorld(periodMs: number): { s: SentinelState; newRunId: (atMs: number) => Effect[] } {
     const cfg = defaultSentinelConfig();
     const m = defaultMasterConfig('mymaster', '127.0.0.1', 6379, 2);
     m.downAfterMs = 1000;
-    m.masterRebootDownAfterPeriodMs = 3000;
+    m.masterRebootDownAfterPeriodMs = periodMs;
     cfg.masters.push(m);
     const s = stateFromConfig(cfg, MY_ID, T0);
     const ref = { master: 'mymaster', kind: 'master' as const, name: 'mymaster' };
@@ -208,21 +208,39 @@ describe('monitor: master-reboot-down-after-period', () => {
     tick(s, T0);
     onLinkUp(s, MASTER_KEY, '127.0.0.1', T0);
     onInfo(s, ref, info('a'.repeat(40)), T0);
-    // Same process, pings fine: nothing to report.
-    const alive = (from: number, to: number) => {
-      const out: Effect[] = [];
-      for (let t = from; t <= to; t += 100) {
-        onPingReply(s, MASTER_KEY, 'valid', t);
-        out.push(...tick(s, t));
-      }
-      return events(out);
-    };
-    expect(alive(T0 + 100, T0 + 1000)).toEqual([]);
-    // A new run id: the master rebooted; it answers PING but counts as down.
-    expect(events(onInfo(s, ref, info('b'.repeat(40)), T0 + 1050))).toEqual(['+reboot master mymaster 127.0.0.1 6379']);
-    expect(alive(T0 + 1100, T0 + 1200)).toEqual(['+sdown master mymaster 127.0.0.1 6379']);
-    expect(alive(T0 + 1300, T0 + 3900)).toEqual([]);
-    expect(alive(T0 + 4000, T0 + 4200)).toEqual(['-sdown master mymaster 127.0.0.1 6379']);
+    return { s, newRunId: (atMs) => onInfo(s, ref, info('b'.repeat(40)), atMs) };
+  }
+
+  /** Ticks every 100 ms, each after a PING reply of the given kind. */
+  function answering(s: SentinelState, outcome: 'pong' | 'valid', from: number, to: number): string[] {
+    const out: Effect[] = [];
+    for (let t = from; t <= to; t += 100) {
+      onPingReply(s, MASTER_KEY, outcome, t);
+      out.push(...tick(s, t));
+    }
+    return events(out);
+  }
+
+  it('counts a restarted master down once it answered -LOADING for longer than the period', () => {
+    const { s, newRunId } = rebootWorld(3000);
+    expect(answering(s, 'pong', T0 + 100, T0 + 1000)).toEqual([]);
+    // A new run id: the master rebooted. -LOADING keeps it available
+    // (down-after-milliseconds never fires) but does not end the reboot.
+    expect(events(newRunId(T0 + 1050))).toEqual(['+reboot master mymaster 127.0.0.1 6379']);
+    expect(answering(s, 'valid', T0 + 1100, T0 + 4000)).toEqual([]);
+    expect(answering(s, 'valid', T0 + 4100, T0 + 4200)).toEqual(['+sdown master mymaster 127.0.0.1 6379']);
+    expect(answering(s, 'valid', T0 + 4300, T0 + 6000)).toEqual([]);
+    // The first +PONG ends the reboot.
+    expect(answering(s, 'pong', T0 + 6100, T0 + 6100)).toEqual(['-sdown master mymaster 127.0.0.1 6379']);
+    expect(answering(s, 'pong', T0 + 6200, T0 + 9000)).toEqual([]);
+  });
+
+  it('is not down when the restarted master answers +PONG within the period', () => {
+    const { s, newRunId } = rebootWorld(3000);
+    newRunId(T0 + 100);
+    expect(answering(s, 'valid', T0 + 200, T0 + 2000)).toEqual([]);
+    expect(answering(s, 'pong', T0 + 2100, T0 + 10_000)).toEqual([]);
+    expect(s.masters.get('mymaster')!.rebootSinceMs).toBe(0);
   });
 
   it('does nothing on a reboot when the period is 0 (the default)', () => {
