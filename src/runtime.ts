@@ -18,6 +18,7 @@ import { resetMaster } from './core/instances.js';
 import { instanceDetails } from './core/details.js';
 import type { MasterState, SentinelState } from './core/state.js';
 import { InstanceLink, type LinkAuth } from './links/link.js';
+import { truncateUtf8 } from './server/limits.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -212,8 +213,10 @@ export class Runtime {
   /** Observers of every event (metrics); called after the event is published. */
   readonly eventListeners: Array<(channel: string, message: string, master?: string) => void> = [];
 
-  emitEvent(channel: string, message: string, level: string, master?: string): void {
-    const line = `${channel} ${message}`;
+  emitEvent(channel: string, fullMessage: string, level: string, master?: string): void {
+    // sentinelEvent formats into a LOG_MAX_LEN buffer: long events are cut like the real one's.
+    const message = truncateUtf8(fullMessage);
+    const line = truncateUtf8(`${channel} ${message}`);
     const fields = master === undefined ? { event: channel } : { event: channel, master };
     if (level === 'warning') this.log.warn(fields, line);
     else if (level === 'notice') this.log.info(fields, line);
