@@ -204,6 +204,8 @@ const OUTPUT_PAUSE_BYTES = 1024 * 1024;
  */
 const STRING_ARGS_MAX_BYTES = 64 * 1024 * 1024;
 const STRING_ARG_OVERHEAD_BYTES = 32;
+/** A reply part this big is written as it is, never copied into a merged buffer. */
+const BIG_REPLY_BYTES = 64 * 1024;
 const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 /** Commands whose handlers read their payload with Client.rawArg (binary-safe). */
 const RAW_ARG_COMMANDS = new Set(['ping']);
@@ -683,7 +685,14 @@ export class RespServer implements ServerApi {
     if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return;
     if (reply.kind === 'raw' && reply.value.length === 0) return;
     if (reply.kind === 'error') this.counters.totalErrorReplies++;
-    c.write(encodeReplyChunk(reply, c.protocol));
+    if (reply.kind === 'bulk' && typeof reply.value !== 'string' && reply.value.length >= BIG_REPLY_BYTES) {
+      // A big payload (PING's echo) is queued as it is: no copy of hundreds of MB in one turn.
+      c.write(`$${reply.value.length}\r\n`);
+      c.write(reply.value);
+      c.write('\r\n');
+    } else {
+      c.write(encodeReplyChunk(reply, c.protocol));
+    }
     this.checkOutputLimits(c);
   }
 
@@ -722,10 +731,23 @@ export class RespServer implements ServerApi {
     if (c.closed) return;
     if (c.hasOutput) {
       const out = c.takeOutput();
-      this.writeOut(c, typeof out === 'string' ? out : Buffer.concat(out.map(toBuffer)));
+      if (typeof out === 'string') this.writeOut(c, out);
+      else this.writeParts(c, out);
     }
     // An async reply still to come must not be cut off.
     if (c.closing && !c.waiting) endAndClose(c.socket);
+  }
+
+  /** Several parts leave in one writev (cork/uncork), none copied into a merged buffer. */
+  private writeParts(c: Client, parts: Array<string | Buffer>): void {
+    const small = parts.every((p) => p.length < BIG_REPLY_BYTES);
+    if (small) {
+      this.writeOut(c, Buffer.concat(parts.map(toBuffer)));
+      return;
+    }
+    c.socket.cork();
+    for (const p of parts) this.writeOut(c, p);
+    c.socket.uncork();
   }
 
   private writeOut(c: Client, data: string | Buffer): void {
