@@ -56,7 +56,7 @@ const CLASSES: Readonly<Record<string, ClientClass>> = { normal: 'normal', slave
 function memoryDirective(args: readonly string[]): number | string {
   const v = parseMemory(args[0] ?? '');
   if (v === undefined) return 'argument must be a memory value';
-  if (v < MB || v > LONG_MAX) return `argument must be between ${MB} and ${LONG_MAX} inclusive`;
+  if (v < MB || v > LONG_MAX) return `argument must be between ${MB} and 9223372036854775807 inclusive`;
   return v;
 }
 

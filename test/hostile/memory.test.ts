@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRealSentinel, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import { encodeCommand } from '../support/resp.js';
-import { sleep } from '../support/wait.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { CRLF, MB, bulkHeader, exchange, firstLine, pingMs, rssBytes, tiltOf } from './hostile.js';
 
 let ts: ProcHandle;
@@ -92,8 +92,9 @@ describe('query buffer limits', () => {
       const full = await exchange(p.port, [Buffer.from('*2\r\n$4\r\nPING\r\n'), bulkHeader(MB), Buffer.alloc(MB, 0x61), CRLF]);
       expect(full.closed, name).toBe(true);
       expect(full.bytes, name).toBe(0);
-      const log = fs.readFileSync(p.logPath, 'utf8');
-      expect(log, name).toMatch(/Closing client that reached max query buffer length: id=\d+ addr=127\.0\.0\.1:\d+ .* \(qbuf initial bytes: \\?"a{64}\\?"\)/);
+      // The log is written asynchronously: wait for the line.
+      const line = /Closing client that reached max query buffer length: id=\d+ addr=127\.0\.0\.1:\d+ .* \(qbuf initial bytes: \\?"a{64}\\?"\)/;
+      await waitFor(() => line.test(fs.readFileSync(p.logPath, 'utf8')), { timeoutMs: 3000, what: `${name} log line` });
       // Just under the limit still works.
       const ok = await exchange(p.port, [Buffer.from('*2\r\n$4\r\nPING\r\n'), bulkHeader(MB - 16), Buffer.alloc(MB - 16, 0x61), CRLF], {
         until: (x) => x.bytes >= MB - 16 + 12,
