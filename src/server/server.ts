@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { TlsListenerOptions } from '../tls.js';
 import { RequestDecoder, type RequestArgs } from './decode.js';
+import { GC_HINT_BYTES, collectGarbageSoon } from './gcHint.js';
 import { defaultServerLimits, maxClientsForFdLimit, openFilesLimit, type ClientClass, type ServerLimits } from './limits.js';
 import { Acl } from './acl.js';
 import { createTlsListener } from './tlsListener.js';
@@ -566,6 +567,7 @@ export class RespServer implements ServerApi {
 
   /** Runs one command; returns false to stop decoding this client's input for now. */
   private execute(c: Client, args: RequestArgs): boolean {
+    c.currentArgs = args;
     const found = this.lookup(args);
     c.lastCommand = typeof found === 'string' ? 'NULL' : found.name;
     if (typeof found === 'string') return this.reject(c, found);
@@ -580,6 +582,7 @@ export class RespServer implements ServerApi {
     if (this.isPausedFor(found)) {
       c.waiting = true;
       c.postponed = args;
+      c.currentArgs = undefined;
       return false;
     }
     return this.run(c, found, argv, args);
@@ -671,6 +674,7 @@ export class RespServer implements ServerApi {
   /** Redis's resetClient: one-shot flags expire after every command, rejected ones included. */
   private afterCommand(c: Client): void {
     c.currentArgv = undefined;
+    if (c.currentArgs !== undefined && c.currentArgs.byteLength >= GC_HINT_BYTES) collectGarbageSoon();
     c.currentArgs = undefined;
     if (c.replyMode === 'skip') c.replyMode = 'on';
     else if (c.replyMode === 'skip-next') c.replyMode = 'skip';

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRealSentinel, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import { encodeCommand } from '../support/resp.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { CRLF, MB, bulkHeader, exchange, firstLine, pingMs, rssBytes, tiltOf } from './hostile.js';
+import { CRLF, MB, bulkHeader, exchange, firstLine, pingMs, rssBytes, tiltOf, type RawResult } from './hostile.js';
 
 let ts: ProcHandle;
 let real: ProcHandle;
@@ -60,24 +60,41 @@ describe('one huge bulk string', () => {
   });
 });
 
+/** RSS of p sampled every 20 ms while fn runs: [before, peak]. */
+async function rssDuring(p: ProcHandle, fn: () => Promise<void>): Promise<[number, number]> {
+  const before = rssBytes(p.pid);
+  let peak = before;
+  const sampler = setInterval(() => { peak = Math.max(peak, rssBytes(p.pid)); }, 20);
+  try {
+    await fn();
+  } finally {
+    clearInterval(sampler);
+  }
+  return [before, Math.max(peak, rssBytes(p.pid))];
+}
+
 describe('many big arguments', () => {
-  it('11 arguments of 100 MB: held once (no 2.3x), refused without a crash', async () => {
+  it('11 arguments of 64 MB: held once (no 2.3x), no crash, like redis-sentinel', async () => {
     // Every byte used to be held as a Buffer chunk, a merged copy and a
-    // UTF-16/latin1 string: 11 x 400 MB exhausted the V8 heap.
-    const argLen = 100 * MB;
+    // string: 11 x 400 MB exhausted the V8 heap and killed the process.
+    const argLen = 64 * MB;
     const arg = Buffer.alloc(argLen, 0x62);
     const chunks = [Buffer.from('*12\r\n$4\r\nPING\r\n')];
     for (let i = 0; i < 11; i++) chunks.push(bulkHeader(argLen), arg, CRLF);
-    const before = rssBytes(ts.pid);
-    let peak = before;
-    const sampler = setInterval(() => { peak = Math.max(peak, rssBytes(ts.pid)); }, 20);
-    const r = await exchange(ts.port, chunks, { until: (x) => x.head.includes('\r\n'), timeoutMs: 30_000 });
-    clearInterval(sampler);
-    expect(firstLine(r)).toBe("-ERR wrong number of arguments for 'ping' command");
     const received = 11 * argLen;
-    console.log(`11 x 100 MB: ts RSS before ${(before / MB).toFixed(0)} MB, peak +${((peak - before) / MB).toFixed(0)} MB for ${(received / MB).toFixed(0)} MB received`);
-    expect(peak - before).toBeLessThan(received * 1.3);
-    expect(await pingMs(ts.port)).toBeLessThan(5000);
+    const [t, r] = await Promise.all([startTsSentinel(''), startRealSentinel('')]);
+    const lines: string[] = [];
+    for (const [name, p] of [['ts', t], ['real', r]] as const) {
+      let reply: RawResult | undefined;
+      const [before, peak] = await rssDuring(p, async () => {
+        reply = await exchange(p.port, chunks, { until: (x) => x.head.includes('\r\n'), timeoutMs: 30_000 });
+      });
+      expect(reply && firstLine(reply), name).toBe("-ERR wrong number of arguments for 'ping' command");
+      lines.push(`${name} +${((peak - before) / MB).toFixed(0)} MB`);
+      if (name === 'ts') expect(peak - before).toBeLessThan(received * 1.25);
+      expect(await pingMs(p.port), name).toBeLessThan(5000);
+    }
+    console.log(`11 x 64 MB arguments (${(received / MB).toFixed(0)} MB received), RSS peak growth: ${lines.join(', ')}`);
   }, 60_000);
 });
 
@@ -174,29 +191,37 @@ describe('dribbling clients', () => {
 });
 
 describe('memory after a burst', () => {
-  it('RSS comes back down after big arguments are gone', async () => {
-    const base = rssBytes(ts.pid);
+  it('RSS comes back down once 400 MB of arguments are gone', async () => {
+    const [t, r] = await Promise.all([startTsSentinel(''), startRealSentinel('')]);
     const arg = Buffer.alloc(200 * MB, 0x63);
-    const r = await exchange(ts.port, [Buffer.from('*3\r\n$4\r\nPING\r\n'), bulkHeader(arg.length), arg, CRLF, bulkHeader(arg.length), arg, CRLF], {
-      until: (x) => x.head.includes('\r\n'),
-    });
-    expect(firstLine(r)).toBe("-ERR wrong number of arguments for 'ping' command");
-    const peak = rssBytes(ts.pid);
-    let after = peak;
-    for (let i = 0; i < 30 && after - base > 100 * MB; i++) {
-      await sleep(100);
-      after = rssBytes(ts.pid);
+    const lines: string[] = [];
+    for (const [name, p] of [['ts', t], ['real', r]] as const) {
+      const base = rssBytes(p.pid);
+      const [, peak] = await rssDuring(p, async () => {
+        const x = await exchange(p.port, [Buffer.from('*3\r\n$4\r\nPING\r\n'), bulkHeader(arg.length), arg, CRLF, bulkHeader(arg.length), arg, CRLF], {
+          until: (y) => y.head.includes('\r\n'),
+        });
+        expect(firstLine(x), name).toBe("-ERR wrong number of arguments for 'ping' command");
+      });
+      const t0 = performance.now();
+      let after = rssBytes(p.pid);
+      while (after - base > 50 * MB && performance.now() - t0 < 3000) {
+        await sleep(50);
+        after = rssBytes(p.pid);
+      }
+      lines.push(`${name} base ${(base / MB).toFixed(0)} MB, peak ${(peak / MB).toFixed(0)} MB, ${(after / MB).toFixed(0)} MB after ${(performance.now() - t0).toFixed(0)} ms`);
+      if (name === 'ts') expect(after - base).toBeLessThan(50 * MB);
     }
-    console.log(`burst of 400 MB: ts RSS base ${(base / MB).toFixed(0)} MB, right after ${(peak / MB).toFixed(0)} MB, 3 s later ${(after / MB).toFixed(0)} MB`);
-    expect(after - base).toBeLessThan(100 * MB);
+    console.log(`burst of 400 MB: ${lines.join('; ')}`);
   }, 30_000);
 });
 
 describe('after all of it', () => {
   it('no TILT, still answering', async () => {
-    for (const [name, p] of both()) {
-      expect(await tiltOf(p.port), name).toBe('0');
-      expect(await pingMs(p.port), name).toBeLessThan(1000);
-    }
+    // redis-sentinel itself can enter TILT here (echoing 512 MB blocks it for seconds): printed, not asserted.
+    const realTilt = await tiltOf(real.port);
+    console.log(`after the memory cases: ts sentinel_tilt:${await tiltOf(ts.port)}, real sentinel_tilt:${realTilt}`);
+    expect(await tiltOf(ts.port)).toBe('0');
+    for (const [name, p] of both()) expect(await pingMs(p.port), name).toBeLessThan(1000);
   });
 });
