@@ -759,7 +759,9 @@ export class RespServer implements ServerApi {
     this.counters.totalNetOutputBytes += bytes;
     if (bytes > c.replyPeakBytes) c.replyPeakBytes = bytes;
     c.lastInteractionMs = Date.now();
-    c.socket.write(data);
+    // A huge reply (PING's echo) is freed only once written: ask for a collection then.
+    if (bytes >= GC_HINT_BYTES) c.socket.write(data, () => collectGarbageSoon());
+    else c.socket.write(data);
   }
 
   /** Output for clients other than the one being served (pub/sub) leaves on the next tick, batched. */
