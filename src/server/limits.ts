@@ -62,7 +62,8 @@ function memoryDirective(args: readonly string[]): number | string {
 
 /** Redis's setConfigClientOutputBufferLimitOption: the whole line is checked before any class changes. */
 function outputLimitDirective(args: readonly string[]): Array<[ClientClass, OutputBufferLimit]> | string {
-  if (args.length < 1 || args.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.';
+  // A bare directive is accepted and changes nothing (as in redis-server 7.0); `""` is one (bad) argument.
+  if (args.length % 4 !== 0) return 'Wrong number of arguments in buffer limit configuration.';
   const out: Array<[ClientClass, OutputBufferLimit]> = [];
   for (let j = 0; j < args.length; j += 4) {
     const cls = CLASSES[(args[j] as string).toLowerCase()];
