@@ -7,6 +7,7 @@
  * / peak / 1 s after, TILT afterwards, and whether the process survived.
  *
  *   npm run build && node bench/hostile.mjs [--only name,name] [--out bench/results]
+ *     [--impls ts,real] [--ts-cli other/dist/cli.js --ts-label before]
  *
  * Every process is killed by its PID at the end of its pattern.
  */
@@ -26,6 +27,10 @@ const opt = (name, dflt) => {
 };
 const only = opt('only', '') ? new Set(opt('only', '').split(',')) : undefined;
 const outDir = opt('out', path.join(REPO_ROOT, 'bench', 'results'));
+/** Another build of tssentinel to measure (e.g. an older commit's dist/cli.js); reported as "tssentinel@<label>". */
+const tsCli = opt('ts-cli', path.join(REPO_ROOT, 'dist', 'cli.js'));
+const tsLabel = opt('ts-label', '');
+const impls = (opt('impls', 'ts,real')).split(',');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -100,7 +105,7 @@ async function start(kind, extra = '') {
   const conf = path.join(dir, 'sentinel.conf');
   fs.writeFileSync(conf, `bind 127.0.0.1\nport ${port}\nsentinel monitor m 127.0.0.1 ${port + 1} 2\n${extra}`);
   const log = fs.openSync(path.join(dir, 'log'), 'a');
-  const [cmd, argv] = kind === 'ts' ? [process.execPath, [path.join(REPO_ROOT, 'dist', 'cli.js'), conf]] : ['/usr/bin/redis-sentinel', [conf]];
+  const [cmd, argv] = kind === 'ts' ? [process.execPath, [tsCli, conf]] : ['/usr/bin/redis-sentinel', [conf]];
   const child = spawn(cmd, argv, { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   for (let i = 0; i < 100; i++) {
@@ -189,13 +194,21 @@ const PATTERNS = {
     const r = await exchange(p.port, chunks, (n, h) => h.includes('\r\n'));
     return r.head.toString().split('\r\n')[0];
   },
-  /** 100 connections writing one byte per segment, 600 segments each (a 60000-byte bulk for half, an inline line for the others). */
+  /** 100 connections writing one byte per segment, 2000 segments each (a 60000-byte bulk for half, an inline line for the others). */
   'dribble-100': async (p) => {
-    const a = await dribble(p.port, 50, Buffer.from('*2\r\n$4\r\nPING\r\n$60000\r\n'), 600);
-    const b = await dribble(p.port, 50, Buffer.from('PING '), 600);
+    const a = await dribble(p.port, 50, Buffer.from('*2\r\n$4\r\nPING\r\n$60000\r\n'), 2000);
+    const b = await dribble(p.port, 50, Buffer.from('PING '), 2000);
     await sleep(200);
     p.sample();
     for (const s of [...a, ...b]) s.destroy();
+    return '';
+  },
+  /** For scale: 100 connections that send nothing (what the dribbling ones cost beyond a connection). */
+  'idle-100': async (p) => {
+    const a = await dribble(p.port, 100, Buffer.alloc(0), 0);
+    await sleep(200);
+    p.sample();
+    for (const s of a) s.destroy();
     return '';
   },
   /** 20 connections dribbling before AUTH (requirepass set): 1500 segments each. */
@@ -254,13 +267,13 @@ async function runPattern(name, kind) {
   const alive = p.child.exitCode === null && info.length > 0;
   const tilt = /sentinel_tilt:(\d)/.exec(info)?.[1] ?? '?';
   stop(p);
-  return { pattern: name, impl: kind === 'ts' ? 'tssentinel' : 'redis-sentinel', ms: Math.round(ms), worstPingMs: Math.round(worstPingMs), rssBeforeMb: +(before / MB).toFixed(1), rssPeakMb: +(peak / MB).toFixed(1), rssAfter1sMb: +(after / MB).toFixed(1), tilt, alive, note };
+  return { pattern: name, impl: kind === 'ts' ? `tssentinel${tsLabel ? `@${tsLabel}` : ''}` : 'redis-sentinel', ms: Math.round(ms), worstPingMs: Math.round(worstPingMs), rssBeforeMb: +(before / MB).toFixed(1), rssPeakMb: +(peak / MB).toFixed(1), rssAfter1sMb: +(after / MB).toFixed(1), tilt, alive, note };
 }
 
 const results = [];
 for (const name of Object.keys(PATTERNS)) {
   if (only && !only.has(name)) continue;
-  for (const kind of ['ts', 'real']) {
+  for (const kind of impls) {
     const r = await runPattern(name, kind);
     results.push(r);
     console.log(JSON.stringify(r));
@@ -268,7 +281,7 @@ for (const name of Object.keys(PATTERNS)) {
 }
 const date = new Date().toISOString().slice(0, 10);
 fs.mkdirSync(outDir, { recursive: true });
-const file = path.join(outDir, `hostile-${date}.json`);
+const file = path.join(outDir, `hostile-${date}${tsLabel ? `-${tsLabel}` : ''}.json`);
 fs.writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: os.cpus().length, results }, null, 2)}\n`);
 console.log(`\n| pattern | impl | time ms | worst PING wait ms | RSS before / peak / 1 s after (MB) | TILT | alive | note |\n|---|---|---|---|---|---|---|---|`);
 for (const r of results) {
