@@ -61,6 +61,8 @@ export class RequestArgs {
     readonly byteLength: number,
     private readonly arena: Buffer,
     private readonly spans: Uint32Array,
+    /** Where this request's bounds start in spans (decoders share one span slab between requests). */
+    private readonly spanStart: number,
     private readonly bigs: readonly Buffer[],
   ) {}
 
@@ -72,19 +74,26 @@ export class RequestArgs {
       spans[2 * i + 1] = i;
       bytes += a.length;
     });
-    return new RequestArgs(args.length, bytes, EMPTY, spans, args);
+    return new RequestArgs(args.length, bytes, EMPTY, spans, 0, args);
   }
 
   arg(i: number): Buffer {
-    const start = this.spans[2 * i] as number;
-    const end = this.spans[2 * i + 1] as number;
+    const start = this.spans[this.spanStart + 2 * i] as number;
+    const end = this.spans[this.spanStart + 2 * i + 1] as number;
     return start === BIG_SPAN ? (this.bigs[end] as Buffer) : this.arena.subarray(start, end);
   }
 
   argLength(i: number): number {
-    const start = this.spans[2 * i] as number;
-    const end = this.spans[2 * i + 1] as number;
+    const start = this.spans[this.spanStart + 2 * i] as number;
+    const end = this.spans[this.spanStart + 2 * i + 1] as number;
     return start === BIG_SPAN ? (this.bigs[end] as Buffer).length : end - start;
+  }
+
+  /** UTF-8 text of argument i, decoded straight from the arena. */
+  text(i: number): string {
+    const start = this.spans[this.spanStart + 2 * i] as number;
+    const end = this.spans[this.spanStart + 2 * i + 1] as number;
+    return start === BIG_SPAN ? (this.bigs[end] as Buffer).toString('utf8') : this.arena.toString('utf8', start, end);
   }
 
   toBuffers(): Buffer[] {
@@ -96,7 +105,7 @@ export class RequestArgs {
   /** UTF-8 text of every argument (what command handlers see). */
   toStrings(): string[] {
     const out: string[] = [];
-    for (let i = 0; i < this.count; i++) out.push(this.arg(i).toString('utf8'));
+    for (let i = 0; i < this.count; i++) out.push(this.text(i));
     return out;
   }
 }
@@ -129,10 +138,18 @@ export class RequestDecoder {
   private big: Buffer | undefined;
   private bigFill = 0;
 
-  /** The request being read: small arguments packed in the arena, bounds in spans. */
+  /**
+   * Small arguments are packed in a slab shared by the requests of a read
+   * (the current one from arenaStart), their bounds in a shared span slab
+   * (from spanStart): a pipelined PING costs no allocation of its own. A
+   * request keeps its slabs alive; the decoder never writes a byte twice.
+   */
   private arena: Buffer = EMPTY;
-  private arenaLen = 0;
+  private arenaStart = 0;
+  private arenaPos = 0;
   private spans: Uint32Array = EMPTY_SPANS;
+  private spanStart = 0;
+  private spanPos = 0;
   private argCount = 0;
   private argBytes = 0;
   private bigs: Buffer[] = [];
@@ -254,6 +271,7 @@ export class RequestDecoder {
       this.end = 0;
       this.owned = false;
       this.resetScan();
+      if (this.multibulkLen === 0) this.dropSlabs();
       return;
     }
     if (this.buf.length < 4 * Math.max(live, IOBUF_BYTES)) return;
@@ -285,6 +303,17 @@ export class RequestDecoder {
     this.big = undefined;
     this.bigFill = 0;
     this.clearArgs();
+    this.dropSlabs();
+  }
+
+  /** Between requests with nothing pending, an idle client holds no slab. */
+  private dropSlabs(): void {
+    this.arena = EMPTY;
+    this.arenaStart = 0;
+    this.arenaPos = 0;
+    this.spans = EMPTY_SPANS;
+    this.spanStart = 0;
+    this.spanPos = 0;
   }
 
   // --- inline -------------------------------------------------------------
@@ -357,15 +386,45 @@ export class RequestDecoder {
   }
 
   private pushSmall(start: number, len: number): void {
-    const at = this.arenaLen;
-    if (at + len > this.arena.length) {
-      const grown = Buffer.allocUnsafe(Math.max(64, 2 * this.arena.length, at + len));
-      this.arena.copy(grown, 0, 0, at);
-      this.arena = grown;
+    if (this.arenaPos + len > this.arena.length) this.newArena(len);
+    const at = this.arenaPos;
+    // Most arguments are a few bytes: a loop beats Buffer.copy's argument checks.
+    if (len <= 32) {
+      const from = this.buf;
+      const to = this.arena;
+      for (let k = 0; k < len; k++) to[at + k] = from[start + k] as number;
+    } else {
+      this.buf.copy(this.arena, at, start, start + len);
     }
-    this.buf.copy(this.arena, at, start, start + len);
-    this.arenaLen = at + len;
+    this.arenaPos = at + len;
     this.pushSpan(at, at + len, len);
+  }
+
+  /** A new slab, sized for what is pending; the current request's bytes move over. */
+  private newArena(len: number): void {
+    const used = this.arenaPos - this.arenaStart;
+    const size = Math.max(256, 2 * (used + len), Math.min(IOBUF_BYTES, this.end - this.pos));
+    const slab = Buffer.allocUnsafe(size);
+    this.arena.copy(slab, 0, this.arenaStart, this.arenaPos);
+    const shift = this.arenaStart;
+    for (let k = this.spanStart; k < this.spanPos; k += 2) {
+      if (this.spans[k] === BIG_SPAN) continue;
+      this.spans[k] = (this.spans[k] as number) - shift;
+      this.spans[k + 1] = (this.spans[k + 1] as number) - shift;
+    }
+    this.arena = slab;
+    this.arenaStart = 0;
+    this.arenaPos = used;
+  }
+
+  private newSpans(): void {
+    const used = this.spanPos - this.spanStart;
+    const size = Math.max(16, 2 * (used + 2), Math.min(2048, (this.end - this.pos) >> 2));
+    const slab = new Uint32Array(size);
+    slab.set(this.spans.subarray(this.spanStart, this.spanPos));
+    this.spans = slab;
+    this.spanStart = 0;
+    this.spanPos = used;
   }
 
   private pushBig(arg: Buffer): void {
@@ -374,29 +433,29 @@ export class RequestDecoder {
   }
 
   private pushSpan(start: number, end: number, len: number): void {
-    const i = 2 * this.argCount;
-    if (i + 2 > this.spans.length) {
-      const grown = new Uint32Array(Math.max(8, 2 * this.spans.length));
-      grown.set(this.spans);
-      this.spans = grown;
-    }
-    this.spans[i] = start;
-    this.spans[i + 1] = end;
+    if (this.spanPos + 2 > this.spans.length) this.newSpans();
+    this.spans[this.spanPos] = start;
+    this.spans[this.spanPos + 1] = end;
+    this.spanPos += 2;
     this.argCount++;
     this.argBytes += len;
     this.multibulkLen--;
   }
 
   private takeArgs(): RequestArgs {
-    const args = new RequestArgs(this.argCount, this.argBytes, this.arena, this.spans, this.bigs);
-    this.clearArgs();
+    const args = new RequestArgs(this.argCount, this.argBytes, this.arena, this.spans, this.spanStart, this.bigs);
+    this.arenaStart = this.arenaPos;
+    this.spanStart = this.spanPos;
+    this.argCount = 0;
+    this.argBytes = 0;
+    if (this.bigs.length > 0) this.bigs = [];
     return args;
   }
 
+  /** Forgets the request being read (a new header, or a failure). */
   private clearArgs(): void {
-    this.arena = EMPTY;
-    this.arenaLen = 0;
-    this.spans = EMPTY_SPANS;
+    this.arenaPos = this.arenaStart;
+    this.spanPos = this.spanStart;
     this.argCount = 0;
     this.argBytes = 0;
     if (this.bigs.length > 0) this.bigs = [];
@@ -427,8 +486,9 @@ export class RequestDecoder {
     if (this.scannedNul) return NUL_FIRST;
     const buf = this.buf;
     const start = this.pos + this.scanned;
-    const view = this.end === buf.length ? buf : buf.subarray(0, this.end);
-    const at = view.indexOf(terminator, start);
+    // Bytes past `end` are stale: a terminator found there does not count.
+    let at = start < this.end ? buf.indexOf(terminator, start) : -1;
+    if (at >= this.end) at = -1;
     // Header lines are a few bytes: a plain loop beats allocating a subarray per line.
     const stop = at < 0 ? this.end : at;
     for (let i = start; i < stop; i++) {

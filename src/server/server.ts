@@ -276,6 +276,8 @@ export class RespServer implements ServerApi {
   readonly maxClients: number;
   readonly logger: Logger;
   readonly limits: ServerLimits;
+  /** client-output-buffer-limit normal 0 0 0 (the default): nothing to check for most replies. */
+  private readonly normalUnlimited: boolean;
   /** Bumped by register(): replies cached from the command table (COMMAND) are stale. */
   commandTableVersion = 0;
 
@@ -306,6 +308,7 @@ export class RespServer implements ServerApi {
     this.acl = opts.acl ?? new Acl({ requirePass: opts.requirePass, logger: opts.logger });
     this.logger = opts.logger.child({ component: 'server' });
     this.limits = opts.limits ?? defaultServerLimits();
+    this.normalUnlimited = this.limits.outputBuffer.normal.hardBytes === 0 && this.limits.outputBuffer.normal.softBytes === 0;
     // Node cannot raise RLIMIT_NOFILE: like Redis when setrlimit fails, fit maxclients under it.
     const fit = maxClientsForFdLimit(opts.maxClients, 'fdLimit' in opts ? opts.fdLimit : openFilesLimit());
     for (const line of fit.warnings) this.logger.warn(line);
@@ -456,7 +459,13 @@ export class RespServer implements ServerApi {
     c.decoder.bulkMaxBytes = this.limits.bulkMaxBytes;
     this.clientsById.set(c.id, c);
     this.logger.debug({ id: c.id, addr: c.addr }, 'Accepted client');
-    socket.on('data', (chunk: Buffer) => this.guarded(c, () => this.onData(c, chunk)));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(c, chunk);
+      } catch (err) {
+        this.dropAfterError(c, err);
+      }
+    });
     socket.on('close', () => this.guarded(c, () => this.onClose(c)));
   }
 
@@ -469,10 +478,14 @@ export class RespServer implements ServerApi {
     try {
       fn();
     } catch (err) {
-      this.logger.error({ err, id: c.id, addr: c.addr }, 'Internal error while serving a client: closing it');
-      c.decoder.discard();
-      c.socket.destroy();
+      this.dropAfterError(c, err);
     }
+  }
+
+  private dropAfterError(c: Client, err: unknown): void {
+    this.logger.error({ err, id: c.id, addr: c.addr }, 'Internal error while serving a client: closing it');
+    c.decoder.discard();
+    c.socket.destroy();
   }
 
   private onData(c: Client, chunk: Buffer): void {
@@ -568,14 +581,16 @@ export class RespServer implements ServerApi {
   /** Runs one command; returns false to stop decoding this client's input for now. */
   private execute(c: Client, args: RequestArgs): boolean {
     c.currentArgs = args;
-    const found = this.lookup(args);
+    // The usual case: small arguments, decoded once. Huge ones only once the command is known.
+    const text = args.byteLength + STRING_ARG_OVERHEAD_BYTES * args.count <= STRING_ARGS_MAX_BYTES ? args.toStrings() : undefined;
+    const found = this.lookup(args, text);
     c.lastCommand = typeof found === 'string' ? 'NULL' : found.name;
     if (typeof found === 'string') return this.reject(c, found);
     const n = args.count;
     if ((found.arity > 0 && found.arity !== n) || n < -found.arity) {
       return this.reject(c, `ERR wrong number of arguments for '${found.name}' command`);
     }
-    const argv = this.argStrings(found, args);
+    const argv = text ?? this.rawArgStrings(found, args);
     if (argv === undefined) return this.reject(c, STRING_TOO_LONG);
     const rejection = this.checkCommand(c, found, argv);
     if (rejection !== undefined) return this.reject(c, rejection);
@@ -594,9 +609,8 @@ export class RespServer implements ServerApi {
     return this.mayContinue(c);
   }
 
-  /** The arguments as handlers take them, or undefined when that text would be too big (see STRING_ARGS_MAX_BYTES). */
-  private argStrings(entry: CommandEntry, args: RequestArgs): string[] | undefined {
-    if (args.byteLength + STRING_ARG_OVERHEAD_BYTES * args.count <= STRING_ARGS_MAX_BYTES) return args.toStrings();
+  /** Arguments too big as text (see STRING_ARGS_MAX_BYTES): only a raw-argument command gets them, as placeholders. */
+  private rawArgStrings(entry: CommandEntry, args: RequestArgs): string[] | undefined {
     if (!RAW_ARG_COMMANDS.has(entry.name) || args.count > 16) return undefined;
     // A raw-argument handler gets the small arguments as text, the payload with Client.rawArg.
     const out: string[] = [];
@@ -604,12 +618,12 @@ export class RespServer implements ServerApi {
     return out;
   }
 
-  private lookup(args: RequestArgs): CommandEntry | string {
-    const name = headText(args, 0);
+  private lookup(args: RequestArgs, text: readonly string[] | undefined): CommandEntry | string {
+    const name = text?.[0] ?? headText(args, 0);
     const entry = this.commands.get(name.toLowerCase());
-    if (entry === undefined) return unknownCommandError(headStrings(args));
+    if (entry === undefined) return unknownCommandError(text ?? headStrings(args));
     if (entry.subcommands === undefined || args.count < 2) return entry;
-    const subName = headText(args, 1);
+    const subName = text?.[1] ?? headText(args, 1);
     const sub = entry.subcommands.get(subName.toLowerCase());
     if (sub === undefined) return `ERR unknown subcommand '${cString(subName).slice(0, 128)}'. Try ${cString(name).toUpperCase()} HELP.`;
     return sub;
@@ -706,6 +720,7 @@ export class RespServer implements ServerApi {
    * at once (its pending output is dropped). 0 disables a limit.
    */
   private checkOutputLimits(c: Client): boolean {
+    if (this.normalUnlimited && c.channels.size === 0 && c.patterns.size === 0) return false;
     const limit = this.limits.outputBuffer[this.clientClass(c)];
     if (limit.hardBytes === 0 && limit.softBytes === 0) return false;
     const used = c.outputBufferBytes;
