@@ -390,7 +390,14 @@ export class RespServer implements ServerApi {
     const spec = addr.replace(/^-/, '');
     const host = spec === '*' ? '0.0.0.0' : spec === '::*' ? '::' : spec;
     const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 };
-    const onConnection = (s: net.Socket): void => this.onConnection(s);
+    const onConnection = (s: net.Socket): void => {
+      try {
+        this.onConnection(s);
+      } catch (err) {
+        this.logger.error({ err }, 'Internal error while accepting a client: closing it');
+        s.destroy();
+      }
+    };
     const srv = tls && this.opts.tls !== undefined
       ? createTlsListener(this.opts.tls, socketOptions, onConnection, this.logger)
       : net.createServer(socketOptions, onConnection);
