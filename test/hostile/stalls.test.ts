@@ -143,9 +143,9 @@ describe('pipelines', () => {
 
 describe('after the floods', () => {
   it('no TILT, still answering', async () => {
-    for (const [name, p] of both()) {
-      expect(await tiltOf(p.port), name).toBe('0');
-      expect(await pingMs(p.port), name).toBeLessThan(1000);
-    }
+    // redis-sentinel's own prefix check is quadratic: under load its CLIENT TRACKING flood can put it in TILT. Printed, not asserted.
+    console.log(`after the floods: ts sentinel_tilt:${await tiltOf(ts.port)}, real sentinel_tilt:${await tiltOf(real.port)}`);
+    expect(await tiltOf(ts.port)).toBe('0');
+    for (const [name, p] of both()) expect(await pingMs(p.port), name).toBeLessThan(1000);
   });
 });
