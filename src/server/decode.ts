@@ -48,6 +48,8 @@ const EMPTY = Buffer.alloc(0);
 const NUL_FIRST = -2;
 /** Marks a span whose argument is in `bigs` (its end field is the index there). */
 const BIG_SPAN = 0xffffffff;
+/** Spans of a request whose arguments are all in `bigs`, in order. */
+const NO_SPANS = new Uint32Array(0);
 
 /**
  * The arguments of one request, as bytes. Small arguments are views into a
@@ -66,24 +68,22 @@ export class RequestArgs {
     private readonly bigs: readonly Buffer[],
   ) {}
 
+  /** Arguments that are Buffers already (inline requests): no spans, argument i is args[i]. */
   static fromBuffers(args: readonly Buffer[]): RequestArgs {
-    const spans = new Uint32Array(args.length * 2);
     let bytes = 0;
-    args.forEach((a, i) => {
-      spans[2 * i] = BIG_SPAN;
-      spans[2 * i + 1] = i;
-      bytes += a.length;
-    });
-    return new RequestArgs(args.length, bytes, EMPTY, spans, 0, args);
+    for (const a of args) bytes += a.length;
+    return new RequestArgs(args.length, bytes, EMPTY, NO_SPANS, 0, args);
   }
 
   arg(i: number): Buffer {
+    if (this.spans === NO_SPANS) return this.bigs[i] as Buffer;
     const start = this.spans[this.spanStart + 2 * i] as number;
     const end = this.spans[this.spanStart + 2 * i + 1] as number;
     return start === BIG_SPAN ? (this.bigs[end] as Buffer) : this.arena.subarray(start, end);
   }
 
   argLength(i: number): number {
+    if (this.spans === NO_SPANS) return (this.bigs[i] as Buffer).length;
     const start = this.spans[this.spanStart + 2 * i] as number;
     const end = this.spans[this.spanStart + 2 * i + 1] as number;
     return start === BIG_SPAN ? (this.bigs[end] as Buffer).length : end - start;
@@ -91,6 +91,7 @@ export class RequestArgs {
 
   /** UTF-8 text of argument i, decoded straight from the arena. */
   text(i: number): string {
+    if (this.spans === NO_SPANS) return (this.bigs[i] as Buffer).toString('utf8');
     const start = this.spans[this.spanStart + 2 * i] as number;
     const end = this.spans[this.spanStart + 2 * i + 1] as number;
     return start === BIG_SPAN ? (this.bigs[end] as Buffer).toString('utf8') : this.arena.toString('utf8', start, end);
