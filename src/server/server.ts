@@ -540,6 +540,8 @@ export class RespServer implements ServerApi {
   private nextTurn(c: Client): void {
     if (c.closed) return;
     if (c.socket.writableLength > OUTPUT_PAUSE_BYTES && !c.socket.destroyed) {
+      // A client that does not read: its class's output limit applies to what waits (normal: none by default).
+      if (this.checkOutputLimits(c)) return;
       c.socket.once('drain', () => this.guarded(c, () => this.nextTurn(c)));
       return;
     }

@@ -136,6 +136,25 @@ describe('client-output-buffer-limit pubsub', () => {
   }, 60_000);
 });
 
+describe('client-output-buffer-limit normal', () => {
+  it('a client that pipelines without reading is dropped past the hard limit', async () => {
+    const conf = 'client-output-buffer-limit normal 1mb 0 0\n';
+    const [t, r] = await Promise.all([startTsSentinel(conf), startRealSentinel(conf)]);
+    for (const [name, p] of [['ts', t], ['real', r]] as const) {
+      const socket = net.connect({ port: p.port, host: '127.0.0.1' });
+      socket.on('error', () => undefined);
+      await new Promise((res) => socket.once('connect', res));
+      socket.pause();
+      // 3000 COMMAND replies: ~24 MB, far past 1 MB plus the kernel's buffers.
+      socket.write(Buffer.concat(Array.from({ length: 3000 }, () => encodeCommand(['COMMAND']))));
+      const line = /Client id=\d+ addr=127\.0\.0\.1:\d+ .*cmd=command .*scheduled to be closed ASAP for overcoming of output buffer limits\./;
+      await waitFor(() => line.test(fs.readFileSync(p.logPath, 'utf8')), { timeoutMs: 10_000, what: `${name} log line` });
+      socket.destroy();
+      expect(await pingMs(p.port), name).toBeLessThan(2000);
+    }
+  }, 30_000);
+});
+
 describe('event texts', () => {
   it('are cut at 1023 bytes like sentinelEvent\'s buffer', async () => {
     const master = await startRedis();
