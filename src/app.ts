@@ -20,6 +20,7 @@ import { buildTlsSetup, helloPort, reportedPort, TlsConfigError, tlsPort, type T
 import { resolveConfigHosts } from './resolve.js';
 import { SentinelMetrics } from './metrics/metrics.js';
 import type { Server } from 'node:http';
+import { serverLimitsFrom } from './server/limits.js';
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -97,6 +98,7 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
     protectedMode: config.protectedMode,
     acl,
     logger: log,
+    limits: serverLimitsFrom(config.ignored),
   });
   let runtimeRef: Runtime | undefined;
   const scripts = new ScriptRunner((channel, message, level) => {

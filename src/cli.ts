@@ -81,6 +81,21 @@ async function main(argv: string[]): Promise<void> {
   }
   const proc = await startSentinel(loaded);
   installSignalHandlers(proc);
+  installSafetyNet(proc);
+}
+
+/**
+ * Last line of defence: the server guards every client callback, but an
+ * exception escaping anywhere else must not take a Sentinel (and its votes)
+ * down either. Log it loudly with its stack and keep serving.
+ */
+function installSafetyNet(proc: SentinelProcess): void {
+  process.on('uncaughtException', (err) => {
+    proc.logger.error({ err }, `Uncaught exception (kept running): ${errorMessage(err)}`);
+  });
+  process.on('unhandledRejection', (reason) => {
+    proc.logger.error({ err: reason }, `Unhandled promise rejection (kept running): ${errorMessage(reason)}`);
+  });
 }
 
 /** Node cannot fork(): re-run ourselves detached, as redis-server's daemonize does. */

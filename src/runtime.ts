@@ -21,6 +21,7 @@ import type { MasterState, SentinelState } from './core/state.js';
 import { InstanceLink, type LinkAuth } from './links/link.js';
 import { parseInfo } from './core/info.js';
 import { resolveHost } from './resolve.js';
+import { truncateUtf8 } from './server/limits.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -215,8 +216,10 @@ export class Runtime {
   /** Observers of every event (metrics); called after the event is published. */
   readonly eventListeners: Array<(channel: string, message: string, master?: string) => void> = [];
 
-  emitEvent(channel: string, message: string, level: string, master?: string): void {
-    const line = `${channel} ${message}`;
+  emitEvent(channel: string, fullMessage: string, level: string, master?: string): void {
+    // sentinelEvent formats into a LOG_MAX_LEN buffer: long events are cut like the real one's.
+    const message = truncateUtf8(fullMessage);
+    const line = truncateUtf8(`${channel} ${message}`);
     const fields = master === undefined ? { event: channel } : { event: channel, master };
     if (level === 'warning') this.log.warn(fields, line);
     else if (level === 'notice') this.log.info(fields, line);

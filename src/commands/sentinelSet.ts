@@ -89,7 +89,8 @@ export async function sentinelSetCommand(rt: Runtime, argv: readonly string[]): 
   for (let i = 3; i < argv.length;) {
     const option = argv[i]!;
     const handler = OPTIONS[option.toLowerCase()];
-    const values = argv.slice(i + 1);
+    // An option takes at most two values: copying the rest of argv per option made 20,000 pairs quadratic.
+    const values = argv.slice(i + 1, i + 3);
     const result = handler && values.length > 0 ? handler(rt, master.config, values, option) : unknownSetOption(option);
     if ('kind' in result) {
       failure = result;

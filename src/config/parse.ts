@@ -19,6 +19,7 @@ import {
 import { configLines, joinArgs, splitArgs } from './tokenize.js';
 import { cAtoi, cStrtoull, string2ll } from './cnum.js';
 import { checkAddress } from './address.js';
+import { checkLimitDirective } from '../server/limits.js';
 import { checkUserDeclaration, ruleErrorText } from '../server/aclRules.js';
 import {
   defaultMasterConfig, defaultSentinelConfig,
@@ -160,7 +161,8 @@ function applyStandard(cfg: SentinelConfig, d: string, args: string[], lineNum: 
   if (handler) return handler(cfg, a, d);
   const arity = FIXED_ARITY_DIRECTIVES.get(d);
   if (arity !== undefined && a.length !== arity) return 'wrong number of arguments';
-  return ignore(cfg, d, args, lineNum);
+  // Client limits the server honours (server/limits.ts): checked here, kept with the ignored lines.
+  return checkLimitDirective(d, a) ?? ignore(cfg, d, args, lineNum);
 }
 
 function ignore(cfg: SentinelConfig, directive: string, args: string[], line: number): Verdict {

@@ -12,6 +12,7 @@ import { ADDED_COMMANDS } from './commandAdditions.js';
 import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO, COMMAND_LIST } from './commandTable.js';
 import { FULL_COMMAND_INFO, addedDocsReply } from './commandTableFull.js';
 import { globMatch } from './glob.js';
+import { encodeReply } from './encode.js';
 import {
   NULL,
   OK,
@@ -214,8 +215,10 @@ const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or s
 function ping(_s: RespServer, c: Client, argv: readonly string[]): Reply {
   // PING's table arity is -1: the handler itself rejects extra arguments, after the auth check.
   if (argv.length > 2) return error("ERR wrong number of arguments for 'ping' command");
-  if (c.protocol === 2 && c.subscriptionCount > 0) return bulkArray(['pong', argv[1] ?? '']);
-  return argv[1] === undefined ? simple('PONG') : bulk(argv[1]);
+  // The payload is echoed as the bytes received (binary-safe, and never decoded when huge).
+  const payload = argv.length > 1 ? c.rawArg(1) ?? argv[1] ?? '' : undefined;
+  if (c.protocol === 2 && c.subscriptionCount > 0) return bulkArray(['pong', payload ?? '']);
+  return payload === undefined ? simple('PONG') : bulk(payload);
 }
 
 const WRONGPASS = error('WRONGPASS invalid username-password pair or user is disabled.');
@@ -671,16 +674,88 @@ function trackingConflict(c: Client, req: TrackingRequest): string | undefined {
   return req.bcast ? prefixCollision(c.tracking?.prefixes ?? [], req.prefixes) : undefined;
 }
 
+/**
+ * The first wanted prefix (in argument order) that overlaps an existing one
+ * (checked first) or a later wanted one, as Redis reports it. In O(n log n):
+ * `existing` is sorted and overlap-free, and among sorted strings those that
+ * start with s form the block right after s (20,000 prefixes took 10 s with
+ * the pairwise scan).
+ */
 function prefixCollision(existing: readonly string[], wanted: readonly string[]): string | undefined {
   const overlaps = (a: string, b: string): boolean => a.startsWith(b) || b.startsWith(a);
+  const firstLater = firstOverlappingLater(wanted);
   for (let i = 0; i < wanted.length; i++) {
     const p = wanted[i] as string;
-    const old = existing.find((e) => overlaps(e, p));
+    const old = existingOverlap(existing, p);
     if (old !== undefined) return `ERR Prefix '${p}' overlaps with an existing prefix '${old}'. Prefixes for a single client must not overlap.`;
-    const other = wanted.slice(i + 1).find((q) => overlaps(p, q));
-    if (other !== undefined) return `ERR Prefix '${p}' overlaps with another provided prefix '${other}'. Prefixes for a single client must not overlap.`;
+    if (i !== firstLater) continue;
+    const other = wanted.find((q, j) => j > i && overlaps(p, q));
+    return `ERR Prefix '${p}' overlaps with another provided prefix '${other ?? ''}'. Prefixes for a single client must not overlap.`;
   }
   return undefined;
+}
+
+/** The first of the sorted, overlap-free `existing` that is a prefix of p or starts with p. */
+function existingOverlap(existing: readonly string[], p: string): string | undefined {
+  const at = lowerBound(existing, p);
+  const next = existing[at];
+  if (next !== undefined && next.startsWith(p)) return next;
+  const prev = existing[at - 1];
+  return prev !== undefined && p.startsWith(prev) ? prev : undefined;
+}
+
+function lowerBound(sorted: readonly string[], p: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < p) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * The smallest i such that wanted[i] overlaps some wanted[j], j > i; -1 if
+ * none. Every overlapping pair is a string and one of the block that follows
+ * it in sorted order, so the answer is the least of min(index(s), least index
+ * in s's block), found with a sparse-table range minimum.
+ */
+function firstOverlappingLater(wanted: readonly string[]): number {
+  const n = wanted.length;
+  const order = wanted.map((_, i) => i).sort((a, b) => {
+    const x = wanted[a] as string;
+    const y = wanted[b] as string;
+    return x < y ? -1 : x > y ? 1 : a - b;
+  });
+  const sorted = order.map((i) => wanted[i] as string);
+  const table: Int32Array[] = [Int32Array.from(order)];
+  for (let w = 1; 2 * w <= n; w *= 2) {
+    const prev = table[table.length - 1] as Int32Array;
+    const level = new Int32Array(n - 2 * w + 1);
+    for (let k = 0; k < level.length; k++) level[k] = Math.min(prev[k] as number, prev[k + w] as number);
+    table.push(level);
+  }
+  const rangeMin = (from: number, to: number): number => {
+    const lg = 31 - Math.clz32(to - from + 1);
+    const level = table[lg] as Int32Array;
+    return Math.min(level[from] as number, level[to - (1 << lg) + 1] as number);
+  };
+  let best = -1;
+  for (let k = 0; k + 1 < n; k++) {
+    const s = sorted[k] as string;
+    if (!(sorted[k + 1] as string).startsWith(s)) continue;
+    let lo = k + 1;
+    let hi = n - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((sorted[mid] as string).startsWith(s)) lo = mid;
+      else hi = mid - 1;
+    }
+    const pairMin = Math.min(order[k] as number, rangeMin(k + 1, lo));
+    if (best < 0 || pairMin < best) best = pairMin;
+  }
+  return best;
 }
 
 function trackingInfo(c: Client): Reply {
@@ -736,8 +811,17 @@ const COMMAND_HELP = [
   '    Prints this help.',
 ];
 
-function commandAll(s: RespServer): Reply {
-  return array(orderedCommands(s).map(commandInfoReply));
+/** COMMAND's reply is big (every command's info): encoded once per protocol, until the table changes. */
+const commandAllCache = new WeakMap<RespServer, { version: number; raw: Map<number, Reply> }>();
+
+function commandAll(s: RespServer, c?: Client): Reply {
+  const build = (): Reply => array(orderedCommands(s).map(commandInfoReply));
+  if (c === undefined) return build();
+  let cached = commandAllCache.get(s);
+  if (cached?.version !== s.commandTableVersion) commandAllCache.set(s, (cached = { version: s.commandTableVersion, raw: new Map() }));
+  let raw = cached.raw.get(c.protocol);
+  if (raw === undefined) cached.raw.set(c.protocol, (raw = { kind: 'raw', value: encodeReply(build(), c.protocol) }));
+  return raw;
 }
 
 function commandInfo(s: RespServer, _c: Client, argv: readonly string[]): Reply {

@@ -1,7 +1,9 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { TlsListenerOptions } from '../tls.js';
-import { RequestDecoder } from './decode.js';
+import { RequestDecoder, type RequestArgs } from './decode.js';
+import { GC_HINT_BYTES, collectGarbageSoon } from './gcHint.js';
+import { defaultServerLimits, maxClientsForFdLimit, openFilesLimit, type ClientClass, type ServerLimits } from './limits.js';
 import { Acl } from './acl.js';
 import { createTlsListener } from './tlsListener.js';
 import { encodeReplyChunk } from './encode.js';
@@ -33,6 +35,10 @@ export interface RespServerOptions {
   tls?: TlsListenerOptions;
   /** false = no plain TCP listener (redis.conf `port 0` next to a tls-port). Default true. */
   plain?: boolean;
+  /** proto-max-bulk-len, client-query-buffer-limit, client-output-buffer-limit; Redis's defaults otherwise. */
+  limits?: ServerLimits;
+  /** The process's open files limit (tests); read from /proc/self/limits by default. */
+  fdLimit?: number;
 }
 
 /** A handler reply that sends nothing (SHUTDOWN: the connection just goes away). */
@@ -75,6 +81,8 @@ export class Client implements ClientSession {
   lastCommand = 'NULL';
   /** The command being executed, for CLIENT LIST argv-mem. */
   currentArgv: readonly string[] | undefined;
+  /** The same arguments as bytes (binary-safe replies: PING). */
+  currentArgs: RequestArgs | undefined;
   readonly channels = new Set<string>();
   readonly patterns = new Set<string>();
   replyMode: ReplyMode = 'on';
@@ -86,15 +94,23 @@ export class Client implements ClientSession {
   /** A handler's Promise or a CLIENT PAUSE holds this client's later commands. */
   waiting = false;
   /** Command held back by CLIENT PAUSE, run again when the pause ends. */
-  postponed: string[] | undefined;
+  postponed: RequestArgs | undefined;
+  /** Out of its turn (pipeline budget spent): resumes on setImmediate or on the socket's 'drain'. */
+  yielded = false;
+  /** Commands run in the current turn. */
+  turnCommands = 0;
+  /** When the output first went over the soft limit, 0 while under it. */
+  softLimitSinceMs = 0;
   closing = false;
   closed = false;
   /** Bytes of the largest flush since the last CLIENT LIST sample (rbp estimate). */
   replyPeakBytes = 0;
   /** Calls execute() for the decoder without a closure per chunk. */
-  readonly sink: (argv: string[]) => boolean;
+  readonly sink: (args: RequestArgs) => boolean;
   private outText = '';
   private outParts: Array<string | Buffer> | undefined;
+  /** Bytes queued by write() since the last takeOutput() (characters for text: close enough for budgets). */
+  private outBytes = 0;
 
   constructor(
     readonly id: number,
@@ -103,12 +119,18 @@ export class Client implements ClientSession {
     readonly laddr: string,
     authenticated: boolean,
     nowMs: number,
-    sink: (c: Client, argv: string[]) => boolean,
+    sink: (c: Client, args: RequestArgs) => boolean,
   ) {
     this.authenticated = authenticated;
     this.createdAtMs = nowMs;
     this.lastInteractionMs = nowMs;
-    this.sink = (argv) => sink(this, argv);
+    this.sink = (args) => sink(this, args);
+  }
+
+  /** Argument i of the command being executed, as the bytes received. */
+  rawArg(i: number): Buffer | undefined {
+    const args = this.currentArgs;
+    return args !== undefined && i < args.count ? args.arg(i) : undefined;
   }
 
   closeAfterReply(): void {
@@ -121,6 +143,7 @@ export class Client implements ClientSession {
 
   /** Queues encoded bytes; they leave in one write at the end of the event-loop turn. */
   write(data: string | Buffer): void {
+    this.outBytes += data.length;
     if (typeof data === 'string') {
       this.outText += data;
       return;
@@ -142,9 +165,20 @@ export class Client implements ClientSession {
     return n;
   }
 
+  /** Output queued here plus what the socket still holds: Redis's obuf memory for the output limits. */
+  get outputBufferBytes(): number {
+    return this.outBytes + this.socket.writableLength;
+  }
+
+  /** Bytes queued since the last flush (the turn budget). */
+  get queuedOutputBytes(): number {
+    return this.outBytes;
+  }
+
   takeOutput(): string | Array<string | Buffer> {
     const parts = this.outParts;
     const text = this.outText;
+    this.outBytes = 0;
     this.outParts = undefined;
     this.outText = '';
     if (parts === undefined) return text;
@@ -153,8 +187,34 @@ export class Client implements ClientSession {
   }
 }
 
-/** Redis's default hard limit for the pubsub client class (client-output-buffer-limit pubsub 32mb 8mb 60). */
-const PUBSUB_OUTPUT_HARD_LIMIT_BYTES = 32 * 1024 * 1024;
+/**
+ * Pipelines are served in turns: after this many commands or this many bytes
+ * of replies, the client waits for setImmediate (timers, other clients and
+ * links run in between), and while its socket holds more than
+ * OUTPUT_PAUSE_BYTES unsent, for 'drain'. Input is still read meanwhile (a
+ * client that writes its whole pipeline before reading cannot deadlock), up to
+ * client-query-buffer-limit.
+ */
+const TURN_COMMANDS_MAX = 1000;
+const TURN_OUTPUT_MAX_BYTES = 256 * 1024;
+const OUTPUT_PAUSE_BYTES = 1024 * 1024;
+/**
+ * Handlers take arguments as JS strings (UTF-8). Text costs the V8 heap
+ * (and a string cannot exceed 2^29-24 characters), so a command whose
+ * arguments are bigger than this (bytes plus a per-argument allowance) is
+ * refused with Redis's "string exceeds maximum allowed size" error instead of
+ * being decoded; no Sentinel command needs that much. PING, which echoes
+ * bytes, reads them raw and is exempt.
+ */
+const STRING_ARGS_MAX_BYTES = 64 * 1024 * 1024;
+const STRING_ARG_OVERHEAD_BYTES = 32;
+/** A reply part this big is written as it is, never copied into a merged buffer. */
+const BIG_REPLY_BYTES = 64 * 1024;
+const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+/** Commands whose handlers read their payload with Client.rawArg (binary-safe). */
+const RAW_ARG_COMMANDS = new Set(['ping']);
+/** A name or subcommand longer than this matches nothing; only this much is decoded for the error. */
+const NAME_BYTES_MAX = 512;
 
 const PUBSUB_CONTEXT_COMMANDS = new Set([
   'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'quit', 'reset',
@@ -218,6 +278,11 @@ export class RespServer implements ServerApi {
   readonly acl: Acl;
   readonly maxClients: number;
   readonly logger: Logger;
+  readonly limits: ServerLimits;
+  /** client-output-buffer-limit normal 0 0 0 (the default): nothing to check for most replies. */
+  private readonly normalUnlimited: boolean;
+  /** Bumped by register(): replies cached from the command table (COMMAND) are stale. */
+  commandTableVersion = 0;
 
   private readonly opts: RespServerOptions;
   private readonly commands = new Map<string, CommandEntry>();
@@ -242,16 +307,22 @@ export class RespServer implements ServerApi {
 
   constructor(opts: RespServerOptions) {
     this.opts = opts;
-    this.maxClients = opts.maxClients;
     this.requirePass = opts.requirePass;
     this.acl = opts.acl ?? new Acl({ requirePass: opts.requirePass, logger: opts.logger });
     this.logger = opts.logger.child({ component: 'server' });
+    this.limits = opts.limits ?? defaultServerLimits();
+    this.normalUnlimited = this.limits.outputBuffer.normal.hardBytes === 0 && this.limits.outputBuffer.normal.softBytes === 0;
+    // Node cannot raise RLIMIT_NOFILE: like Redis when setrlimit fails, fit maxclients under it.
+    const fit = maxClientsForFdLimit(opts.maxClients, 'fdLimit' in opts ? opts.fdLimit : openFilesLimit());
+    for (const line of fit.warnings) this.logger.warn(line);
+    this.maxClients = fit.maxClients;
   }
 
   // --- commands -------------------------------------------------------------
 
   /** Adds a command (and its subcommands). Registering a name again replaces it. */
   register(spec: CommandSpec): void {
+    this.commandTableVersion++;
     this.commands.set(spec.name.toLowerCase(), this.toEntry(spec, spec.name.toLowerCase()));
   }
 
@@ -322,7 +393,14 @@ export class RespServer implements ServerApi {
     const spec = addr.replace(/^-/, '');
     const host = spec === '*' ? '0.0.0.0' : spec === '::*' ? '::' : spec;
     const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 };
-    const onConnection = (s: net.Socket): void => this.onConnection(s);
+    const onConnection = (s: net.Socket): void => {
+      try {
+        this.onConnection(s);
+      } catch (err) {
+        this.logger.error({ err }, 'Internal error while accepting a client: closing it');
+        s.destroy();
+      }
+    };
     const srv = tls && this.opts.tls !== undefined
       ? createTlsListener(this.opts.tls, socketOptions, onConnection, this.logger)
       : net.createServer(socketOptions, onConnection);
@@ -388,21 +466,60 @@ export class RespServer implements ServerApi {
       (client, argv) => this.execute(client, argv),
     );
     c.decoder.authRequired = !c.authenticated;
+    c.decoder.bulkMaxBytes = this.limits.bulkMaxBytes;
     this.clientsById.set(c.id, c);
     this.logger.debug({ id: c.id, addr: c.addr }, 'Accepted client');
-    socket.on('data', (chunk: Buffer) => this.onData(c, chunk));
-    socket.on('close', () => this.onClose(c));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.onData(c, chunk);
+      } catch (err) {
+        this.dropAfterError(c, err);
+      }
+    });
+    socket.on('close', () => this.guarded(c, () => this.onClose(c)));
+  }
+
+  /**
+   * Whatever a client sends, an exception while serving it (a bug, an
+   * allocation refused) must not take the Sentinel down: log it, drop that
+   * client, keep serving the others.
+   */
+  private guarded(c: Client, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.dropAfterError(c, err);
+    }
+  }
+
+  private dropAfterError(c: Client, err: unknown): void {
+    this.logger.error({ err, id: c.id, addr: c.addr }, 'Internal error while serving a client: closing it');
+    c.decoder.discard();
+    c.socket.destroy();
   }
 
   private onData(c: Client, chunk: Buffer): void {
     this.counters.totalNetInputBytes += chunk.length;
     c.lastInteractionMs = Date.now();
     c.decoder.feed(chunk);
-    this.processInput(c);
+    if (c.decoder.pendingBytes > this.limits.queryBufferMaxBytes) {
+      this.closeForQueryBuffer(c);
+      return;
+    }
+    if (!c.yielded) this.processInput(c);
+  }
+
+  /** Redis's readQueryFromClient check: the client is freed (no reply) and logged. */
+  private closeForQueryBuffer(c: Client): void {
+    const initial = reprBytes(c.decoder.peek(64));
+    this.logger.warn(`Closing client that reached max query buffer length: ${this.acl.describeClient(c)} (qbuf initial bytes: ${initial})`);
+    c.decoder.discard();
+    c.socket.destroy();
   }
 
   private processInput(c: Client): void {
-    if (!c.waiting && !c.closing && !c.closed) {
+    if (!c.waiting && !c.closing && !c.closed && !c.yielded) {
+      c.turnCommands = 0;
       const failure = c.decoder.drain(c.sink);
       if (failure !== undefined) {
         this.logger.debug({ client: c.addr, reason: failure }, 'protocol error');
@@ -413,9 +530,33 @@ export class RespServer implements ServerApi {
     this.flush(c);
   }
 
+  /** After each command: keep going, or end this client's turn and come back later. */
+  private mayContinue(c: Client): boolean {
+    if (c.closing || c.closed) return false;
+    c.turnCommands++;
+    if (c.turnCommands < TURN_COMMANDS_MAX && c.queuedOutputBytes < TURN_OUTPUT_MAX_BYTES) return true;
+    c.yielded = true;
+    setImmediate(() => this.guarded(c, () => this.nextTurn(c)));
+    return false;
+  }
+
+  private nextTurn(c: Client): void {
+    if (c.closed) return;
+    if (c.socket.writableLength > OUTPUT_PAUSE_BYTES && !c.socket.destroyed) {
+      // A client that does not read: its class's output limit applies to what waits (normal: none by default).
+      if (this.checkOutputLimits(c)) return;
+      c.socket.once('drain', () => this.guarded(c, () => this.nextTurn(c)));
+      return;
+    }
+    c.yielded = false;
+    this.processInput(c);
+  }
+
   private onClose(c: Client): void {
     this.logger.debug({ id: c.id, addr: c.addr }, 'Client closed connection');
     c.closed = true;
+    c.decoder.discard();
+    c.currentArgs = undefined;
     this.clientsById.delete(c.id);
     this.dirty.delete(c);
     this.unsubscribeAll(c);
@@ -450,40 +591,58 @@ export class RespServer implements ServerApi {
   // --- dispatch -------------------------------------------------------------
 
   /** Runs one command; returns false to stop decoding this client's input for now. */
-  private execute(c: Client, argv: string[]): boolean {
-    const found = this.lookup(argv);
+  private execute(c: Client, args: RequestArgs): boolean {
+    c.currentArgs = args;
+    // The usual case: small arguments, decoded once. Huge ones only once the command is known.
+    const text = args.byteLength + STRING_ARG_OVERHEAD_BYTES * args.count <= STRING_ARGS_MAX_BYTES ? args.toStrings() : undefined;
+    const found = this.lookup(args, text);
     c.lastCommand = typeof found === 'string' ? 'NULL' : found.name;
-    const rejection = typeof found === 'string' ? found : this.checkCommand(c, found, argv);
-    if (rejection !== undefined) {
-      this.send(c, error(rejection));
-      this.afterCommand(c);
-      return !c.closing;
+    if (typeof found === 'string') return this.reject(c, found);
+    const n = args.count;
+    if ((found.arity > 0 && found.arity !== n) || n < -found.arity) {
+      return this.reject(c, `ERR wrong number of arguments for '${found.name}' command`);
     }
-    const entry = found as CommandEntry;
-    if (this.isPausedFor(entry)) {
+    const argv = text ?? this.rawArgStrings(found, args);
+    if (argv === undefined) return this.reject(c, STRING_TOO_LONG);
+    const rejection = this.checkCommand(c, found, argv);
+    if (rejection !== undefined) return this.reject(c, rejection);
+    if (this.isPausedFor(found)) {
       c.waiting = true;
-      c.postponed = argv;
+      c.postponed = args;
+      c.currentArgs = undefined;
       return false;
     }
-    return this.run(c, entry, argv);
+    return this.run(c, found, argv, args);
   }
 
-  private lookup(argv: readonly string[]): CommandEntry | string {
-    const name = argv[0] as string;
+  private reject(c: Client, message: string): boolean {
+    this.send(c, error(message));
+    this.afterCommand(c);
+    return this.mayContinue(c);
+  }
+
+  /** Arguments too big as text (see STRING_ARGS_MAX_BYTES): only a raw-argument command gets them, as placeholders. */
+  private rawArgStrings(entry: CommandEntry, args: RequestArgs): string[] | undefined {
+    if (!RAW_ARG_COMMANDS.has(entry.name) || args.count > 16) return undefined;
+    // A raw-argument handler gets the small arguments as text, the payload with Client.rawArg.
+    const out: string[] = [];
+    for (let i = 0; i < args.count; i++) out.push(args.argLength(i) <= NAME_BYTES_MAX ? args.arg(i).toString('utf8') : '');
+    return out;
+  }
+
+  private lookup(args: RequestArgs, text: readonly string[] | undefined): CommandEntry | string {
+    const name = text?.[0] ?? headText(args, 0);
     const entry = this.commands.get(name.toLowerCase());
-    if (entry === undefined) return unknownCommandError(argv);
-    if (entry.subcommands === undefined || argv.length < 2) return entry;
-    const sub = entry.subcommands.get((argv[1] as string).toLowerCase());
-    if (sub === undefined) return `ERR unknown subcommand '${cString(argv[1] as string).slice(0, 128)}'. Try ${cString(name).toUpperCase()} HELP.`;
+    if (entry === undefined) return unknownCommandError(text ?? headStrings(args));
+    if (entry.subcommands === undefined || args.count < 2) return entry;
+    const subName = text?.[1] ?? headText(args, 1);
+    const sub = entry.subcommands.get(subName.toLowerCase());
+    if (sub === undefined) return `ERR unknown subcommand '${cString(subName).slice(0, 128)}'. Try ${cString(name).toUpperCase()} HELP.`;
     return sub;
   }
 
-  /** Redis's processCommand checks, in its order: arity, authentication, ACL (NOPERM), RESP2 pub/sub context. */
+  /** Redis's processCommand checks after arity, in its order: authentication, ACL (NOPERM), RESP2 pub/sub context. */
   private checkCommand(c: Client, entry: CommandEntry, argv: readonly string[]): string | undefined {
-    const n = argv.length;
-    if ((entry.arity > 0 && entry.arity !== n) || n < -entry.arity) {
-      return `ERR wrong number of arguments for '${entry.name}' command`;
-    }
     if (this.acl.authRequired(c) && !entry.flags.has('no_auth')) {
       return 'NOAUTH Authentication required.';
     }
@@ -496,10 +655,11 @@ export class RespServer implements ServerApi {
     return undefined;
   }
 
-  private run(c: Client, entry: CommandEntry, argv: string[]): boolean {
+  private run(c: Client, entry: CommandEntry, argv: string[], args: RequestArgs): boolean {
     this.counters.totalCommandsProcessed++;
     this.commandCounts.set(entry.name, (this.commandCounts.get(entry.name) ?? 0) + 1);
     c.currentArgv = argv;
+    c.currentArgs = args;
     let result: Reply | Promise<Reply>;
     try {
       result = (entry.handler as CommandHandler)(this.contextFor(c), argv);
@@ -509,13 +669,13 @@ export class RespServer implements ServerApi {
     if (!(result instanceof Promise)) {
       this.send(c, result);
       this.afterCommand(c);
-      return !c.closing;
+      return this.mayContinue(c);
     }
     // Later pipelined commands wait, so replies keep the request order.
     c.waiting = true;
     result
       .catch((e: unknown) => this.handlerFailure(entry, e))
-      .then((reply) => this.resume(c, reply));
+      .then((reply) => this.guarded(c, () => this.resume(c, reply)));
     return false;
   }
 
@@ -540,6 +700,8 @@ export class RespServer implements ServerApi {
   /** Redis's resetClient: one-shot flags expire after every command, rejected ones included. */
   private afterCommand(c: Client): void {
     c.currentArgv = undefined;
+    if (c.currentArgs !== undefined && c.currentArgs.byteLength >= GC_HINT_BYTES) collectGarbageSoon();
+    c.currentArgs = undefined;
     if (c.replyMode === 'skip') c.replyMode = 'on';
     else if (c.replyMode === 'skip-next') c.replyMode = 'skip';
     if (c.tracking !== undefined && !c.lastCommand.startsWith('client')) c.tracking.caching = false;
@@ -553,7 +715,46 @@ export class RespServer implements ServerApi {
     if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return;
     if (reply.kind === 'raw' && reply.value.length === 0) return;
     if (reply.kind === 'error') this.counters.totalErrorReplies++;
-    c.write(encodeReplyChunk(reply, c.protocol));
+    if (reply.kind === 'bulk' && typeof reply.value !== 'string' && reply.value.length >= BIG_REPLY_BYTES) {
+      // A big payload (PING's echo) is queued as it is: no copy of hundreds of MB in one turn.
+      c.write(`$${reply.value.length}\r\n`);
+      c.write(reply.value);
+      c.write('\r\n');
+    } else {
+      c.write(encodeReplyChunk(reply, c.protocol));
+    }
+    this.checkOutputLimits(c);
+  }
+
+  /**
+   * Redis's checkClientOutputBufferLimits: over the class's hard limit, or
+   * over its soft limit for longer than soft-seconds, the client is closed
+   * at once (its pending output is dropped). 0 disables a limit.
+   */
+  private checkOutputLimits(c: Client): boolean {
+    if (this.normalUnlimited && c.channels.size === 0 && c.patterns.size === 0) return false;
+    const limit = this.limits.outputBuffer[this.clientClass(c)];
+    if (limit.hardBytes === 0 && limit.softBytes === 0) return false;
+    const used = c.outputBufferBytes;
+    let over = limit.hardBytes > 0 && used >= limit.hardBytes;
+    if (limit.softBytes > 0 && used >= limit.softBytes) {
+      const now = Date.now();
+      if (c.softLimitSinceMs === 0) c.softLimitSinceMs = now;
+      else if (now - c.softLimitSinceMs > limit.softSeconds * 1000) over = true;
+    } else {
+      c.softLimitSinceMs = 0;
+    }
+    if (!over || c.closed) return over;
+    this.logger.warn(`Client ${this.acl.describeClient(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    c.closed = true;
+    c.takeOutput();
+    c.socket.destroy();
+    return true;
+  }
+
+  /** Redis's getClientType: a subscriber is in the pubsub class. */
+  private clientClass(c: Client): ClientClass {
+    return c.subscriptionCount > 0 ? 'pubsub' : 'normal';
   }
 
   private flush(c: Client): void {
@@ -561,10 +762,23 @@ export class RespServer implements ServerApi {
     if (c.closed) return;
     if (c.hasOutput) {
       const out = c.takeOutput();
-      this.writeOut(c, typeof out === 'string' ? out : Buffer.concat(out.map(toBuffer)));
+      if (typeof out === 'string') this.writeOut(c, out);
+      else this.writeParts(c, out);
     }
     // An async reply still to come must not be cut off.
     if (c.closing && !c.waiting) endAndClose(c.socket);
+  }
+
+  /** Several parts leave in one writev (cork/uncork), none copied into a merged buffer. */
+  private writeParts(c: Client, parts: Array<string | Buffer>): void {
+    const small = parts.every((p) => p.length < BIG_REPLY_BYTES);
+    if (small) {
+      this.writeOut(c, Buffer.concat(parts.map(toBuffer)));
+      return;
+    }
+    c.socket.cork();
+    for (const p of parts) this.writeOut(c, p);
+    c.socket.uncork();
   }
 
   private writeOut(c: Client, data: string | Buffer): void {
@@ -572,7 +786,9 @@ export class RespServer implements ServerApi {
     this.counters.totalNetOutputBytes += bytes;
     if (bytes > c.replyPeakBytes) c.replyPeakBytes = bytes;
     c.lastInteractionMs = Date.now();
-    c.socket.write(data);
+    // A huge reply (PING's echo) is freed only once written: ask for a collection then.
+    if (bytes >= GC_HINT_BYTES) c.socket.write(data, () => collectGarbageSoon());
+    else c.socket.write(data);
   }
 
   /** Output for clients other than the one being served (pub/sub) leaves on the next tick, batched. */
@@ -610,15 +826,10 @@ export class RespServer implements ServerApi {
 
   private deliver(c: Client, msg: Reply, cache: Partial<Record<Protocol, string | Buffer>>): number {
     if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return 1;
-    if (c.socket.writableLength > PUBSUB_OUTPUT_HARD_LIMIT_BYTES) {
-      // client-output-buffer-limit pubsub: a subscriber that stopped reading is dropped, not buffered forever.
-      this.logger.warn({ client: c.addr, id: c.id }, 'Client scheduled to be closed ASAP for overcoming of output buffer limits.');
-      c.socket.destroy();
-      return 1;
-    }
     const data = (cache[c.protocol] ??= encodeReplyChunk(msg, c.protocol));
     c.write(data);
-    this.markDirty(c);
+    // client-output-buffer-limit pubsub: a subscriber that stopped reading is dropped, not buffered forever.
+    if (!this.checkOutputLimits(c)) this.markDirty(c);
     return 1;
   }
 
@@ -686,13 +897,15 @@ export class RespServer implements ServerApi {
     clearTimeout(this.pause.timer);
     this.pause = undefined;
     for (const c of [...this.clientsById.values()]) {
-      const argv = c.postponed;
-      if (argv === undefined) continue;
+      const args = c.postponed;
+      if (args === undefined) continue;
       c.postponed = undefined;
       c.waiting = false;
       // Like Redis, a postponed command goes through every check again.
-      if (this.execute(c, argv)) this.processInput(c);
-      else this.flush(c);
+      this.guarded(c, () => {
+        if (this.execute(c, args)) this.processInput(c);
+        else this.flush(c);
+      });
     }
   }
 
@@ -744,6 +957,35 @@ export function unknownCommandError(argv: readonly string[]): string {
     args += `'${cString(argv[i] as string).slice(0, 128 - args.length)}' `;
   }
   return `ERR unknown command '${cString(argv[0] as string).slice(0, 128)}', with args beginning with: ${args}`;
+}
+
+/** Argument i decoded as text, at most NAME_BYTES_MAX bytes of it (names and error messages). */
+function headText(args: RequestArgs, i: number): string {
+  const b = args.arg(i);
+  return (b.length > NAME_BYTES_MAX ? b.subarray(0, NAME_BYTES_MAX) : b).toString('utf8');
+}
+
+/** Enough of the arguments for unknownCommandError (it prints 128 characters at most). */
+function headStrings(args: RequestArgs): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < Math.min(args.count, 130); i++) out.push(headText(args, i));
+  return out;
+}
+
+/** Redis's sdscatrepr: printable ASCII as is, the rest escaped, in double quotes. */
+export function reprBytes(b: Buffer): string {
+  let out = '"';
+  for (const c of b) {
+    if (c === 0x5c || c === 0x22) out += `\\${String.fromCharCode(c)}`;
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}"`;
 }
 
 /** Redis formats these errors with printf("%s"): an argument ends at its first NUL. */

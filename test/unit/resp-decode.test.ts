@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RequestDecoder, splitArgs } from '../../src/server/decode.js';
+import { RequestDecoder, splitArgs as splitBytes } from '../../src/server/decode.js';
 
 interface Decoded {
   commands: string[][];
@@ -17,7 +17,7 @@ function decodeChunked(input: Buffer, chunkSizes: (i: number) => number, authReq
     d.feed(input.subarray(pos, pos + n));
     pos += n;
     error = d.drain((argv) => {
-      commands.push(argv);
+      commands.push(argv.toStrings());
       return true;
     });
   }
@@ -65,7 +65,7 @@ describe('multibulk requests', () => {
     }
   });
 
-  it('a huge declared length allocates nothing and waits', () => {
+  it('a huge declared length waits', () => {
     expect(decode('*2147483647\r\n')).toEqual({ commands: [] });
     expect(decode('*1\r\n$536870912\r\n')).toEqual({ commands: [] });
   });
@@ -126,7 +126,7 @@ describe('protocol errors (texts from redis-sentinel 7.0.15)', () => {
     expect(d.drain(() => true)).toBe(PE('invalid multibulk length'));
     d.feed(Buffer.from('PING\r\n'));
     const seen: string[][] = [];
-    expect(d.drain((argv) => seen.push(argv) > 0)).toBe(PE('invalid multibulk length'));
+    expect(d.drain((argv) => seen.push(argv.toStrings()) > 0)).toBe(PE('invalid multibulk length'));
     expect(seen).toEqual([]);
     expect(d.pendingBytes).toBe(0);
   });
@@ -159,6 +159,7 @@ describe('inline commands', () => {
   });
 
   it('splitArgs mirrors sdssplitargs', () => {
+    const splitArgs = (b: Buffer): string[] | undefined => splitBytes(b)?.map((a) => a.toString('utf8'));
     expect(splitArgs(Buffer.from(''))).toEqual([]);
     expect(splitArgs(Buffer.from('   '))).toEqual([]);
     expect(splitArgs(Buffer.from('"unterminated'))).toBeUndefined();
@@ -173,12 +174,12 @@ describe('flow control', () => {
     d.feed(Buffer.from('PING 1\r\nPING 2\r\n*1\r\n$4\r\nPING\r\n'));
     const seen: string[][] = [];
     d.drain((argv) => {
-      seen.push(argv);
+      seen.push(argv.toStrings());
       return false;
     });
     expect(seen).toEqual([['PING', '1']]);
     expect(d.pendingBytes).toBe(22);
-    d.drain((argv) => seen.push(argv) > 0);
+    d.drain((argv) => seen.push(argv.toStrings()) > 0);
     expect(seen).toEqual([['PING', '1'], ['PING', '2'], ['PING']]);
     expect(d.pendingBytes).toBe(0);
   });
