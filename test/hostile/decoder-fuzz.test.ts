@@ -9,17 +9,9 @@
  * CI runs a fixed seed set; FUZZ_SEEDS=N FUZZ_FROM=S explores more.
  */
 import { describe, expect, it } from 'vitest';
+import { seededRandom as mulberry32 } from '../../src/core/sentinel.js';
 import { RequestDecoder, UNAUTH_BULK_MAX_BYTES } from '../../src/server/decode.js';
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rnd = () => number;
 const int = (rnd: Rnd, n: number): number => Math.floor(rnd() * n);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as mulberry32 } from '../../src/core/sentinel.js';
 import { RequestDecoder, splitArgs as splitBytes } from '../../src/server/decode.js';
 
 interface Decoded {
@@ -186,16 +187,6 @@ describe('flow control', () => {
 });
 
 describe('junk never throws and never depends on chunking', () => {
-  /** Deterministic PRNG so a failure replays. */
-  function mulberry32(seed: number): () => number {
-    let a = seed;
-    return () => {
-      a = (a + 0x6d2b79f5) | 0;
-      let t = Math.imul(a ^ (a >>> 15), 1 | a);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-  }
   const alphabet = Buffer.from('*$\r\n0123456789-+ "\'\\xPINGa\x00\xff');
 
   it('random inputs', () => {
