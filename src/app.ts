@@ -16,7 +16,7 @@ import { ListenError, RespServer } from './server/server.js';
 import { Acl, AclStartupError } from './server/acl.js';
 import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
-import { buildTlsSetup, helloPort, reportedPort, TlsConfigError, tlsPort, type TlsSetup } from './tls.js';
+import { buildTlsSetup, strerror, helloPort, reportedPort, TlsConfigError, tlsPort, type TlsSetup } from './tls.js';
 import { resolveConfigHosts } from './resolve.js';
 import { SentinelMetrics } from './metrics/metrics.js';
 import type { Server } from 'node:http';
@@ -45,7 +45,10 @@ export function loadConfig(path: string | undefined, overrides: string[][]): Loa
   } catch (err) {
     throw new StartupError(`Fatal error, can't open config file '${abs}': ${errorMessage(err)}`);
   }
-  const config = parseConfig(text, { overrides, readInclude });
+  // The path is made absolute before `dir` moves us, so the rewrite still finds the file.
+  const config = parseConfig(text, { overrides, readInclude, chdir: changeDir, isExecutable });
+  // Redis's rewrite writes `dir` as getcwd() prints it.
+  if (config.dir !== undefined) config.dir = process.cwd();
   checkWritable(abs);
   return { path: abs, text, config };
 }
@@ -58,6 +61,28 @@ function readInclude(path: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : errorMessage(err);
     throw new StartupError(`Fatal error, can't open config file '${path}': ${reason}`);
+  }
+}
+
+/**
+ * Redis chdir()s into `dir` while loading, so that scripts, logfile, pidfile,
+ * aclfile, TLS files and the scripts' working directory all follow it.
+ */
+function changeDir(dir: string): string | undefined {
+  try {
+    process.chdir(dir);
+    return undefined;
+  } catch (err) {
+    return strerror(err);
+  }
+}
+
+function isExecutable(path: string): boolean {
+  try {
+    accessSync(path, constants.X_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -114,7 +139,7 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
     linkTls: tls?.links,
   });
   runtimeRef = runtime;
-  syncConfigUsers(acl, config);
+  syncConfigUsers(acl, config, runtime, log);
   runtime.state.port = helloPort(config);
   const generatedId = config.myid === undefined;
   // A new myid must reach the disk before we talk to anyone under it.
@@ -171,7 +196,6 @@ function loadAcl(config: SentinelConfig, log: Logger): Acl {
       requirePass: config.requirepass,
       users: config.users,
       aclFile: config.aclfile,
-      dir: config.dir,
       pubsubAllChannels: pubsubDefault?.toLowerCase() === 'allchannels',
       logMaxLen,
       logger: log,
@@ -185,13 +209,21 @@ function loadAcl(config: SentinelConfig, log: Logger): Acl {
 /**
  * Like Redis's config rewrite, the `user` lines written back are the live
  * users (ACL SETUSER ones included, the default user too), unless an aclfile
- * holds them.
+ * holds them. Unlike redis-sentinel, which writes them only with the next
+ * unrelated config flush (and loses them on a restart before that), a change
+ * is written before the ACL command replies: what was accepted survives.
  */
-function syncConfigUsers(acl: Acl, config: SentinelConfig): void {
+function syncConfigUsers(acl: Acl, config: SentinelConfig, runtime: Runtime, log: Logger): void {
   if (config.aclfile !== undefined) return;
-  const sync = (): void => { config.users = acl.configLines(); };
-  acl.onUsersChanged = sync;
-  sync();
+  acl.onUsersChanged = () => {
+    config.users = acl.configLines();
+    try {
+      runtime.persistSync();
+    } catch (err) {
+      log.warn(`WARNING: Sentinel was not able to save the new configuration on disk!!!: ${errorMessage(err)}`);
+    }
+  };
+  config.users = acl.configLines();
 }
 
 /** Redis's tlsConfigure() at start-up, then its check that something listens. */

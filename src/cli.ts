@@ -70,13 +70,15 @@ async function main(argv: string[]): Promise<void> {
   program.parse(argv);
   const [configPath, ...rest] = program.args;
   const overrides = parseOverrides(rest);
+  // loadConfig chdir()s into `dir`; a daemonized child re-reads argv from where we started.
+  const startCwd = process.cwd();
   const loaded = loadConfig(configPath, overrides);
   if (program.opts<{ testConfig?: boolean }>().testConfig || argv.includes('--test-config')) {
     process.stdout.write(`Configuration test passed: ${loaded.path}\n`);
     return;
   }
   if (loaded.config.daemonize && process.env.TSSENTINEL_DAEMONIZED !== '1') {
-    daemonize(argv);
+    daemonize(argv, startCwd);
     return;
   }
   const proc = await startSentinel(loaded);
@@ -99,8 +101,9 @@ function installSafetyNet(proc: SentinelProcess): void {
 }
 
 /** Node cannot fork(): re-run ourselves detached, as redis-server's daemonize does. */
-function daemonize(argv: string[]): void {
+function daemonize(argv: string[], cwd: string): void {
   const child = spawn(process.execPath, argv.slice(1), {
+    cwd,
     detached: true,
     stdio: 'ignore',
     env: { ...process.env, TSSENTINEL_DAEMONIZED: '1' },

@@ -4,10 +4,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
+import * as fsPromises from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { SentinelConfig } from './config/model.js';
-import { renderConfig, writeConfigAtomic, writeConfigAtomicSync } from './config/index.js';
+import { renderConfig, writeConfigAtomic, writeConfigAtomicSync, type AtomicFs } from './config/index.js';
 import type { Effect, InstanceRef } from './core/effects.js';
 import { HELLO_CHANNEL } from './core/hello.js';
 import type { MasterDownAnswer } from './core/failover.js';
@@ -22,6 +23,7 @@ import { InstanceLink, type LinkAuth } from './links/link.js';
 import { parseInfo } from './core/info.js';
 import { resolveHost } from './resolve.js';
 import { truncateUtf8 } from './server/limits.js';
+import { checkAnnouncedAddress, normalizeNumericHost } from './config/address.js';
 
 export interface RuntimeOptions {
   configPath: string;
@@ -52,6 +54,8 @@ export class Runtime {
   private timer?: NodeJS.Timeout;
   private persistRunning?: Promise<void>;
   private persistAgain = false;
+  /** Bumped by every write; an async write renders older state once a later one started. */
+  private writeGeneration = 0;
   private readonly now: () => number;
   readonly log: Logger;
 
@@ -266,9 +270,30 @@ export class Runtime {
     this.state.addressing.announceHostnames = value;
   }
 
-  /** A hello PUBLISHed to our own port by a peer Sentinel. */
+  /** A hello PUBLISHed to our own port by a peer Sentinel, or seen on a master's channel. */
   receiveHello(payload: string): void {
-    this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
+    const named = namesIn(payload);
+    if (named.length === 0 || !this.config.resolveHostnames) {
+      this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
+      return;
+    }
+    // Redis resolves a name in a hello (createSentinelAddr) and drops the
+    // hello when it does not resolve; the core cannot ask DNS, so the names
+    // are looked up here first and the core learns their addresses.
+    void this.resolveHelloNames(payload, named).then((ok) => {
+      if (ok) this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
+    });
+  }
+
+  private async resolveHelloNames(payload: string, fields: number[]): Promise<boolean> {
+    const t = payload.split(',');
+    for (const i of fields) {
+      const host = t[i] ?? '';
+      const ip = await resolveHost(host);
+      if (ip === undefined) return false;
+      this.hostResolved(host, ip);
+    }
+    return true;
   }
 
   private connect(key: string): void {
@@ -410,9 +435,10 @@ export class Runtime {
   private async persistLoop(): Promise<void> {
     do {
       this.persistAgain = false;
+      const generation = ++this.writeGeneration;
       const text = this.renderedConfig();
       try {
-        await writeConfigAtomic(this.opts.configPath, text);
+        await writeConfigAtomic(this.opts.configPath, text, this.unlessSuperseded(generation));
         this.configText = text;
       } catch (err) {
         this.log.warn({ err: String(err) },
@@ -427,9 +453,24 @@ export class Runtime {
     // An async write in flight rendered an older state: make it write again
     // after this one, so the file never goes back.
     if (this.persistRunning) this.persistAgain = true;
+    this.writeGeneration += 1;
     const text = this.renderedConfig();
     writeConfigAtomicSync(this.opts.configPath, text);
     this.configText = text;
+  }
+
+  /**
+   * The file system for an async write that drops its rename when a
+   * synchronous write (a vote, an ACL change) happened meanwhile: renamed
+   * after it, the older text would take back what was just made durable.
+   * The loop writes the latest state again right after.
+   */
+  private unlessSuperseded(generation: number): AtomicFs {
+    return {
+      open: (path, flags, mode) => fsPromises.open(path, flags, mode),
+      unlink: (path) => fsPromises.unlink(path),
+      rename: (from, to) => (generation === this.writeGeneration ? fsPromises.rename(from, to) : fsPromises.unlink(from)),
+    };
   }
 }
 
@@ -446,6 +487,14 @@ function replyErrorOutcome(err: unknown): PingOutcome {
   if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);
   return 'none';
 }
+
+/** Indexes of the hello's address fields (peer ip, master ip) that are names, not numeric addresses. */
+function namesIn(payload: string): number[] {
+  const t = payload.split(',');
+  if (t.length !== 8) return [];
+  return [0, 5].filter((i) => (t[i] ?? '') !== '' && normalizeNumericHost(t[i] ?? '') === undefined);
+}
+
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -10,7 +10,7 @@
  */
 import { constants as cryptoConstants } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import type { SentinelConfig } from './config/model.js';
 
@@ -140,7 +140,7 @@ export function nodeCiphers(ciphers: string | undefined, suites: string | undefi
 }
 
 /** Reads, checks and maps the tls-* directives; undefined when TLS is off. Throws TlsConfigError. */
-export function buildTlsSetup(cfg: Pick<SentinelConfig, 'tls' | 'dir'>, files: TlsFiles = NODE_FILES): TlsSetup | undefined {
+export function buildTlsSetup(cfg: Pick<SentinelConfig, 'tls'>, files: TlsFiles = NODE_FILES): TlsSetup | undefined {
   if (!tlsRequired(cfg)) return undefined;
   const t = cfg.tls;
   const certFile = opt(t, 'tls-cert-file');
@@ -155,7 +155,7 @@ export function buildTlsSetup(cfg: Pick<SentinelConfig, 'tls' | 'dir'>, files: T
       'Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!');
   }
   const { minVersion, maxVersion } = parseTlsProtocols(opt(t, 'tls-protocols'));
-  const inputs: ContextInputs = { reader: new Reader(cfg.dir, files), minVersion, maxVersion, caFile, caDir, t };
+  const inputs: ContextInputs = { reader: new Reader(files), minVersion, maxVersion, caFile, caDir, t };
   const serverCtx = context(inputs, certFile, keyFile, opt(t, 'tls-key-file-pass'));
   const server: tls.TlsOptions = {
     ...serverCtx,
@@ -261,24 +261,21 @@ function systemLibraryError(err: unknown): string {
   return `error:${(0x80000000 + known[0]).toString(16).toUpperCase()}:system library::${known[1]}`;
 }
 
-function strerror(err: unknown): string {
+/** The C library's strerror() text for the common errno codes (Node's messages add the syscall). */
+export function strerror(err: unknown): string {
   return STRERROR[(err as NodeJS.ErrnoException).code ?? '']?.[1] ?? (err instanceof Error ? err.message : String(err));
 }
 
-/** File access relative to `dir` (redis-sentinel chdir()s there while reading the config). */
+/**
+ * File access. Relative paths are relative to the working directory, which
+ * is `dir` (the CLI chdir()s there while reading the config, as Redis does).
+ */
 class Reader {
-  constructor(
-    private readonly dir: string | undefined,
-    private readonly files: TlsFiles,
-  ) {}
-
-  private path(p: string): string {
-    return isAbsolute(p) || this.dir === undefined ? p : join(resolve(this.dir), p);
-  }
+  constructor(private readonly files: TlsFiles) {}
 
   read(p: string, message: (why: string) => string): Buffer {
     try {
-      return this.files.read(this.path(p));
+      return this.files.read(p);
     } catch (err) {
       throw new TlsConfigError(message(systemLibraryError(err)));
     }
@@ -306,7 +303,7 @@ class Reader {
   private caDir(dir: string): Buffer[] {
     let paths: string[];
     try {
-      paths = this.files.list(this.path(dir));
+      paths = this.files.list(dir);
     } catch {
       return [];
     }
@@ -325,7 +322,7 @@ class Reader {
   dhParams(p: string): Buffer {
     let pem: Buffer;
     try {
-      pem = this.files.read(this.path(p));
+      pem = this.files.read(p);
     } catch (err) {
       throw new TlsConfigError(`Failed to load ${p}: ${strerror(err)}`);
     }

@@ -157,7 +157,8 @@ function sentinelFields(host: InfoHost): Fields {
   for (const m of st.masters.values()) {
     const status = m.odown ? 'odown' : m.sdown ? 'sdown' : 'ok';
     const host = shownHost(m.addressing, m.host);
-    const addr = host.includes(':') ? `[${host}]:${m.port}` : `${host}:${m.port}`;
+    // Redis prints "%s:%d" here, IPv6 without brackets (address=::1:6379).
+    const addr = `${host}:${m.port}`;
     fields.push([`master${i}`,
       `name=${m.name},status=${status},address=${addr},slaves=${m.replicas.size},sentinels=${m.sentinels.size + 1}`]);
     i += 1;

@@ -12,6 +12,7 @@ import { addMasterFromConfig } from '../core/sentinel.js';
 import { shownHost, type MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
 import { hostForCore } from '../resolve.js';
+import { normalizeNumericHost } from '../config/address.js';
 import { globMatch } from '../server/glob.js';
 import {
   NULL,
@@ -30,7 +31,7 @@ import { instanceReply } from './instanceReply.js';
 import { parseStrictInt } from './numbers.js';
 import { sentinelConfigCommand } from './sentinelConfig.js';
 import { sentinelDebugCommand } from './sentinelDebug.js';
-import { sentinelSetCommand } from './sentinelSet.js';
+import { CONFIG_INT_MAX, sentinelSetCommand } from './sentinelSet.js';
 import { SENTINEL_HELP } from './sentinelHelp.js';
 
 export type SubHandler = (rt: Runtime, argv: readonly string[], ctx: CommandContext) => Reply | Promise<Reply>;
@@ -81,11 +82,15 @@ const monitor: SubHandler = async (rt, argv) => {
   if (port === undefined) return error('ERR Invalid port');
   if (port < 0 || port > 65535) return error('ERR Invalid port number.');
   const quorum = parseStrictInt(quorumArg);
-  if (quorum === undefined) return error('ERR Invalid quorum');
+  // Above INT_MAX the config loader (atoi, as Redis) would not read it back.
+  if (quorum === undefined || quorum > CONFIG_INT_MAX) return error('ERR Invalid quorum');
   if (quorum <= 0) return error('ERR Quorum must be 1 or greater.');
   let resolved: { host: string; ip?: string };
   try {
-    resolved = await hostForCore(host, rt.config);
+    // A numeric address is stored as inet_ntop prints it (127.1 -> 127.0.0.1,
+    // 0:0::1 -> ::1), as Redis does and as the config loader reads it back.
+    const numeric = normalizeNumericHost(host);
+    resolved = numeric !== undefined ? { host: numeric } : await hostForCore(host, rt.config);
   } catch {
     return error('ERR Invalid IP address or hostname specified');
   }

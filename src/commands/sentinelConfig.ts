@@ -9,6 +9,7 @@ import type { Runtime } from '../runtime.js';
 import { globMatch } from '../server/glob.js';
 import { OK, error, stringMap, type Reply } from '../server/reply.js';
 import { parseStrictInt } from './numbers.js';
+import { normalizeNumericHost } from '../config/address.js';
 import { pinoLevel, type SentinelLogLevel } from '../log.js';
 
 const LOG_LEVELS: readonly SentinelLogLevel[] = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
@@ -20,7 +21,7 @@ type Getter = (rt: Runtime) => string;
 interface Param {
   get: Getter;
   /** Validates and returns a function that applies the value, or undefined when invalid. */
-  parse: (value: string) => ((rt: Runtime) => void) | undefined;
+  parse: (value: string, current?: Runtime) => ((rt: Runtime) => void) | undefined;
 }
 
 function yesNo(value: string): boolean | undefined {
@@ -31,9 +32,12 @@ function yesNo(value: string): boolean | undefined {
 const PARAMS: Record<string, Param> = {
   'resolve-hostnames': {
     get: (rt) => (rt.config.resolveHostnames ? 'yes' : 'no'),
-    parse: (v) => {
+    parse: (v, current) => {
       const b = yesNo(v);
-      return b === undefined ? undefined : (rt) => { rt.config.resolveHostnames = b; };
+      // Names stored while it was on would make the next start fail ("Can't
+      // resolve instance hostname."): refused (redis-sentinel accepts it and then cannot start).
+      if (b === undefined || (!b && current !== undefined && storesNames(current))) return undefined;
+      return (rt) => { rt.config.resolveHostnames = b; };
     },
   },
   'announce-hostnames': {
@@ -91,6 +95,16 @@ const GET_ORDER: readonly string[] = [
   'loglevel',
 ];
 
+/** Whether a master, replica or Sentinel is known by a name rather than a numeric address. */
+function storesNames(rt: Runtime): boolean {
+  for (const m of rt.state.masters.values()) {
+    for (const inst of [m, ...m.replicas.values(), ...m.sentinels.values()]) {
+      if (normalizeNumericHost(inst.host) === undefined) return true;
+    }
+  }
+  return false;
+}
+
 export async function sentinelConfigCommand(rt: Runtime, argv: readonly string[]): Promise<Reply> {
   const sub = (argv[2] ?? '').toLowerCase();
   // Forms that are invalid in 7.0 and 7.2 alike keep 7.0's usage error.
@@ -123,7 +137,7 @@ type SetPlan = { appliers: Array<(rt: Runtime) => void>; names: string[] } | { e
  * Redis 7.2's validation pass, in its order per pair: known name, not seen
  * before, has a value, valid value. Nothing is applied unless all pass.
  */
-export function planConfigSet(args: readonly string[]): SetPlan {
+export function planConfigSet(args: readonly string[], rt?: Runtime): SetPlan {
   const appliers: Array<(rt: Runtime) => void> = [];
   const names: string[] = [];
   for (let i = 0; i < args.length; i += 2) {
@@ -135,7 +149,7 @@ export function planConfigSet(args: readonly string[]): SetPlan {
     names.push(key);
     const value = args[i + 1];
     if (value === undefined) return { error: `ERR Missing argument '${name}' value` };
-    const apply = param.parse(value);
+    const apply = param.parse(value, rt);
     if (!apply) return { error: `ERR Invalid value '${value}' to SENTINEL CONFIG SET '${name}'` };
     appliers.push(apply);
   }
@@ -144,7 +158,7 @@ export function planConfigSet(args: readonly string[]): SetPlan {
 
 /** Applies, saves the config, then replies: OK only once it is on disk (sentinelFlushConfigAndReply). */
 async function configSet(rt: Runtime, args: readonly string[]): Promise<Reply> {
-  const plan = planConfigSet(args);
+  const plan = planConfigSet(args, rt);
   if ('error' in plan) return error(plan.error);
   for (const apply of plan.appliers) apply(rt);
   let saved = true;

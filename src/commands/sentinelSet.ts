@@ -16,10 +16,17 @@ type OptionResult = { consumed: number; event?: string } | Reply;
 
 type OptionHandler = (rt: Runtime, c: MasterConfig, values: readonly string[], option: string) => OptionResult;
 
+/**
+ * The config loader reads these with atoi() into an int, as Redis does, so a
+ * value above INT_MAX would not come back after a restart (redis-sentinel
+ * accepts it here, then loads it truncated, or refuses to start). Refused.
+ */
+export const CONFIG_INT_MAX = 2_147_483_647;
+
 function positiveMs(apply: (c: MasterConfig, n: number) => void, min: number): OptionHandler {
   return (_rt, c, [value = ''], option) => {
     const n = parseStrictInt(value);
-    if (n === undefined || n < min) return invalidSetArg(value, option);
+    if (n === undefined || n < min || n > CONFIG_INT_MAX) return invalidSetArg(value, option);
     apply(c, n);
     return { consumed: 1, event: `${option} ${value}` };
   };

@@ -18,7 +18,7 @@ export interface MasterConfig {
   parallelSyncs: number;
   authPass?: string;
   authUser?: string;
-  /** As written in the file. Relative paths are relative to `dir` (Redis chdir()s there; we don't). */
+  /** As written in the file. Relative paths are relative to `dir` (the CLI chdir()s there, as Redis does). */
   notificationScript?: string;
   clientReconfigScript?: string;
   /** Lower-case original command -> new name (case kept). An empty new name disables the command. */
@@ -61,7 +61,10 @@ export interface SentinelConfig {
    * first rewrite appends "protected-mode no". An explicit line still wins.
    */
   protectedMode: boolean;
-  /** Stored, not chdir()ed to: script paths and a relative logfile are relative to it. */
+  /**
+   * The CLI chdir()s here while loading (as Redis does), so every relative
+   * path is relative to it, then stores the absolute cwd (what Redis's rewrite writes).
+   */
   dir?: string;
   /** "" = stdout. */
   logfile: string;

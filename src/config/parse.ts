@@ -10,7 +10,6 @@
  * before `sentinel monitor m ...`, and a bad `port` on line 40 is reported
  * before a bad `sentinel` line 2.
  */
-import { join, isAbsolute } from 'node:path';
 import { ConfigError } from './errors.js';
 import {
   DEPRECATED_DIRECTIVES, FIXED_ARITY_DIRECTIVES, MULTI_ARG_DIRECTIVES,
@@ -30,8 +29,9 @@ export interface ParseOptions {
   /** Extra directives from the command line (`--port 26380` -> ['port', '26380']), applied after the file. */
   overrides?: string[][];
   /**
-   * Checks a notification / client-reconfig script like Redis's access(X_OK).
-   * Given the path resolved against `dir`. Omitted: scripts are not checked.
+   * Checks a notification / client-reconfig script like Redis's access(X_OK),
+   * given the path as written (relative to the working directory, which
+   * `chdir` has moved to `dir`). Omitted: scripts are not checked.
    */
   isExecutable?: (path: string) => boolean;
   /**
@@ -41,6 +41,13 @@ export interface ParseOptions {
    * file that relies on one is never half-loaded.
    */
   readInclude?: (path: string) => string;
+  /**
+   * Redis chdir()s into `dir` the moment it reads the line, so every relative
+   * path after it (scripts, logfile, pidfile, aclfile, TLS files) is relative
+   * to `dir`. The CLI passes process.chdir here; returns the strerror text on
+   * failure. Omitted (in-process parsing): `dir` is only recorded.
+   */
+  chdir?: (dir: string) => string | undefined;
 }
 
 /** Includes nested deeper than this are taken for a loop. */
@@ -62,6 +69,7 @@ export function parseConfig(text: string, opts: ParseOptions = {}): SentinelConf
       continue;
     }
     check(line, applyServerDirective(cfg, directive, line.args.slice(1), line.num));
+    if (directive === 'dir' && opts.chdir && cfg.dir !== undefined) check(line, opts.chdir(cfg.dir));
   }
   const ctx: SentinelCtx = { cfg, isExecutable: opts.isExecutable };
   for (const pass of SENTINEL_PASSES) {
@@ -186,7 +194,11 @@ function parseEnum<T extends string>(s: string, values: readonly T[]): T | { err
   return v ?? { error: `argument(s) must be one of the following: ${values.join(', ')}` };
 }
 
-/** 7.0 has no "nothing" level (added in 7.2). */
+/**
+ * 7.0 has no "nothing" level (added in 7.2), but SENTINEL CONFIG SET loglevel
+ * accepts it and persists it, so the file must load it again (as 7.2 does).
+ * The refusal keeps 7.0's list.
+ */
 const LOG_LEVELS_70: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
 const MAX_BIND_ADDRESSES = 16;
 
@@ -199,7 +211,7 @@ const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
   'protected-mode': (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.protectedMode = b; }),
   daemonize: (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.daemonize = b; }),
   loglevel: (cfg, [v = '']) => {
-    const level = parseEnum(v, LOG_LEVELS_70);
+    const level = v.toLowerCase() === 'nothing' ? 'nothing' : parseEnum(v, LOG_LEVELS_70);
     if (typeof level === 'object') return level.error;
     cfg.loglevel = level;
     return undefined;
@@ -211,7 +223,7 @@ const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
     cfg.bind = [...args];
     return undefined;
   },
-  // Redis chdir()s here at once (and fails like chdir would); we only record it.
+  // Redis chdir()s here at once; parseConfig does it through opts.chdir.
   dir: (cfg, [v = '']) => {
     if (v === '') return 'No such file or directory';
     cfg.dir = v;
@@ -334,9 +346,7 @@ function positiveMs(set: (m: MasterConfig, ms: number) => void): SentinelHandler
 
 function script(set: (m: MasterConfig, path: string) => void, reason: string): SentinelHandler {
   return perMaster(1, (m, [path = ''], ctx) => {
-    const dir = ctx.cfg.dir;
-    const resolved = dir !== undefined && !isAbsolute(path) ? join(dir, path) : path;
-    if (ctx.isExecutable && !ctx.isExecutable(resolved)) return reason;
+    if (ctx.isExecutable && !ctx.isExecutable(path)) return reason;
     set(m, path);
     return undefined;
   });

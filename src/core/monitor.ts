@@ -523,7 +523,15 @@ function discoverReplicas(
   effects: Effect[],
 ): void {
   let added = false;
-  for (const { host, port } of info.replicas) {
+  for (const listed of info.replicas) {
+    // What the config loader would refuse must not be persisted, and Redis
+    // does not create a replica whose address it cannot make either: a name
+    // counts only once the shell resolved it (which it does only with
+    // resolve-hostnames), a numeric address is stored as inet_ntop prints it.
+    const named = state.addressing.resolved.has(listed.host);
+    const addr = checkAnnouncedAddress(listed.host, listed.port, named);
+    if (typeof addr === 'string') continue;
+    const { host, port } = addr;
     if (findReplica(master, host, port)) continue;
     const replica = createReplica(state, master, host, port, nowMs);
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));

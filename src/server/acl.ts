@@ -33,8 +33,6 @@ export interface AclOptions {
   users?: ReadonlyArray<readonly string[]>;
   /** aclfile, as written in the config (used in messages). */
   aclFile?: string;
-  /** Directory a relative aclfile is relative to (Redis chdir()s to `dir`). */
-  dir?: string;
   /** acl-pubsub-default allchannels: new users start with &*. Default resetchannels. */
   pubsubAllChannels?: boolean;
   /** acllog-max-len (default 128). */
@@ -139,7 +137,7 @@ export class Acl {
     this.logger = opts.logger;
     this.log = new AclLog(opts.logMaxLen);
     this.aclFile = opts.aclFile;
-    this.aclPath = opts.aclFile === undefined ? undefined : resolve(opts.dir ?? '.', opts.aclFile);
+    this.aclPath = opts.aclFile === undefined ? undefined : resolve(opts.aclFile);
     this.defaultUser = createDefaultUser(this.catalog, this.pubsubAllChannels);
     // ACLUpdateDefaultUserPassword: requirepass replaces the default user's passwords.
     if (opts.requirePass !== undefined) {

@@ -397,10 +397,10 @@ describe('Acl: the ACL file', () => {
     expect(acl.load()).toBe(`Error loading ACLs, opening file '${file}': No such file or directory`);
   });
 
-  it('a relative aclfile is relative to dir; a failed save says so', () => {
+  it('a relative aclfile is relative to the working directory (the CLI chdir()s to dir); a failed save says so', () => {
     const dir = tmpDir();
     fs.writeFileSync(path.join(dir, 'rel.acl'), 'user r on nopass +@all\n');
-    const acl = Acl.fromConfig({ aclFile: 'rel.acl', dir });
+    const acl = Acl.fromConfig({ aclFile: path.relative(process.cwd(), path.join(dir, 'rel.acl')) });
     expect(acl.user('r')?.enabled).toBe(true);
     const broken = new Acl({ aclFile: path.join(dir, 'no', 'such', 'dir.acl'), logger: pino({ level: 'silent' }) });
     expect(broken.save()).toBe(false);

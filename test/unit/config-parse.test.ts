@@ -154,10 +154,34 @@ describe('parseConfig: a full config', () => {
     expect(cfg).toEqual(expected);
   });
 
-  it('checks scripts with isExecutable, relative paths against dir', () => {
+  it('checks scripts with isExecutable, as written (relative to the working directory, moved to dir by chdir)', () => {
     const seen: string[] = [];
     parseConfig(FULL, { isExecutable: (p) => (seen.push(p), true) });
-    expect(seen).toEqual(['/usr/local/bin/notify.sh', '/var/lib/sentinel/reconfig.sh']);
+    expect(seen).toEqual(['/usr/local/bin/notify.sh', 'reconfig.sh']);
+  });
+
+  it('calls chdir at each dir line, in file order and before any sentinel line is checked', () => {
+    const calls: string[] = [];
+    const text = 'sentinel monitor m 127.0.0.1 6379 1\nsentinel notification-script m n.sh\ndir a\nport 1\ndir b\n';
+    parseConfig(text, { overrides: [['dir', 'c']], chdir: (d) => (calls.push(`chdir ${d}`), undefined), isExecutable: (p) => (calls.push(`x ${p}`), true) });
+    expect(calls).toEqual(['chdir a', 'chdir b', 'chdir c', 'x n.sh']);
+  });
+
+  it('a failed chdir is a config error at the dir line, with its strerror text', () => {
+    const err = (() => {
+      try {
+        parseConfig('port 1\ndir /nonexistent\nfoo bar\n', { chdir: () => 'No such file or directory' });
+      } catch (e) {
+        return e as Error;
+      }
+      return undefined;
+    })();
+    expect(err?.message).toContain("at line 2\n>>> 'dir /nonexistent'\nNo such file or directory");
+  });
+
+  it('accepts loglevel nothing (SENTINEL CONFIG SET persists it; Redis 7.2 loads it)', () => {
+    expect(parseConfig('loglevel nothing\n').loglevel).toBe('nothing');
+    expect(parseConfig('loglevel NOTHING\n').loglevel).toBe('nothing');
   });
 });
 
@@ -387,7 +411,6 @@ describe('parseConfig: errors (texts from redis-sentinel 7.0.15)', () => {
     ['daemonize 1', 1, "argument must be 'yes' or 'no'"],
     ['tls-replication maybe', 1, "argument must be 'yes' or 'no'"],
     ['loglevel foo', 1, 'argument(s) must be one of the following: debug, verbose, notice, warning'],
-    ['loglevel nothing', 1, 'argument(s) must be one of the following: debug, verbose, notice, warning'],
     ['tls-auth-clients maybe', 1, 'argument(s) must be one of the following: no, yes, optional'],
     ['bind 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17', 1, 'Too many bind addresses specified.'],
     ['bind ""', 1, 'Configured to not listen anywhere, exiting.'],

@@ -4,6 +4,7 @@ import type { Effect } from '../../src/core/effects.js';
 import { formatHello } from '../../src/core/hello.js';
 import { onHello, onInfo, onLinkDown, onLinkUp, onPingReply, tick } from '../../src/core/monitor.js';
 import { stateFromConfig } from '../../src/core/sentinel.js';
+import { step } from '../../src/core/step.js';
 import type { SentinelState } from '../../src/core/state.js';
 
 const MY_ID = '1'.repeat(40);
@@ -123,6 +124,20 @@ describe('monitor: discovery', () => {
     const again = onInfo(s, ref, info(['slave0:ip=127.0.0.1,port=6380,state=online,offset=1,lag=0']), T0 + 10);
     expect(again).toEqual([]);
     expect(s.masters.get('mymaster')!.replicas.size).toBe(2);
+  });
+
+  it('keeps only replica addresses the config loader would read back: numeric, normalized; a name once resolved', () => {
+    const s = world();
+    onInfo(s, ref, info([
+      'slave0:ip=replica.example,port=6380,state=online,offset=1,lag=0',
+      'slave1:ip=127.1,port=6381,state=online,offset=1,lag=0',
+      'slave2:ip=0:0:0:0:0:0:0:1,port=6382,state=online,offset=1,lag=0',
+    ]), T0);
+    expect([...s.masters.get('mymaster')!.replicas.keys()]).toEqual(['127.0.0.1:6381', '[::1]:6382']);
+    // The shell resolves names only with resolve-hostnames, then tells the core.
+    step(s, { type: 'hostResolved', host: 'replica.example', ip: '10.0.0.9' }, T0 + 5);
+    onInfo(s, ref, info(['slave0:ip=replica.example,port=6380,state=online,offset=1,lag=0']), T0 + 10);
+    expect(s.masters.get('mymaster')!.replicas.size).toBe(3);
   });
 
   it('reports +reboot when the run id changes', () => {

@@ -258,12 +258,13 @@ describe('option mapping', () => {
     expect(s?.links).toBeDefined();
   });
 
-  it('relative paths are relative to dir; tls-ca-cert-dir loads the certificates it holds', () => {
+  it('relative paths are relative to the working directory (the CLI chdir()s to dir); tls-ca-cert-dir loads the certificates it holds', () => {
     const caDir = path.join(dir, 'cadir');
     fs.mkdirSync(caDir, { recursive: true });
     fs.copyFileSync(certs.caCert, path.join(caDir, 'a1b2c3d4.0'));
     fs.writeFileSync(path.join(caDir, 'README'), 'not a certificate');
-    const s = buildTlsSetup(cfgOf(`dir ${dir}`, 'tls-port 1', 'tls-cert-file server.crt', 'tls-key-file server.key', 'tls-ca-cert-dir cadir'));
+    const rel = (f: string): string => path.relative(process.cwd(), path.join(dir, f));
+    const s = buildTlsSetup(cfgOf('tls-port 1', `tls-cert-file ${rel('server.crt')}`, `tls-key-file ${rel('server.key')}`, `tls-ca-cert-dir ${rel('cadir')}`));
     expect((s?.listener?.options.ca as Buffer[]).map(String)).toEqual([fs.readFileSync(certs.caCert, 'utf8')]);
     // OpenSSL accepts a CA directory that does not exist (it is read lazily).
     expect(reason('tls-port 1', ...base().slice(0, 2), 'tls-ca-cert-dir /nonexistent-tss-dir')).toBe('no error');
