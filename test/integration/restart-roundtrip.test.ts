@@ -537,7 +537,9 @@ describe('restart round-trip', () => {
       sequences: a.sequences + r.sequences, ops: a.ops + r.ops, invalid: a.invalid + r.invalid, kill9: a.kill9 + r.kill9,
     }));
     process.stdout.write(`restart round-trip: ${JSON.stringify(total)} in ${Date.now() - started} ms (seed ${BASE_SEED})\n`);
-    expect(total.sequences).toBeGreaterThanOrEqual(200);
+    expect(total.sequences).toBe(WORKERS * SEQUENCES_PER_WORKER);
+    // The CI run (no override) covers at least 200 sequences.
+    if (process.env['RESTART_RT_SEQUENCES'] === undefined) expect(total.sequences).toBeGreaterThanOrEqual(200);
   }, 300_000);
 });
 
