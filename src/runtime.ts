@@ -488,11 +488,17 @@ function replyErrorOutcome(err: unknown): PingOutcome {
   return 'none';
 }
 
-/** Indexes of the hello's address fields (peer ip, master ip) that are names, not numeric addresses. */
+/**
+ * Indexes of the hello's address fields (peer ip, master ip) that are host
+ * names to look up. Malformed ones are not asked to DNS: the core drops them.
+ */
 function namesIn(payload: string): number[] {
   const t = payload.split(',');
   if (t.length !== 8) return [];
-  return [0, 5].filter((i) => (t[i] ?? '') !== '' && normalizeNumericHost(t[i] ?? '') === undefined);
+  return [0, 5].filter((i) => {
+    const host = t[i] ?? '';
+    return normalizeNumericHost(host) === undefined && typeof checkAnnouncedAddress(host, 0, true) !== 'string';
+  });
 }
 
 
