@@ -501,7 +501,6 @@ function namesIn(payload: string): number[] {
   });
 }
 
-
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
