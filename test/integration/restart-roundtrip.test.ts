@@ -198,10 +198,13 @@ const SET_NUMERIC: Array<[string, number]> = [
  * (atoi, as Redis), so they must be refused rather than change at restart.
  */
 const INVALID_NUMBERS = ['0', '-1', 'abc', '1.5', '', ' 5', '+5', '99999999999999999999', '2147483648', '4294967297', '1099511627776'];
-/** Harmless on a live master: PING, INFO and AUTH keep working. */
-const RENAMABLE = ['config', 'slaveof', 'replicaof', 'client', 'multi', 'exec', 'publish', 'subscribe', 'script'];
-/** Only on unreachable masters: on a live one the link would fail and replicas would not be discovered. */
-const RENAMABLE_UNREACHABLE = [...RENAMABLE, 'ping', 'info', 'auth'];
+/** Harmless on a live master: PING, INFO, AUTH and SUBSCRIBE keep working. */
+const RENAMABLE = ['config', 'slaveof', 'replicaof', 'client', 'multi', 'exec', 'publish', 'script'];
+/**
+ * Only on unreachable masters: on a live one the link would fail (a refused
+ * SUBSCRIBE fails it too, as in Redis) and replicas would not be discovered.
+ */
+const RENAMABLE_UNREACHABLE = [...RENAMABLE, 'ping', 'info', 'auth', 'subscribe'];
 const ACL_RULES = ['on', 'off', 'nopass', 'resetpass', '+@all', '-@all', '+ping', '+@read', '-@dangerous', '~*', '~key:*',
   '&*', '&chan*', 'resetchannels', 'allkeys', 'allchannels', 'allcommands', 'nocommands', '+sentinel|myid', '%R~r*'];
 const BAD_ACL_RULES = ['bogus', '+nosuchcommand', '-@nosuchcategory', '<nope', '#123'];
@@ -221,7 +224,8 @@ function sentinelSetOp(w: World, m: MasterView): Op {
     const [option, min] = rng.pick(SET_NUMERIC);
     // (quorum 1 is valid: MIN_QUORUM is this test's own limit.)
     const tooSmall = option === 'quorum' ? '0' : String(min - 1);
-    if (invalid) return { args: ['SENTINEL', 'SET', name, option, rng.pick([tooSmall, ...INVALID_NUMBERS])], invalid };
+    const bad = [tooSmall, ...INVALID_NUMBERS.filter((v) => !(min === 0 && v === '0'))];
+    if (invalid) return { args: ['SENTINEL', 'SET', name, option, rng.pick(bad)], invalid };
     return { args: ['SENTINEL', 'SET', name, option, numericValue(rng, option, min)], invalid };
   }
   if (kind === 2) {
@@ -284,9 +288,8 @@ async function monitorOp(w: World, names: string[]): Promise<Op> {
   const { rng } = w;
   const port = rng.chance(0.6) ? rng.pick(w.masterPorts) : UNREACHABLE_MASTER_PORT_MIN + rng.int(0, 99);
   const config = toRecord(await w.c.call('SENTINEL', 'CONFIG', 'GET', '*'));
-  // A hostname kept as written (announce-hostnames yes) while announce-hostnames
-  // is switched at run time is another part of issue 8, tested on its own.
-  const named = config['resolve-hostnames'] === 'yes' && config['announce-hostnames'] === 'no';
+  // (localhost only: no DNS lookup may leave the machine.)
+  const named = config['resolve-hostnames'] === 'yes';
   let host = named && rng.chance(0.5) ? 'localhost' : HOST;
   // Other spellings of a numeric address: stored as the loader would read them back.
   if (isUnreachableMaster(port) && rng.chance(0.5)) host = rng.pick(['::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '127.0.0.1']);
@@ -341,13 +344,10 @@ async function helloOp(w: World, masters: MasterView[]): Promise<Op> {
   let configEpoch = rng.chance(0.5) ? m.epoch : m.epoch + rng.int(0, 3);
   // Addresses the config loader would refuse (or store differently) must be
   // dropped or normalized: a name without resolve-hostnames, a bad port, 127.1.
-  // A name kept as written (announce-hostnames yes) and then announce-hostnames
-  // switched at run time is another part of issue 8: no kept names here.
   const config = toRecord(await w.c.call('SENTINEL', 'CONFIG', 'GET', '*'));
-  const keepsNames = config['announce-hostnames'] === 'yes';
   // Names only reach DNS with resolve-hostnames: then only localhost (no lookup leaves the machine).
   const unresolvable = config['resolve-hostnames'] === 'yes' ? HOST : 'no_such-host';
-  const ip = rng.chance(0.85) ? HOST : rng.pick(['127.1', '0x7f.0.0.1', 'not an ip', unresolvable, '', keepsNames ? HOST : 'localhost']);
+  const ip = rng.chance(0.85) ? HOST : rng.pick(['127.1', '0x7f.0.0.1', 'not an ip', unresolvable, '', 'localhost']);
   const peerPort = rng.chance(0.05) ? 70_000 : port;
   // A higher config-epoch with another address is a switch: only for masters
   // that are not there, so no live server is reconfigured.
