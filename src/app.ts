@@ -10,7 +10,7 @@ import type { SentinelConfig } from './config/model.js';
 import { registerSentinelCommands } from './commands/register.js';
 import { HELLO_CHANNEL } from './core/hello.js';
 import { instanceDetails } from './core/details.js';
-import { createLogger } from './log.js';
+import { createLogger, drainLogger } from './log.js';
 import { Runtime, errorMessage } from './runtime.js';
 import { ListenError, RespServer } from './server/server.js';
 import { Acl, AclStartupError } from './server/acl.js';
@@ -21,6 +21,9 @@ import { resolveConfigHosts } from './resolve.js';
 import { SentinelMetrics } from './metrics/metrics.js';
 import type { Server } from 'node:http';
 import { serverLimitsFrom } from './server/limits.js';
+
+/** At exit, queued log lines get this long to leave (a full pipe must not hold the exit). */
+const LOG_DRAIN_MS = 500;
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
@@ -252,7 +255,7 @@ async function shutdownSentinel(runtime: Runtime, server: RespServer, config: Se
     try { unlinkSync(config.pidfile); } catch { /* already gone */ }
   }
   log.warn('Sentinel is now ready to exit, bye bye...');
-  log.flush?.();
+  await drainLogger(log, LOG_DRAIN_MS);
 }
 
 function writePidfile(path: string | undefined, log: Logger): void {

@@ -5,8 +5,8 @@
  * way redis-sentinel prints them (`pid:X date time # +sdown master ...`).
  * TSSENTINEL_LOG_FORMAT=json|pretty overrides the choice.
  */
-import { Writable } from 'node:stream';
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { LogSink } from './logSink.js';
 
 export type SentinelLogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
 
@@ -42,19 +42,6 @@ export function redisStyleLine(json: string): string {
   return `${rec.pid ?? process.pid}:X ${stamp} ${MARKS[rec.level ?? 30] ?? '*'} ${rec.msg ?? ''}${extra}`;
 }
 
-function prettyStdout(): DestinationStream {
-  let pending = '';
-  return new Writable({
-    write(chunk: Buffer | string, _enc, done) {
-      pending += chunk.toString();
-      const lines = pending.split('\n');
-      pending = lines.pop() ?? '';
-      for (const line of lines) if (line.length > 0) process.stdout.write(`${redisStyleLine(line)}\n`);
-      done();
-    },
-  });
-}
-
 function wantPretty(logfile: string): boolean {
   const forced = process.env.TSSENTINEL_LOG_FORMAT;
   if (forced === 'json') return false;
@@ -62,11 +49,21 @@ function wantPretty(logfile: string): boolean {
   return logfile === '' && process.stdout.isTTY === true;
 }
 
+const sinks = new WeakMap<Logger, LogSink>();
+
+/**
+ * The logger writes through a LogSink (see logSink.ts): never blocking,
+ * never throwing, never holding the exit, whatever happens to the output.
+ */
 export function createLogger(opts: { logfile: string; loglevel: SentinelLogLevel }): Logger {
-  const destination = wantPretty(opts.logfile)
-    ? prettyStdout()
-    : opts.logfile === ''
-      ? pino.destination({ fd: 1, sync: false })
-      : pino.destination({ dest: opts.logfile, mkdir: true, append: true, sync: false });
-  return pino({ level: pinoLevel(opts.loglevel), base: { pid: process.pid } }, destination);
+  const transform = wantPretty(opts.logfile) ? redisStyleLine : undefined;
+  const sink = opts.logfile === '' ? new LogSink(1, transform) : LogSink.toFile(opts.logfile, transform);
+  const logger = pino({ level: pinoLevel(opts.loglevel), base: { pid: process.pid } }, sink as DestinationStream);
+  sinks.set(logger, sink);
+  return logger;
+}
+
+/** At shutdown: lets queued lines out, for at most `timeoutMs`. */
+export async function drainLogger(logger: Logger, timeoutMs: number): Promise<void> {
+  await sinks.get(logger)?.drain(timeoutMs);
 }
