@@ -4,13 +4,17 @@
  * hot paths has to remember to update them; counters follow the events the
  * Sentinel publishes anyway.
  */
-import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MasterState, SentinelState } from '../core/state.js';
 import { currentMasterAddress } from '../core/failover.js';
 import { quorumStatus } from '../core/quorum.js';
 import type { Runtime } from '../runtime.js';
 import type { RespServer } from '../server/server.js';
+import { REDIS_VERSION } from '../config/errors.js';
+
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const FAILOVER_START = new Set(['+try-failover']);
 const FAILOVER_ABORT = /^-failover-abort-/;
@@ -22,18 +26,25 @@ export class SentinelMetrics {
   private readonly succeeded: Counter<'master'>;
   private readonly aborted: Counter<'master' | 'reason'>;
   private readonly lastDuration: Gauge<'master'>;
-  private readonly events: Counter<'event'>;
+  private readonly events: Counter<'event' | 'master'>;
   private readonly scriptRuns: Counter;
   private readonly scriptFailures: Counter;
 
   constructor(private readonly rt: Runtime, private readonly server: RespServer) {
-    collectDefaultMetrics({ register: this.registry, prefix: 'tssentinel_' });
+    // Stock names (process_*, nodejs_*), so the usual Node.js dashboards fit.
+    collectDefaultMetrics({ register: this.registry });
     const reg = this.registry;
-    this.started = new Counter({ name: 'sentinel_failovers_started_total', help: 'Failovers this Sentinel tried (+try-failover)', labelNames: ['master'], registers: [reg] });
-    this.succeeded = new Counter({ name: 'sentinel_failovers_succeeded_total', help: 'Failovers this Sentinel led to the end (+switch-master as leader)', labelNames: ['master'], registers: [reg] });
+    const masterNames = (): string[] => [...rt.state.masters.keys()];
+    // Every monitored master has its failover series from the start (at 0),
+    // so rate() and alerts work before the first failover.
+    const perMaster = { collect(this: Counter<'master'>) { for (const master of masterNames()) this.inc({ master }, 0); } };
+    this.started = new Counter({ name: 'sentinel_failovers_started_total', help: 'Failovers this Sentinel tried (+try-failover)', labelNames: ['master'], registers: [reg], ...perMaster });
+    this.succeeded = new Counter({ name: 'sentinel_failovers_succeeded_total', help: 'Failovers this Sentinel led to the end (+switch-master as leader)', labelNames: ['master'], registers: [reg], ...perMaster });
     this.aborted = new Counter({ name: 'sentinel_failovers_aborted_total', help: 'Failovers aborted, by reason', labelNames: ['master', 'reason'], registers: [reg] });
     this.lastDuration = new Gauge({ name: 'sentinel_last_failover_duration_seconds', help: 'From +try-failover to +switch-master of the last failover this Sentinel led', labelNames: ['master'], registers: [reg] });
-    this.events = new Counter({ name: 'sentinel_events_total', help: 'Events published, by type', labelNames: ['event'], registers: [reg] });
+    this.events = new Counter({ name: 'sentinel_events_total', help: 'Events published, by type and master ("" for Sentinel-wide events such as +tilt)', labelNames: ['event', 'master'], registers: [reg] });
+    new Gauge({ name: 'tssentinel_build_info', help: 'Build information (value 1)', labelNames: ['version', 'redis_version', 'node_version'], registers: [reg] })
+      .set({ version: PACKAGE_VERSION, redis_version: REDIS_VERSION, node_version: process.version }, 1);
     this.scriptRuns = new Counter({ name: 'sentinel_script_runs_total', help: 'Script processes started', registers: [reg] });
     this.scriptFailures = new Counter({ name: 'sentinel_script_failures_total', help: 'Script runs that failed (exit code != 0, signal, timeout)', registers: [reg] });
     this.defineStateGauges();
@@ -41,7 +52,7 @@ export class SentinelMetrics {
   }
 
   private onEvent(channel: string, master: string | undefined): void {
-    this.events.inc({ event: channel });
+    this.events.inc({ event: channel, master: master ?? '' });
     if (channel === '+script-child') this.scriptRuns.inc();
     if (channel === '-script-error' || channel === '-script-timeout') this.scriptFailures.inc();
     if (master === undefined) return;
@@ -98,8 +109,13 @@ export class SentinelMetrics {
     this.gauge('sentinel_tilt', 'TILT mode (1) or not (0)', [], (g) => g.set(st().tilt ? 1 : 0));
     this.gauge('sentinel_connected_clients', 'Clients connected to this Sentinel', [], (g) => g.set(this.server.clientCount()));
     this.defineLinkGauges(masters);
-    this.gauge('sentinel_commands_total', 'Commands processed, by name (a counter exposed as a gauge of the running total)', ['command'], (g) => {
-      for (const [command, n] of this.server.commandCounts) g.set({ command }, n);
+    const server = this.server;
+    new Counter({
+      name: 'sentinel_commands_total', help: 'Commands processed, by name', labelNames: ['command'], registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const [command, n] of server.commandCounts) this.inc({ command }, n);
+      },
     });
   }
 
@@ -125,19 +141,44 @@ export class SentinelMetrics {
     });
   }
 
-  /** Serves GET /metrics; resolves once listening. */
-  listen(port: number, host: string): Promise<Server> {
-    const http = createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url !== '/metrics' && req.url !== '/')) {
-        res.writeHead(404).end('not found\n');
-        return;
-      }
+  /**
+   * /healthz: the process serves (200). /readyz: 200 when, for every
+   * monitored master, the quorum and the majority of Sentinels are reachable
+   * (SENTINEL CKQUORUM would say OK) and we are not in TILT; 503 with the
+   * reasons otherwise.
+   */
+  readiness(): { ready: boolean; reasons: string[] } {
+    const reasons: string[] = [];
+    if (this.rt.state.tilt) reasons.push('TILT mode');
+    for (const m of this.rt.state.masters.values()) {
+      if (!quorumReachable(m)) reasons.push(`${m.name}: quorum or majority of Sentinels not reachable (NOQUORUM)`);
+    }
+    return { ready: reasons.length === 0, reasons };
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method !== 'GET') {
+      res.writeHead(405).end('method not allowed\n');
+    } else if (path === '/healthz') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok\n');
+    } else if (path === '/readyz') {
+      const { ready, reasons } = this.readiness();
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(ready ? 'ready\n' : `${reasons.join('\n')}\n`);
+    } else if (path === '/metrics' || path === '/') {
       this.registry.metrics().then((body) => {
         res.writeHead(200, { 'Content-Type': this.registry.contentType }).end(body);
       }, (err: unknown) => {
         res.writeHead(500).end(`${String(err)}\n`);
       });
-    });
+    } else {
+      res.writeHead(404).end('not found\n');
+    }
+  }
+
+  /** Serves /metrics, /healthz and /readyz; resolves once listening. */
+  listen(port: number, host: string): Promise<Server> {
+    const http = createServer((req, res) => this.handle(req, res));
     return new Promise((resolve, reject) => {
       http.once('error', reject);
       http.listen(port, host, () => resolve(http));

@@ -39,6 +39,19 @@ describe('metrics endpoint', () => {
     try {
       await waitFor(async () => toRecord(await client.call('SENTINEL', 'MASTER', 'mymaster'))['num-slaves'] === '1' || undefined,
         { timeoutMs: 15_000, what: 'replica discovered' });
+      // Before any failover: the counters exist at 0, types and names fit stock dashboards.
+      const before = await scrape(metricsPort);
+      expect(value(before, 'sentinel_failovers_started_total{master="mymaster"}')).toBe(0);
+      expect(value(before, 'sentinel_failovers_succeeded_total{master="mymaster"}')).toBe(0);
+      expect(before).toMatch(/^# TYPE sentinel_commands_total counter$/m);
+      expect(before).toMatch(/^process_cpu_user_seconds_total \d/m);
+      expect(before).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+      expect(before).not.toMatch(/^tssentinel_process_/m);
+      expect(before).toMatch(/^tssentinel_build_info\{version="\d+\.\d+\.\d+",redis_version="7\.0\.15",node_version="v\d+[^"]*"\} 1$/m);
+      expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
+      // One Sentinel with quorum 1 can authorize a failover alone: ready.
+      const ready = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+      expect([ready.status, await ready.text()]).toEqual([200, 'ready\n']);
       // The replica must have been polled recently to be a promotion candidate.
       await waitFor(async () => {
         const reply = toPlain(await client.call('SENTINEL', 'FAILOVER', 'mymaster'));
@@ -59,7 +72,7 @@ describe('metrics endpoint', () => {
       expect(value(body, 'sentinel_last_failover_duration_seconds{master="mymaster"}')).toBeGreaterThan(0);
       expect(value(body, 'sentinel_commands_total{command="sentinel|failover"}')).toBeGreaterThanOrEqual(1);
       expect(value(body, 'sentinel_tilt')).toBe(0);
-      expect(value(body, 'sentinel_events_total{event="+switch-master"}')).toBe(1);
+      expect(value(body, 'sentinel_events_total{event="+switch-master",master="mymaster"}')).toBe(1);
       // The links to the new topology are fresh: their first PING round trip comes shortly.
       const linked = await waitFor(async () => {
         const b = await scrape(metricsPort);
@@ -69,6 +82,17 @@ describe('metrics endpoint', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('/readyz answers 503 with the reason while a master has no reachable quorum', async () => {
+    const m = await startRedis();
+    const metricsPort = await freePort();
+    // Quorum 2, and no other Sentinel: CKQUORUM says NOQUORUM.
+    await startTsSentinel(`metrics-port ${metricsPort}\nsentinel monitor mymaster 127.0.0.1 ${m.port} 2\n`);
+    const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toMatch(/^mymaster: quorum or majority of Sentinels not reachable/);
+    expect((await fetch(`http://127.0.0.1:${metricsPort}/healthz`)).status).toBe(200);
   });
 
   it('answers 404 off /metrics and is off unless configured', async () => {
