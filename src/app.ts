@@ -108,7 +108,7 @@ export interface SentinelProcess {
 
 export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Promise<SentinelProcess> {
   const { config } = loaded;
-  const log = logger ?? createLogger({ logfile: config.logfile, loglevel: config.loglevel });
+  const log = logger ?? createLogger({ logfile: config.logfile, loglevel: config.loglevel, logformat: config.logformat });
   // A name that does not resolve yet (DNS is often not up at boot) stays a
   // name: links resolve it at each connect, as Redis keeps retrying.
   await resolveConfigHosts(config, (host) => log.warn(`Failed to resolve hostname '${host}'`));

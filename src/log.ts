@@ -1,12 +1,14 @@
 /**
  * pino root logger. `logfile ""` logs to stdout as Redis does; otherwise
- * lines are appended to the file. Lines are JSON (one per event, with
- * `event`, `master` fields) except on a terminal, where they are printed the
- * way redis-sentinel prints them (`pid:X date time # +sdown master ...`).
- * TSSENTINEL_LOG_FORMAT=json|pretty overrides the choice.
+ * lines are appended to the file. `logformat redis` (default) prints lines
+ * the way redis-sentinel does (`pid:X date time # +sdown master ...`), what
+ * people grep; `logformat json` one pino JSON object per line (with `event`
+ * and `master` fields) for log shippers. TSSENTINEL_LOG_FORMAT=json|pretty
+ * overrides the directive.
  */
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { LogSink } from './logSink.js';
+import type { LogFormat } from './config/model.js';
 
 export type SentinelLogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
 
@@ -42,11 +44,12 @@ export function redisStyleLine(json: string): string {
   return `${rec.pid ?? process.pid}:X ${stamp} ${MARKS[rec.level ?? 30] ?? '*'} ${rec.msg ?? ''}${extra}`;
 }
 
-function wantPretty(logfile: string): boolean {
+/** `logformat` decides; TSSENTINEL_LOG_FORMAT=json|pretty (older knob) still overrides it. */
+function wantRedisStyle(format: LogFormat): boolean {
   const forced = process.env.TSSENTINEL_LOG_FORMAT;
   if (forced === 'json') return false;
-  if (forced === 'pretty') return logfile === '';
-  return logfile === '' && process.stdout.isTTY === true;
+  if (forced === 'pretty' || forced === 'redis') return true;
+  return format === 'redis';
 }
 
 const sinks = new WeakMap<Logger, LogSink>();
@@ -55,8 +58,8 @@ const sinks = new WeakMap<Logger, LogSink>();
  * The logger writes through a LogSink (see logSink.ts): never blocking,
  * never throwing, never holding the exit, whatever happens to the output.
  */
-export function createLogger(opts: { logfile: string; loglevel: SentinelLogLevel }): Logger {
-  const transform = wantPretty(opts.logfile) ? redisStyleLine : undefined;
+export function createLogger(opts: { logfile: string; loglevel: SentinelLogLevel; logformat?: LogFormat }): Logger {
+  const transform = wantRedisStyle(opts.logformat ?? 'redis') ? redisStyleLine : undefined;
   const sink = opts.logfile === '' ? new LogSink(1, transform) : LogSink.toFile(opts.logfile, transform);
   const logger = pino({ level: pinoLevel(opts.loglevel), base: { pid: process.pid } }, sink as DestinationStream);
   sinks.set(logger, sink);

@@ -12,9 +12,36 @@
  *   - EPIPE / EBADF (nobody reads any more) stop writing for good; EAGAIN or
  *     ENOSPC (a full pipe or disk) retry later; no error ever escapes;
  *   - flushSync() (shutdown) makes one best-effort synchronous attempt and
- *     never waits or retries.
+ *     never waits or retries;
+ *   - a pipe or socket is written through a non-blocking libuv handle
+ *     (net.Socket on the fd), never with fs.write: a write blocked on a full
+ *     pipe in the thread pool would hold the process at exit, when Node
+ *     joins the pool's threads.
  */
+
+type RawWrite = (buf: Buffer, done: (err: NodeJS.ErrnoException | null, written: number) => void) => void;
+
+/** How to write to `fd` without ever blocking the event loop or the exit. */
+function rawWriter(fd: number, onSocketError: (err: NodeJS.ErrnoException) => void): RawWrite {
+  let stat: fs.Stats | undefined;
+  try {
+    stat = fs.fstatSync(fd);
+  } catch {
+    stat = undefined;
+  }
+  if (stat && (stat.isFIFO() || stat.isSocket())) {
+    const socket = new net.Socket({ fd, readable: false, writable: true });
+    socket.on('error', onSocketError);
+    // Our own handle must not keep the process alive.
+    socket.unref();
+    return (buf, done) => {
+      socket.write(buf, (err) => done(err ?? null, err ? 0 : buf.length));
+    };
+  }
+  return (buf, done) => fs.write(fd, buf, 0, buf.length, null, (err, n) => done(err, n));
+}
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 
 /** Queue bound: above it new lines are dropped (a stuck reader must not grow our memory). */
@@ -36,8 +63,22 @@ export class LogSink {
   private retryTimer: NodeJS.Timeout | undefined;
   readonly stats: LogSinkStats = { written: 0, dropped: 0, dead: false };
 
+  private readonly rawWrite: RawWrite;
+  /** A pipe or socket: no synchronous write at shutdown (it could block). */
+  private readonly isStream: boolean;
+
   /** `transform` turns one pino JSON line into what is written (e.g. Redis-style text). */
-  constructor(private readonly fd: number, private readonly transform: (line: string) => string = (l) => l) {}
+  constructor(private readonly fd: number, private readonly transform: (line: string) => string = (l) => l) {
+    this.rawWrite = rawWriter(fd, (err) => this.failed(err, Buffer.alloc(0)));
+    let stream = false;
+    try {
+      const st = fs.fstatSync(fd);
+      stream = st.isFIFO() || st.isSocket();
+    } catch {
+      stream = false;
+    }
+    this.isStream = stream;
+  }
 
   /** Opens (appending, creating its directory) a logfile; throws like fs.openSync. */
   static toFile(file: string, transform?: (line: string) => string): LogSink {
@@ -74,7 +115,7 @@ export class LogSink {
     this.queuedBytes = 0;
     this.writing = true;
     const buf = Buffer.from(text);
-    fs.write(this.fd, buf, 0, buf.length, null, (err, n) => {
+    this.rawWrite(buf, (err, n) => {
       this.writing = false;
       if (err) return this.failed(err, buf);
       this.stats.written += 1;
@@ -117,7 +158,7 @@ export class LogSink {
    * last lines.
    */
   flushSync(): void {
-    if (this.dead || this.writing || this.queue.length === 0) return;
+    if (this.dead || this.writing || this.isStream || this.queue.length === 0) return;
     const text = this.queue.join('');
     this.queue = [];
     this.queuedBytes = 0;

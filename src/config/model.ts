@@ -38,6 +38,8 @@ export interface MasterConfig {
   knownSentinels: KnownSentinel[];
 }
 
+export type LogFormat = 'redis' | 'json';
+
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning' | 'nothing';
 
 /** A redis-server directive the real sentinel accepts but that tssentinel does not use. */
@@ -83,6 +85,11 @@ export interface SentinelConfig {
   metricsPort: number;
   /** tssentinel extension: address the metrics listener binds (default 127.0.0.1). */
   metricsBind: string;
+  /**
+   * tssentinel extension: `redis` (redis-sentinel's own line format, the
+   * default) or `json` (one pino JSON object per line, for log shippers).
+   */
+  logformat: LogFormat;
   myid?: string;
   currentEpoch: number;
   announceIp?: string;
@@ -119,6 +126,7 @@ export function defaultSentinelConfig(): SentinelConfig {
     maxclients: DEFAULT_MAXCLIENTS,
     metricsPort: 0,
     metricsBind: '127.0.0.1',
+    logformat: 'redis',
     currentEpoch: 0,
     announcePort: 0,
     resolveHostnames: false,

@@ -132,7 +132,7 @@ function makeAddr(cfg: SentinelConfig, host: string, portArg: string): { host: s
 type ServerHandler = (cfg: SentinelConfig, args: string[], name: string) => Verdict;
 
 /** tssentinel's own directives, which redis-server does not know. */
-const EXTENSION_DIRECTIVES = new Set(['metrics-port', 'metrics-bind']);
+const EXTENSION_DIRECTIVES = new Set(['metrics-port', 'metrics-bind', 'logformat']);
 
 function applyServerDirective(cfg: SentinelConfig, d: string, args: string[], lineNum: number): Verdict {
   if (STANDARD_DIRECTIVES.has(d) || EXTENSION_DIRECTIVES.has(d)) return applyStandard(cfg, d, args, lineNum);
@@ -208,6 +208,12 @@ const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
   // tssentinel extensions (not redis directives): Prometheus metrics endpoint.
   'metrics-port': (cfg, [v = '']) => setNumber(parseBounded(v, 0, 65535), (n) => { cfg.metricsPort = n; }),
   'metrics-bind': (cfg, [v = '']) => { cfg.metricsBind = v; return undefined; },
+  logformat: (cfg, [v = '']) => {
+    const format = parseEnum(v, ['redis', 'json'] as const);
+    if (typeof format === 'object') return format.error;
+    cfg.logformat = format;
+    return undefined;
+  },
   'protected-mode': (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.protectedMode = b; }),
   daemonize: (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.daemonize = b; }),
   loglevel: (cfg, [v = '']) => {

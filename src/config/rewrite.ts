@@ -160,6 +160,7 @@ function rewriteServerOptions(st: RewriteState, cfg: SentinelConfig): void {
   st.rewrite('maxclients', `maxclients ${cfg.maxclients}`, cfg.maxclients !== DEFAULT_MAXCLIENTS);
   st.rewrite('metrics-port', `metrics-port ${cfg.metricsPort}`, cfg.metricsPort !== 0);
   st.rewrite('metrics-bind', `metrics-bind ${quoteArg(cfg.metricsBind)}`, cfg.metricsBind !== '127.0.0.1');
+  st.rewrite('logformat', `logformat ${cfg.logformat}`, cfg.logformat !== 'redis');
   rewriteTls(st, cfg.tls);
   // Redis in sentinel mode drops `save` lines on rewrite (a Sentinel has no dataset).
   st.markProcessed('save');

@@ -75,8 +75,8 @@ describe('log output that nobody reads', () => {
       started.add(sh);
       let out = '';
       sh.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
-      // The JSON lines carry the Sentinel's pid (the shell's child, not ours).
-      const pid = await waitFor(() => Number(/"pid":(\d+)/.exec(out)?.[1]) || undefined, { what: 'the first log lines' });
+      // Redis-style lines start with the Sentinel's pid (the shell's child, not ours).
+      const pid = await waitFor(() => Number(/^(\d+):X /m.exec(out)?.[1]) || undefined, { what: 'the first log lines' });
       pids.add(pid);
       // head exits after its two lines: the next line written (SIGTERM's own) meets a closed pipe.
       await waitFor(() => out.split('\n').filter(Boolean).length >= 2 || undefined, { what: 'two lines through head' });

@@ -29,6 +29,7 @@ describe('logs', () => {
     const logfile = path.join(tempDir('logs'), 'sentinel.log');
     const s = await startTsSentinel([
       `logfile ${logfile}`,
+      'logformat json',
       'loglevel warning',
       `sentinel monitor mymaster 127.0.0.1 ${m.port} 1`,
     ].join('\n'));
@@ -55,6 +56,17 @@ describe('logs', () => {
     }
     // The level was persisted with the rest of the config.
     expect(fs.readFileSync(s.confPath, 'utf8')).toMatch(/^loglevel notice$/m);
+  });
+
+  it('writes redis-sentinel style lines to a logfile by default', async () => {
+    const m = await startRedis();
+    const logfile = path.join(tempDir('logs-redis'), 'sentinel.log');
+    const s = await startTsSentinel(`logfile ${logfile}\nsentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`);
+    const line = await waitFor(() => fs.existsSync(logfile)
+      ? fs.readFileSync(logfile, 'utf8').split('\n').find((l) => l.includes('+monitor master mymaster'))
+      : undefined, { timeoutMs: 5_000, what: '+monitor in the logfile' });
+    expect(line).toMatch(/^\d+:X \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2}\.\d{3} # \+monitor master mymaster 127\.0\.0\.1 \d+ quorum 1$/);
+    expect(fs.readFileSync(s.confPath, 'utf8')).not.toMatch(/^logformat/m);
   });
 
   it('prints redis-sentinel style lines on a terminal', async () => {

@@ -324,6 +324,19 @@ describe('parseConfig: redis-server directives', () => {
   });
 });
 
+describe('parseConfig: logformat (tssentinel extension)', () => {
+  it('takes redis (the default) or json, any case', () => {
+    expect(parseConfig('').logformat).toBe('redis');
+    expect(parseConfig('logformat JSON\n').logformat).toBe('json');
+    expect(parseConfig('logformat redis\n').logformat).toBe('redis');
+  });
+
+  it('refuses anything else with the reason and line', () => {
+    expect(() => parseConfig('port 26379\nlogformat yaml\n')).toThrow(/at line 2\n>>> 'logformat yaml'\nargument\(s\) must be one of the following: redis, json/);
+    expect(() => parseConfig('logformat\n')).toThrow(/wrong number of arguments/);
+  });
+});
+
 describe('parseConfig: include (issue 9, item 11)', () => {
   const files: Record<string, string> = {
     'auth.conf': 'requirepass secret\nsentinel down-after-milliseconds m 5000\n',
