@@ -26,7 +26,11 @@ At the end every process is stopped by its PID, the temp dir removed (unless
 Exit code: 0 when all Sentinels agree on a master whose ROLE is master (with
 --kill-after: and it is not the killed one), 1 otherwise, 128+n on signal n.
 
-Example (CI): tssentinel demo --kill-after 3 --exit-after-failover
+Without a terminal on stdin (a script, CI), --kill-after implies
+--exit-after-failover: the run ends with its verdict instead of watching
+forever.
+
+Example (CI): tssentinel demo --kill-after 3
 `;
 
 interface RawOptions {
@@ -74,7 +78,8 @@ export async function runDemoCommand(args: readonly string[]): Promise<void> {
     {
       killAfterS: o.killAfter,
       exitAfterS: o.exitAfter,
-      exitAfterFailover: o.exitAfterFailover === true,
+      // Nobody can press q in a scripted run: end after the failover verdict.
+      exitAfterFailover: o.exitAfterFailover === true || (o.killAfter !== undefined && process.stdin.isTTY !== true),
       keep: o.keep === true,
       redisServerBin: o.redisServer,
       refreshMs: o.refreshMs,
