@@ -140,9 +140,17 @@ export class Runtime {
       case 'askMasterDown': return this.askMasterDown(effect);
       case 'slaveof': return this.slaveof(effect);
       case 'reconfigScript': return this.reconfigScript(effect);
+      case 'log': return this.logLine(effect.level, effect.message, effect.master);
       case 'crash': return this.crash(effect.reason);
       case 'wakeAt': return this.wakeAt(effect.master, effect.atMs);
     }
+  }
+
+  private logLine(level: string, message: string, master?: string): void {
+    const fields = master === undefined ? {} : { master };
+    if (level === 'warning') this.log.warn(fields, message);
+    else if (level === 'notice') this.log.info(fields, message);
+    else this.log.debug(fields, message);
   }
 
   private readonly wakeTimers = new Map<string, NodeJS.Timeout>();

@@ -32,6 +32,8 @@ export type Effect =
       fromIp: string; fromPort: number; toIp: string; toPort: number }
   /** Run evaluateMaster for `master` at `atMs` (finer than the 100 ms tick). */
   | { type: 'wakeAt'; master: string; atMs: number }
+  /** A log line only (no pub/sub event): why a decision went the way it did. */
+  | { type: 'log'; level: LogLevel; message: string; master?: string }
   /** SENTINEL SIMULATE-FAILURE: the process must exit now. */
   | { type: 'crash'; reason: string };
 

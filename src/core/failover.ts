@@ -9,7 +9,7 @@ import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { getLeader, voteLeader as voteLeaderFor } from './election.js';
 import { acquireLink, createReplica, findReplica, releaseLink, resetMasterFields } from './instances.js';
-import { selectReplica } from './select.js';
+import { noGoodReplicaReason, selectReplica } from './select.js';
 import {
   sameHost,
   shownHost,
@@ -257,6 +257,8 @@ function selectSlave(state: SentinelState, master: MasterState, nowMs: number, e
     // instead of aborting (a retry would come 2 x failover-timeout later).
     if (awaitingReplicaInfo(state, master, nowMs)) return;
     effects.push(ev('warning', '-failover-abort-no-good-slave', instanceDetails(master), master));
+    effects.push({ type: 'log', level: 'warning', master: master.name,
+      message: `No replica of ${master.name} can be promoted: ${noGoodReplicaReason(state, master, nowMs)}` });
     abortFailover(state, master, nowMs, effects);
     return;
   }
@@ -492,7 +494,11 @@ export function manualFailover(
   effects: Effect[],
 ): 'ok' | 'inprog' | 'nogoodslave' {
   if (failoverInProgress(master)) return 'inprog';
-  if (!selectReplica(state, master, nowMs)) return 'nogoodslave';
+  if (!selectReplica(state, master, nowMs)) {
+    effects.push({ type: 'log', level: 'warning', master: master.name,
+      message: `SENTINEL FAILOVER ${master.name}: no replica can be promoted: ${noGoodReplicaReason(state, master, nowMs)}` });
+    return 'nogoodslave';
+  }
   startFailover(state, master, nowMs, effects, true);
   return 'ok';
 }

@@ -20,6 +20,8 @@ export interface ParsedInfo {
   /** 'up' / 'down' from master_link_status, on replicas. */
   masterLinkUp?: boolean;
   masterLinkDownSinceSeconds?: number;
+  /** master_link_down_since_seconds:-1: the link never came up (no first sync yet). */
+  masterLinkNeverUp?: boolean;
   replicaPriority?: number;
   replOffset?: number;
   replicaAnnounced?: boolean;
@@ -58,6 +60,7 @@ function applyField(out: ParsedInfo, key: string, value: string): void {
       return;
     case 'master_link_down_since_seconds':
       out.masterLinkDownSinceSeconds = value === '-1' ? undefined : toInt(value);
+      out.masterLinkNeverUp = value === '-1';
       return;
     case 'slave_priority':
     case 'replica_priority':

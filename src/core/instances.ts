@@ -107,6 +107,7 @@ export function createReplica(
     ...baseFields(state, name, host, port, link, nowMs),
     masterLinkDownSinceMs: 0,
     masterLinkUp: false,
+    masterLinkNeverUp: false,
     replicaPriority: 100,
     replOffset: 0,
     replicaAnnounced: true,

@@ -439,6 +439,7 @@ function applyReplicaInfo(replica: ReplicaState, info: ParsedInfo, nowMs: number
     ? info.masterLinkDownSinceSeconds * 1000
     : 0;
   if (info.masterLinkUp !== undefined) replica.masterLinkUp = info.masterLinkUp;
+  replica.masterLinkNeverUp = info.masterLinkNeverUp === true;
   if ((info.masterHost !== undefined && info.masterHost !== replica.slaveMasterHost) ||
       (info.masterPort !== undefined && info.masterPort !== replica.slaveMasterPort)) {
     replica.slaveConfChangeMs = nowMs;

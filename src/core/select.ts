@@ -7,11 +7,29 @@
 import type { MasterState, ReplicaState, SentinelState } from './state.js';
 
 export function selectReplica(state: SentinelState, master: MasterState, nowMs: number): ReplicaState | undefined {
-  const usable = [...master.replicas.values()].filter((r) => isUsable(state, master, r, nowMs));
-  const maxLinkDownMs = maxMasterLinkDownMs(state, master, usable, nowMs);
-  const candidates = usable.filter((r) => r.masterLinkDownSinceMs <= maxLinkDownMs);
+  const candidates = [...rejections(state, master, nowMs)].filter(([, why]) => why === undefined).map(([r]) => r);
   candidates.sort(compareForPromotion);
   return candidates[0];
+}
+
+/** Why no replica can be promoted, one reason per replica, for the log next to -failover-abort-no-good-slave. */
+export function noGoodReplicaReason(state: SentinelState, master: MasterState, nowMs: number): string {
+  const reasons = [...rejections(state, master, nowMs)].map(([r, why]) => `${r.name}: ${why ?? 'usable'}`);
+  return reasons.length === 0 ? 'no replicas known' : reasons.join('; ');
+}
+
+/** Each replica with the reason it may not be promoted, or undefined when it may. */
+function rejections(state: SentinelState, master: MasterState, nowMs: number): Map<ReplicaState, string | undefined> {
+  const out = new Map<ReplicaState, string | undefined>();
+  for (const r of master.replicas.values()) out.set(r, unusableReason(state, master, r, nowMs));
+  const usable = [...out].filter(([, why]) => why === undefined).map(([r]) => r);
+  const maxLinkDownMs = maxMasterLinkDownMs(state, master, usable, nowMs);
+  for (const r of usable) {
+    if (r.masterLinkDownSinceMs > maxLinkDownMs) {
+      out.set(r, `link to the master down for ${Math.round(r.masterLinkDownSinceMs / 1000)} s, longer than allowed (${Math.round(maxLinkDownMs / 1000)} s): stale data`);
+    }
+  }
+  return out;
 }
 
 /**
@@ -34,16 +52,21 @@ function maxMasterLinkDownMs(state: SentinelState, master: MasterState, usable: 
   return masterDownMs + master.config.downAfterMs * 10;
 }
 
-function isUsable(state: SentinelState, master: MasterState, r: ReplicaState, nowMs: number): boolean {
+function unusableReason(state: SentinelState, master: MasterState, r: ReplicaState, nowMs: number): string | undefined {
   const t = state.timing;
   const link = state.links.get(r.linkKey);
-  if (r.sdown || !link?.connected) return false;
-  if (nowMs - link.lastAvailMs > t.pingPeriodMs * 5) return false;
-  if (r.replicaPriority === 0) return false;
+  if (r.sdown) return 'subjectively down';
+  if (!link?.connected) return 'disconnected';
+  if (nowMs - link.lastAvailMs > t.pingPeriodMs * 5) return 'no valid PING reply lately';
+  if (r.replicaPriority === 0) return 'replica-priority 0';
   // With the master down replicas are polled every second; otherwise INFO is
   // every info-period, so allow for that.
   const infoValidityMs = master.sdown ? t.pingPeriodMs * 5 : t.infoPeriodMs * 3;
-  return nowMs - r.infoRefreshMs <= infoValidityMs;
+  if (nowMs - r.infoRefreshMs > infoValidityMs) return 'no recent INFO';
+  // An empty replica would lose every write (issue 12): still in its first
+  // sync, or its link to the master never came up.
+  if (r.masterLinkNeverUp) return 'never completed a first sync with the master (master_link_down_since_seconds:-1)';
+  return undefined;
 }
 
 export function compareForPromotion(a: ReplicaState, b: ReplicaState): number {

@@ -83,6 +83,12 @@ export interface ReplicaState extends InstanceBase {
   readonly kind: 'slave';
   masterLinkDownSinceMs: number;
   masterLinkUp: boolean;
+  /**
+   * INFO said master_link_down_since_seconds:-1: the link to its master never
+   * came up, so the replica never completed a first sync and holds none of
+   * the master's data. Never promoted (issue 12; redis-sentinel lets it through).
+   */
+  masterLinkNeverUp: boolean;
   slaveMasterHost?: string;
   slaveMasterPort?: number;
   replicaPriority: number;

@@ -184,6 +184,9 @@ export class SentinelNode implements Endpoint {
       case 'event':
         this.world.log(this.id, `${e.channel} ${e.message}`);
         return;
+      case 'log':
+        this.world.log(this.id, `log ${e.message}`);
+        return;
       case 'reconfigScript':
         this.world.log(this.id, `reconfig-script ${e.master} ${e.role} ${e.state} ${e.fromIp} ${e.fromPort} ${e.toIp} ${e.toPort}`);
         return;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
-import { selectReplica } from '../../src/core/select.js';
+import { noGoodReplicaReason, selectReplica } from '../../src/core/select.js';
 import { stateFromConfig, seededRandom } from '../../src/core/sentinel.js';
 import type { SentinelState } from '../../src/core/state.js';
 
@@ -47,5 +47,22 @@ describe('replica selection: how long the link to the master may have been down'
   it('still skips a replica that lost the master long before the freshest one did', () => {
     // 6380 lost its master 200 s ago (old data), 6381 with the master's death 60 s ago.
     expect(pick(world(2_000, [200_000, 60_000]))).toBe(6381);
+  });
+});
+
+describe('replica selection: never an empty replica (issue 12)', () => {
+  it('skips a replica whose link to the master never came up, and says why', () => {
+    const s = world(0, [0, 0], true);
+    const m = s.masters.get('mymaster')!;
+    m.sdown = false;
+    const [first, second] = [...m.replicas.values()];
+    first!.masterLinkNeverUp = true;
+    expect(pick(s)).toBe(6381);
+    second!.masterLinkNeverUp = true;
+    expect(pick(s)).toBeUndefined();
+    expect(noGoodReplicaReason(s, m, NOW)).toBe(
+      '127.0.0.1:6380: never completed a first sync with the master (master_link_down_since_seconds:-1); ' +
+      '127.0.0.1:6381: never completed a first sync with the master (master_link_down_since_seconds:-1)',
+    );
   });
 });
