@@ -21,6 +21,7 @@ import { resolveConfigHosts } from './resolve.js';
 import { SentinelMetrics } from './metrics/metrics.js';
 import type { Server } from 'node:http';
 import { serverLimitsFrom } from './server/limits.js';
+import { isExecutable } from './scripts/executable.js';
 
 /** At exit, queued log lines get this long to leave (a full pipe must not hold the exit). */
 const LOG_DRAIN_MS = 500;
@@ -80,14 +81,6 @@ function changeDir(dir: string): string | undefined {
   }
 }
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function checkWritable(path: string): void {
   try {

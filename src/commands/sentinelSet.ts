@@ -3,7 +3,6 @@
  * applied left to right; like Redis, the ones before a bad one stay applied,
  * and the config is written whenever anything changed.
  */
-import { accessSync, constants } from 'node:fs';
 import type { MasterConfig } from '../config/model.js';
 import { instanceDetails } from '../core/details.js';
 import type { MasterState } from '../core/state.js';
@@ -11,6 +10,7 @@ import type { Runtime } from '../runtime.js';
 import { OK, error, type Reply } from '../server/reply.js';
 import { NO_SUCH_MASTER, SCRIPTS_DENIED, flushConfigAndReply, invalidSetArg, unknownSetOption } from './errors.js';
 import { parseStrictInt } from './numbers.js';
+import { isExecutable } from '../scripts/executable.js';
 
 type OptionResult = { consumed: number; event?: string } | Reply;
 
@@ -78,14 +78,6 @@ const OPTIONS: Record<string, OptionHandler> = {
 /** Options that change how links authenticate: re-make the links (renamed commands apply per call). */
 const LINK_OPTIONS = new Set(['auth-pass', 'auth-user']);
 
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function sentinelSetCommand(rt: Runtime, argv: readonly string[]): Promise<Reply> {
   const master = rt.state.masters.get(argv[2] ?? '');

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
-import { runTsSentinelToExit, startRedis, stopAll, tempDir } from '../support/procs.js';
+import { pidAlive, runTsSentinelToExit, startRedis, stopAll, tempDir } from '../support/procs.js';
 import { call } from '../support/sentinel.js';
 import { toPlain } from '../support/resp.js';
 import { waitFor } from '../support/wait.js';
@@ -21,14 +21,6 @@ afterAll(async () => {
   await stopAll();
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('daemonize', () => {
   it('detaches, writes the pidfile, serves, and stops on SIGTERM removing the pidfile', async () => {
@@ -48,12 +40,12 @@ describe('daemonize', () => {
       return /^\d+$/.test(text) ? Number(text) : undefined;
     }, { timeoutMs: 10_000, what: 'pidfile written by the daemon' });
     daemonPid = pid;
-    expect(alive(pid)).toBe(true);
+    expect(pidAlive(pid)).toBe(true);
     expect(toPlain(await waitFor(async () => {
       try { return await call(port, 'PING'); } catch { return undefined; }
     }, { timeoutMs: 10_000, what: 'daemon answering PING' }))).toBe('PONG');
     process.kill(pid, 'SIGTERM');
-    await waitFor(() => !alive(pid) || undefined, { timeoutMs: 10_000, what: 'daemon exit after SIGTERM' });
+    await waitFor(() => !pidAlive(pid) || undefined, { timeoutMs: 10_000, what: 'daemon exit after SIGTERM' });
     daemonPid = undefined;
     expect(fs.existsSync(pidfile)).toBe(false);
   });

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
-import { TS_CLI_PATH, tempDir } from '../support/procs.js';
+import { TS_CLI_PATH, pidAlive, tempDir } from '../support/procs.js';
 import { RawClient, toPlain } from '../support/resp.js';
 import { sleep, waitFor, withTimeout } from '../support/wait.js';
 
@@ -19,17 +19,9 @@ const pids = new Set<number>();
 
 afterAll(() => {
   for (const c of started) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) if (pidAlive(pid)) process.kill(pid, 'SIGKILL');
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function spawnSentinel(): Promise<{ child: ChildProcess; port: number; exited: Promise<number | null> }> {
   const dir = tempDir('logpipe');
@@ -82,7 +74,7 @@ describe('log output that nobody reads', () => {
       await waitFor(() => out.split('\n').filter(Boolean).length >= 2 || undefined, { what: 'two lines through head' });
       await sleep(300);
       process.kill(pid, 'SIGTERM');
-      await waitFor(() => !alive(pid), { timeoutMs: 5_000, what: `try ${i + 1}: pid ${pid} to exit after SIGTERM with stdout a closed pipe` });
+      await waitFor(() => !pidAlive(pid), { timeoutMs: 5_000, what: `try ${i + 1}: pid ${pid} to exit after SIGTERM with stdout a closed pipe` });
     }
   });
 

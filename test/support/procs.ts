@@ -480,3 +480,13 @@ export async function runTsSentinelToExit(
 export function tempDir(prefix = 'test'): string {
   return makeTempDir(prefix);
 }
+
+/** Whether a process with this pid exists (signal 0). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
