@@ -323,13 +323,15 @@ describe('redis pods: the init script picks the role from the Sentinels', () => 
   writeFileSync(join(dir, 'bin/redis-cli'), `#!/bin/sh
 echo "$*" >> "${dir}/calls"
 host="$2"
+# The first $SILENT_CALLS calls find nobody (Sentinels not started yet).
+if [ "$(wc -l < "${dir}/calls")" -le "\${SILENT_CALLS:-0}" ]; then exit 1; fi
 if [ -f "${dir}/answers/$host" ]; then cat "${dir}/answers/$host"; exit 0; fi
 echo "Could not connect to Redis at $host:26379: Name or service not known" >&2
 exit 1
 `);
   chmodSync(join(dir, 'bin/redis-cli'), 0o755);
 
-  function role(pod: string, answers: Record<string, string>): { conf: string; out: string; calls: string[] } {
+  function role(pod: string, answers: Record<string, string>, env: Record<string, string> = {}): { conf: string; out: string; calls: string[] } {
     rmSync(join(dir, 'answers'), { recursive: true, force: true });
     mkdirSync(join(dir, 'answers'));
     rmSync(join(dir, 'calls'), { force: true });
@@ -337,7 +339,7 @@ exit 1
     const out = execFileSync('sh', [join(dir, 'init.sh')], {
       env: {
         PATH: `${dir}/bin:${process.env.PATH}`, POD_NAME: pod, POD_NAMESPACE: 'prod',
-        SRC: join(dir, 'redis.conf'), OUT: join(dir, 'out.conf'),
+        SRC: join(dir, 'redis.conf'), OUT: join(dir, 'out.conf'), SENTINEL_ROUNDS: '1', RETRY_SLEEP: '0', ...env,
       },
       encoding: 'utf8',
     });
@@ -393,6 +395,20 @@ exit 1
     });
     expect(replicaof(r.conf)).toBe('redis-1.redis-headless.prod.svc 6379');
     expect(r.calls.length).toBe(3);
+  });
+
+  it('retries before falling back: Redis pods that start before the Sentinels still follow them', () => {
+    const answers = { tssentinel: 'redis-2.redis-headless.prod.svc\n6379\n' };
+    const r = role('redis-0', answers, { SENTINEL_ROUNDS: '3', SILENT_CALLS: '8' });
+    expect(replicaof(r.conf)).toBe('redis-2.redis-headless.prod.svc 6379');
+    expect(r.out).toContain('round 2 of 3');
+    expect(r.calls.length).toBe(9); // two silent rounds of four, then the Service answers
+    // Defaults: 15 rounds, 2 s apart, in the shipped script.
+    expect(cm.data['init.sh']).toContain('SENTINEL_ROUNDS="${SENTINEL_ROUNDS:-15}"');
+    expect(cm.data['init.sh']).toContain('RETRY_SLEEP="${RETRY_SLEEP:-2}"');
+    const none = role('redis-0', {}, { SENTINEL_ROUNDS: '2' });
+    expect(none.calls.length).toBe(8);
+    expect(replicaof(none.conf)).toBeUndefined();
   });
 
   it('a real redis-server loads the config it writes (when redis-server is installed)', async (ctx) => {
