@@ -9,4 +9,11 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools iproute2 iputils-arping python3-redis openssl >/dev/null
+# kubectl (Debian's kubernetes-client) lets test/unit/kubernetes.test.ts compare
+# its kustomize rendering with `kubectl kustomize`; without it that one check
+# is skipped. Skipped when some kubectl is already installed (another package
+# may own /usr/bin/kubectl), and never fatal.
+if ! command -v kubectl >/dev/null 2>&1; then
+  $SUDO apt-get install -y -qq kubernetes-client >/dev/null || echo "kubernetes-client not installed: the kubectl kustomize comparison will be skipped" >&2
+fi
 npm ci --no-audit --no-fund --loglevel=error
