@@ -249,8 +249,10 @@ function tryParse(text: string, rnd: Rnd): SentinelConfig | undefined {
     if (path.includes('missing')) throw new IncludeReadError(`Fatal error, can't open config file '${path}'`);
     return rnd() < 0.5 ? 'include /etc/other.conf' : mutatedText(rnd).slice(0, 2000);
   };
+  // Command-line overrides (`--port 26380`) go through the same checks.
+  const overrides = rnd() < 0.2 ? [splitArgs(mutateLine(rnd, pick(rnd, CORPUS))) ?? []] : [];
   try {
-    return parseConfig(text, withInclude ? { readInclude } : {});
+    return parseConfig(text, withInclude ? { readInclude, overrides } : { overrides });
   } catch (e) {
     if (e instanceof ConfigError || e instanceof IncludeReadError) return undefined;
     throw e;

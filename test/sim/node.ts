@@ -76,6 +76,8 @@ export class SentinelNode implements Endpoint {
    * in `stalledLoop`.
    */
   private stalled = false;
+  /** Which stall a scheduled resume belongs to (a crash ends a stall; a later one is another). */
+  private stallId = 0;
   private stallQueue: Array<() => void> = [];
   private stalledLoop: (() => void) | undefined;
 
@@ -148,11 +150,13 @@ export class SentinelNode implements Endpoint {
     return this.stalled;
   }
 
-  /** SIGSTOP: nothing runs until resume(); the clock (world time) goes on. */
-  stall(): void {
-    if (!this.state || this.stalled) return;
+  /** SIGSTOP: nothing runs until resume(); the clock (world time) goes on. Returns the stall's id. */
+  stall(): number {
+    if (!this.state || this.stalled) return 0;
     this.world.log(this.id, 'STALL');
     this.stalled = true;
+    this.stallId += 1;
+    return this.stallId;
   }
 
   /**
@@ -160,8 +164,8 @@ export class SentinelNode implements Endpoint {
    * (the core sees the clock jump on the first of them), then the timer
    * resumes.
    */
-  resume(): void {
-    if (!this.stalled) return;
+  resume(stallId?: number): void {
+    if (!this.stalled || (stallId !== undefined && stallId !== this.stallId)) return;
     this.world.log(this.id, `RESUME (${this.stallQueue.length} queued events)`);
     this.stalled = false;
     const inc = this.incarnation;

@@ -360,8 +360,8 @@ export class World implements SimWorld {
   /** SIGSTOP for `stallMs`, then SIGCONT: queued events are applied at once on resume. */
   stallSentinel(node: SentinelNode, stallMs: number): void {
     if (!node.isAlive() || node.isStalled()) return;
-    node.stall();
-    this.scheduleFault(stallMs, () => node.resume());
+    const stallId = node.stall();
+    this.scheduleFault(stallMs, () => node.resume(stallId));
   }
 
   manualFailover(node: SentinelNode): void {
