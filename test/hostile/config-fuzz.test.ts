@@ -313,6 +313,8 @@ function runSeed(seed: number, make: (rnd: Rnd) => string): boolean {
 
 const SEEDS = Number(process.env['CONFIG_FUZZ_SEEDS'] ?? 600);
 const FROM = Number(process.env['CONFIG_FUZZ_FROM'] ?? 1);
+/** Long local runs: about 3 ms a seed on a loaded machine, never below vitest's usual limit. */
+const TIMEOUT_MS = Math.max(60_000, SEEDS * 10);
 
 describe('config loader fuzz', () => {
   it(`mutated real configs: only ConfigError, and what loads renders and loads again (${SEEDS} seeds)`, () => {
@@ -321,12 +323,12 @@ describe('config loader fuzz', () => {
     // Enough of the mutants must load for the round trip to see hostile values.
     console.log(`config fuzz: ${accepted} of ${SEEDS} mutated configs loaded`);
     expect(accepted).toBeGreaterThan(SEEDS * 0.12);
-  });
+  }, TIMEOUT_MS);
 
   it(`configs from the grammar load, round-trip and render to a fixed point (${SEEDS} seeds)`, () => {
     let accepted = 0;
     for (let seed = FROM; seed < FROM + SEEDS; seed++) if (runSeed(seed * 7919, validText)) accepted++;
     // The generator is meant to produce valid configs: most must load.
     expect(accepted).toBeGreaterThan(SEEDS * 0.95);
-  });
+  }, TIMEOUT_MS);
 });
