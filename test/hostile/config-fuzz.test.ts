@@ -292,8 +292,10 @@ function checkRoundTrip(text: string): boolean {
   expect(renderConfig(once, again)).toBe(once);
   // The runtime's path: the config folded into core state and back.
   const state = stateFromConfig(cfg, cfg.myid, 0);
-  const viaState = renderConfig(text, configFromState(cfg, state));
+  const fromState = configFromState(cfg, state);
+  const viaState = renderConfig(text, fromState);
   const reloaded = parseConfig(viaState);
+  expectSameConfig(reloaded, fromState, viaState);
   expect(renderConfig(viaState, reloaded)).toBe(viaState);
   expect(configLines(viaState).every((l) => l === '' || l.startsWith('#') || splitArgs(l) !== null)).toBe(true);
   return true;
