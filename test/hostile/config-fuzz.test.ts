@@ -313,7 +313,7 @@ function runSeed(seed: number, make: (rnd: Rnd) => string): boolean {
   }
 }
 
-const SEEDS = Number(process.env['CONFIG_FUZZ_SEEDS'] ?? 400);
+const SEEDS = Number(process.env['CONFIG_FUZZ_SEEDS'] ?? 300);
 const FROM = Number(process.env['CONFIG_FUZZ_FROM'] ?? 1);
 /** Long local runs: about 3 ms a seed on a loaded machine, never below vitest's usual limit. */
 const TIMEOUT_MS = Math.max(60_000, SEEDS * 10);
