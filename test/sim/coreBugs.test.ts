@@ -203,6 +203,53 @@ describe('core bugs found by the simulator', () => {
   });
 });
 
+/** A failover step the leader takes itself (what must wait for +tilt after a stall). */
+const FAILOVER_STEP = /^(\+try-failover|\+elected-leader|\+failover-state-|\+selected-slave|\+promoted-slave|\+slave-reconf-|\+failover-end|\+switch-master|-failover-abort)/;
+
+describe('a stalled process (SIGSTOP) whose queued events arrive at once', () => {
+  /*
+   * The leader is stopped for 10 s right after it selected or promoted a
+   * replica. Replies to its SLAVEOF/INFO/PING, hellos and link changes pile
+   * up meanwhile; on SIGCONT they are applied at once, before its timer runs.
+   * The core checks the clock before any event (step.ts noticeClockJump), so
+   * the first of them must put it in TILT before it takes any further step.
+   */
+  /*
+   * With +selected-slave / +promoted-slave as the trigger, the replies that
+   * pile up (SLAVEOF, PING, old INFO) cannot advance the failover by
+   * themselves: these two cases hold even without noticeClockJump. The
+   * +try-failover case can: the vote replies are queued, and without the
+   * clock check the first of them makes it +elected-leader before +tilt.
+   */
+  it.each(['+selected-slave', '+promoted-slave', '+try-failover'])('the leader (or candidate) stalled 10 s after %s logs +tilt before its next failover step', (trigger) => {
+    let leaderId = '';
+    let resumeAtMs = -1;
+    const r = cleanKill(203, () => undefined, {
+      script: [
+        {
+          atMs: 0,
+          action: (w) => w.watchers.push((e) => {
+            if (e.channel !== trigger || leaderId !== '') return;
+            leaderId = e.node;
+            // Stopped once the step that logged the trigger has sent its effects.
+            w.defer(() => w.stallSentinel(w.sentinel(leaderId)!, 10_000));
+            resumeAtMs = e.atMs + 10_000;
+          }),
+        },
+        { atMs: 1000, action: (w) => w.killRedis(w.redis[0]!) },
+      ],
+    });
+    expect(leaderId).not.toBe('');
+    const after = r.world.events.filter((e) => e.node === leaderId && e.atMs >= resumeAtMs);
+    const first = after.find((e) => e.channel === '+tilt' || FAILOVER_STEP.test(e.channel));
+    expect(first?.channel).toBe('+tilt');
+    expect(after[0]?.channel).toBe('+tilt');
+    if (!r.ok) console.error(formatFailure(r, 80));
+    expect(r.violations).toEqual([]);
+    expect(r.ok).toBe(true);
+  });
+});
+
 const ME = 'a'.repeat(40);
 const PEERS = ['b', 'c', 'd', 'e'].map((c) => c.repeat(40));
 

@@ -69,6 +69,17 @@ export class SentinelNode implements Endpoint {
   private links = new Map<string, SimLink>();
   private nextRequestId = 1;
   private nextAttemptId = 1;
+  /**
+   * SIGSTOP: while stalled the process runs nothing. Events that reach it
+   * (replies, hellos, link changes, its own wake-ups) wait here in arrival
+   * order, as they would in its sockets and timer list; its tick loop waits
+   * in `stalledLoop`.
+   */
+  private stalled = false;
+  /** Which stall a scheduled resume belongs to (a crash ends a stall; a later one is another). */
+  private stallId = 0;
+  private stallQueue: Array<() => void> = [];
+  private stalledLoop: (() => void) | undefined;
 
   constructor(private readonly world: SimWorld, opts: NodeOptions) {
     this.id = opts.id;
@@ -109,6 +120,10 @@ export class SentinelNode implements Endpoint {
     const inc = this.incarnation;
     const loop = (): void => {
       if (this.incarnation !== inc || !this.state) return;
+      if (this.stalled) {
+        this.stalledLoop = loop;
+        return;
+      }
       this.apply({ type: 'tick' });
       this.world.schedule(TICK_MS + this.world.rng.int(-TICK_JITTER_MS, TICK_JITTER_MS), loop);
     };
@@ -122,15 +137,57 @@ export class SentinelNode implements Endpoint {
     this.state = undefined;
     this.incarnation += 1;
     this.restarts += 1;
+    // A killed process loses what was queued for it; a crash also ends a stall.
+    this.stalled = false;
+    this.stallQueue = [];
+    this.stalledLoop = undefined;
     for (const link of this.links.values()) this.teardown(link);
     this.links.clear();
     for (const conn of [...this.conns.values()]) this.world.closeFromServer(conn);
+  }
+
+  isStalled(): boolean {
+    return this.stalled;
+  }
+
+  /** SIGSTOP: nothing runs until resume(); the clock (world time) goes on. Returns the stall's id. */
+  stall(): number {
+    if (!this.state || this.stalled) return 0;
+    this.world.log(this.id, 'STALL');
+    this.stalled = true;
+    this.stallId += 1;
+    return this.stallId;
+  }
+
+  /**
+   * SIGCONT: everything queued during the stall is applied first, in order
+   * (the core sees the clock jump on the first of them), then the timer
+   * resumes.
+   */
+  resume(stallId?: number): void {
+    if (!this.stalled || (stallId !== undefined && stallId !== this.stallId)) return;
+    this.world.log(this.id, `RESUME (${this.stallQueue.length} queued events)`);
+    this.stalled = false;
+    const inc = this.incarnation;
+    const queued = this.stallQueue;
+    this.stallQueue = [];
+    for (const run of queued) {
+      if (this.incarnation !== inc || !this.state) return;
+      run();
+    }
+    const loop = this.stalledLoop;
+    this.stalledLoop = undefined;
+    if (loop && this.incarnation === inc) loop();
   }
 
   /** Feeds one event to the core and carries out its effects. */
   apply(event: CoreEvent): StepResult | undefined {
     const state = this.state;
     if (!state) return undefined;
+    if (this.stalled) {
+      this.stallQueue.push(() => this.apply(event));
+      return undefined;
+    }
     const pre = this.world.inv.beforeStep(state);
     const before = masterConfigs(state);
     let result: StepResult;
@@ -364,6 +421,16 @@ export class SentinelNode implements Endpoint {
 
   /** A request from a peer Sentinel to this one. */
   serve(req: Request): unknown {
+    // A stopped process answers nothing; the request is read on resume and
+    // acted on (a vote may be granted and persisted then), but its answer
+    // comes after the asker's command timeout, so it is never used.
+    if (this.stalled) {
+      if (req.op === 'publish') this.apply({ type: 'hello', payload: req.payload });
+      if (req.op === 'askMasterDown') {
+        this.apply({ type: 'isMasterDownRequest', ip: req.ip, port: req.port, epoch: req.epoch, runId: req.runId });
+      }
+      return NO_REPLY;
+    }
     switch (req.op) {
       case 'ping': return 'PONG';
       case 'publish':

@@ -168,6 +168,13 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     const jumpMs = rng.chance(0.6) ? rng.int(2_500, 10_000) : -rng.int(300, 5_000);
     w.jumpClock(rng.pick(alive), jumpMs);
   }],
+  [0.7, 'stall-sentinel', (w, rng) => {
+    // SIGSTOP / VM pause: a failover leader when there is one, else any Sentinel.
+    const leaders = w.sentinels.filter((s) => s.isAlive() && failingOver(s));
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    const pool = leaders.length > 0 && rng.chance(0.5) ? leaders : alive;
+    if (pool.length > 0) w.stallSentinel(rng.pick(pool), rng.int(3_000, 15_000));
+  }],
   [0.3, 'manual-failover', (w, rng) => {
     const alive = w.sentinels.filter((s) => s.isAlive());
     if (alive.length > 0) w.manualFailover(rng.pick(alive));

@@ -357,6 +357,13 @@ export class World implements SimWorld {
     this.log(node.id, `CLOCK JUMP ${deltaMs > 0 ? '+' : ''}${deltaMs} ms`);
   }
 
+  /** SIGSTOP for `stallMs`, then SIGCONT: queued events are applied at once on resume. */
+  stallSentinel(node: SentinelNode, stallMs: number): void {
+    if (!node.isAlive() || node.isStalled()) return;
+    const stallId = node.stall();
+    this.scheduleFault(stallMs, () => node.resume(stallId));
+  }
+
   manualFailover(node: SentinelNode): void {
     const r = node.apply({ type: 'manualFailover', master: MASTER_NAME });
     this.log(node.id, `SENTINEL FAILOVER ${MASTER_NAME} -> ${r?.manual ?? 'no reply'}`);
@@ -387,6 +394,7 @@ export class World implements SimWorld {
     this.net.lossRate = 0;
     for (const r of this.redis) this.restartRedis(r);
     for (const s of this.sentinels) {
+      s.resume();
       s.start();
       if (s.state) s.state.simulateFailure = { crashAfterElection: false, crashAfterPromotion: false };
     }
