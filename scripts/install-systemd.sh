@@ -83,13 +83,17 @@ trap 'rm -rf "$STAGE"' EXIT
 tar -xzf "$STAGE"/tssentinel-*.tgz -C "$STAGE" && rm -f "$STAGE"/tssentinel-*.tgz
 mv "$STAGE/package" "$STAGE/pkg"
 cp "$SRC/package-lock.json" "$STAGE/pkg/"
-( cd "$SRC" && npm ls --omit=dev --all --parseable 2>/dev/null ) | while IFS= read -r dir; do
+( cd "$SRC" && npm ls --omit=dev --all --parseable 2>/dev/null || true ) | while IFS= read -r dir; do
   [ "$dir" = "$SRC" ] && continue
   rel="${dir#"$SRC"/}"
   mkdir -p "$STAGE/pkg/$(dirname "$rel")"
   [ -e "$STAGE/pkg/$rel" ] || cp -a "$dir" "$STAGE/pkg/$rel"
 done
-[ -f "$STAGE/pkg/node_modules/commander/package.json" ] || { echo "install-systemd: production dependencies missing after copy" >&2; exit 1; }
+# Smoke check: the staged package starts and resolves its dependencies.
+( cd "$STAGE/pkg" && "$NODE_BIN" -e 'const p = require("./package.json"); for (const d of Object.keys(p.dependencies || {})) if (!require("fs").existsSync("node_modules/" + d + "/package.json")) { console.error("missing " + d); process.exit(1); }' ) \
+  || { echo "install-systemd: production dependencies missing in the staged package" >&2; exit 1; }
+"$NODE_BIN" "$STAGE/pkg/dist/cli.js" --version >/dev/null \
+  || { echo "install-systemd: the staged package does not start" >&2; exit 1; }
 chmod -R u=rwX,go=rX "$STAGE/pkg"
 [ "$IS_ROOT" = yes ] && chown -R 0:0 "$STAGE/pkg"
 chmod 755 "$STAGE/pkg/dist/cli.js"

@@ -97,7 +97,7 @@ async function down(child: ChildProcess): Promise<void> {
 
 afterAll(async () => {
   await Promise.all([...children].map(down));
-  fs.rmSync(root, { recursive: true, force: true });
+  if (process.env['TSS_KEEP_TMP'] !== '1') fs.rmSync(root, { recursive: true, force: true });
 });
 
 describe('docker-compose.yml services run through their entry points', () => {
@@ -129,6 +129,7 @@ describe('docker-compose.yml services run through their entry points', () => {
     const replicas = cli(s1, '--raw', 'sentinel', 'replicas', 'mymaster');
     for (const r of ['replica1', 'replica2']) expect(replicas).toContain(`127.0.0.1:${port(r)}`);
     cli(port('master'), 'set', 'k', 'before-failover');
+    expect(cli(port('master'), 'wait', '2', '5000')).toBe('2'); // on both replicas before the failover
 
     // Failover.
     const myids = SENTINELS.map((s) => cli(port(s), 'sentinel', 'myid'));
@@ -169,7 +170,7 @@ describe('docker-compose.yml services run through their entry points', () => {
       return i['role'] === 'slave' && i['master_port'] === promoted && i['master_link_status'] === 'up' || undefined;
     }, { timeoutMs: 20_000, what: 'old master replicating from the promoted replica' });
     expect(info(promoted)['role']).toBe('master');
-    expect(cli(port('master'), 'get', 'k')).toBe('before-failover');
+    expect(cli(port('master'), 'get', 'k'), REDIS.map((r) => `${r}:\n${fs.readFileSync(procs.get(r)!.log, 'utf8')}`).join('\n')).toBe('before-failover');
     await waitFor(() => {
       const m = fields(s1, 'sentinel', 'master', 'mymaster');
       return m['port'] === promoted && m['num-slaves'] === '2' && m['flags'] === 'master' || undefined;
