@@ -16,8 +16,11 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY conf ./conf
 COPY docker/entrypoint.sh /usr/local/bin/tssentinel-entrypoint
-RUN chmod 755 /usr/local/bin/tssentinel-entrypoint && mkdir -p /data
+# Runs as the image's unprivileged `node` user; a new named volume on /data
+# takes this directory's ownership, so the Sentinel can rewrite its config.
+RUN chmod 755 /usr/local/bin/tssentinel-entrypoint && mkdir -p /data && chown node:node /data
+USER node
 VOLUME /data
 EXPOSE 26379
-HEALTHCHECK --interval=5s --timeout=3s --retries=5 CMD redis-cli -p 26379 ping | grep -q PONG
+HEALTHCHECK --interval=5s --timeout=3s --retries=5 CMD redis-cli -p "${SENTINEL_PORT:-26379}" ping | grep -q PONG
 ENTRYPOINT ["tssentinel-entrypoint"]
