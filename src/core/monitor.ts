@@ -152,7 +152,10 @@ function infoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterSta
       (inst.promoted || inst.reconf === 'sent' || inst.reconf === 'inprog')) {
     return state.timing.failoverInfoPeriodMs;
   }
-  if (inst.kind === 'slave' && (master.odown || failoverInProgress(master) || inst.masterLinkDownSinceMs !== 0)) {
+  // A replica whose link is down, or never came up (first sync), is polled
+  // every second: it cannot be promoted until INFO shows it synced.
+  if (inst.kind === 'slave' && (master.odown || failoverInProgress(master) || inst.masterLinkDownSinceMs !== 0 ||
+      inst.masterLinkNeverUp)) {
     return state.timing.fastInfoPeriodMs;
   }
   return state.timing.infoPeriodMs;

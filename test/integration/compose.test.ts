@@ -133,7 +133,11 @@ describe('docker-compose.yml services run through their entry points', () => {
 
     // Failover.
     const myids = SENTINELS.map((s) => cli(port(s), 'sentinel', 'myid'));
-    expect(cli(s1, 'sentinel', 'failover', 'mymaster')).toBe('OK');
+    // tssentinel only promotes a replica it has seen synced (INFO without
+    // master_link_down_since_seconds:-1): right after the first sync that
+    // takes up to one INFO period (1 s for such replicas).
+    await waitFor(() => cli(s1, 'sentinel', 'failover', 'mymaster') === 'OK' || undefined,
+      { timeoutMs: 15_000, what: 'SENTINEL FAILOVER accepted' });
     const promoted = await waitFor(() => {
       const views = SENTINELS.map((s) => cli(port(s), '--raw', 'sentinel', 'get-master-addr-by-name', 'mymaster').split('\n')[1]);
       return views.every((v) => v && v !== port('master') && v === views[0]) ? views[0] : undefined;
