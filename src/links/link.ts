@@ -111,6 +111,9 @@ export class InstanceLink {
       lazyConnect: true,
       enableOfflineQueue: false,
       enableReadyCheck: false,
+      // redis-sentinel sends no CLIENT SETINFO; Redis before 7.2 answers it
+      // with an error that shows up in the monitored server's errorstats.
+      disableClientInfo: true,
       maxRetriesPerRequest: 0,
       autoResubscribe: false,
       autoResendUnfulfilledCommands: false,

@@ -250,6 +250,12 @@ describe('(b) SENTINEL FAILOVER', () => {
     'on a healthy setup moves the master; a second one while it runs is INPROG',
     async () => {
       const oldPort = group.master.port;
+      // tssentinel promotes only replicas it has seen synced (issue 12): wait
+      // for its view, not only for the replicas' own INFO.
+      await waitFor(async () => {
+        const list = toPlain(await call(group.sentinels[0]!.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
+        return list.length === 2 && list.every((r) => r[r.indexOf('master-link-status') + 1] === 'ok') || undefined;
+      }, { what: 'sentinel #0 to see both replicas synced' });
       const client = await RawClient.connect(group.sentinels[0]!.port);
       try {
         // Pipelined: the second arrives while the first failover is surely running.

@@ -218,8 +218,11 @@ async function unannouncedScenario(start: SentinelStarter): Promise<Record<strin
   // Wait until A's priority is known to the Sentinel (INFO seen after the change).
   await waitFor(async () => {
     const cache = toPlain(await call(s.port, [], 'SENTINEL', 'INFO-CACHE', 'mymaster'));
-    return JSON.stringify(cache).includes(`slave_priority:1\\r\\n`) || JSON.stringify(cache).includes('replica_priority:1\\r\\n');
-  }, { timeoutMs: 10_000, what: `${label(s)} saw replica A's priority 1` });
+    const text = JSON.stringify(cache);
+    // tssentinel promotes only replicas it has seen synced (never an empty one).
+    const synced = !text.includes('master_link_down_since_seconds:-1');
+    return synced && (text.includes(`slave_priority:1\\r\\n`) || text.includes('replica_priority:1\\r\\n'));
+  }, { timeoutMs: 10_000, what: `${label(s)} saw replica A's priority 1, and both replicas synced` });
   await ok(s.port, [], 'SENTINEL', 'FAILOVER', 'mymaster');
   const promoted = await waitFor(async () => {
     const addr = toPlain(await call(s.port, [], 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'));

@@ -273,11 +273,12 @@ describe('tssentinel pods', () => {
     expect(ann['prometheus.io/port']).toBe('9121');
   });
 
-  it('keeps the config on a claimed volume at the path the image entrypoint reads (/data/sentinel.conf)', () => {
-    expect(readFileSync(join(ROOT, 'docker/entrypoint.sh'), 'utf8')).toContain('CONF=/data/sentinel.conf');
+  it('keeps the config on a claimed volume and runs the Sentinel on it directly (not through the compose entrypoint)', () => {
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^WORKDIR \/app$/m);
+    expect(readFileSync(join(ROOT, 'Dockerfile'), 'utf8')).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);
     expect(main.volumeMounts.find((m: Obj) => m.mountPath === '/data')?.name).toBe('data');
     expect(sts.spec.volumeClaimTemplates.map((t: Obj) => t.metadata.name)).toEqual(['data']);
-    expect(main.command).toBeUndefined(); // the image's entrypoint runs the Sentinel
+    expect(main.command).toEqual(['node', '/app/dist/cli.js', '/data/sentinel.conf']);
   });
 
   describe('the init-config script', () => {
