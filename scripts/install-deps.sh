@@ -8,5 +8,5 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools iproute2 iputils-arping python3-redis openssl >/dev/null
+$SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools iproute2 iptables faketime iputils-arping python3-redis openssl >/dev/null
 npm ci --no-audit --no-fund --loglevel=error
