@@ -17,7 +17,8 @@
  * crash-after-promotion).
  *
  * CI runs every scenario once with tssentinel. FAULT_RUNS=n runs each n
- * times, and FAULT_SENTINELS=both adds the same runs with real
+ * times, FAULT_SENTINELS=real runs only real redis-sentinel, and
+ * FAULT_SENTINELS=both adds the same runs with real
  * redis-sentinel 7.0.15 (outcomes printed as the README's table rows, not
  * asserted: the real one sometimes needs a second failover).
  */
@@ -38,7 +39,9 @@ const DOWN_AFTER_MS = 1_000;
 const FAILOVER_TIMEOUT_MS = 6_000;
 const SETTLE_TIMEOUT_MS = 45_000;
 const RUNS = Number(process.env['FAULT_RUNS'] ?? '1');
-const KINDS: ReadonlyArray<'ts' | 'real'> = process.env['FAULT_SENTINELS'] === 'both' ? ['ts', 'real'] : ['ts'];
+const KINDS: ReadonlyArray<'ts' | 'real'> = (
+  { both: ['ts', 'real'], real: ['real'] } as const
+)[process.env['FAULT_SENTINELS'] as 'both' | 'real'] ?? ['ts'];
 const TEST_TIMEOUT_MS = 90_000 * RUNS;
 
 afterAll(async () => {
@@ -294,7 +297,9 @@ const CRASH_SCENARIOS: ReadonlyArray<[string, Scenario]> = [
     for (const s of g.sentinels) await call(s.port, 'SENTINEL', 'SIMULATE-FAILURE', 'crash-after-promotion');
     await g.redis[0]!.kill9();
     const crashed = await waitFor(() => g.sentinels.find((s) => s.exited), { timeoutMs: 30_000, intervalMs: 5, what: 'the leader to crash' });
-    for (const s of g.sentinels) if (!s.exited) await call(s.port, 'SENTINEL', 'SIMULATE-FAILURE');
+    // Every SIMULATE-FAILURE call first clears the flags; HELP names none
+    // (a bare SIMULATE-FAILURE is refused by the command's arity).
+    for (const s of g.sentinels) if (!s.exited) await call(s.port, 'SENTINEL', 'SIMULATE-FAILURE', 'HELP');
     const roles = await Promise.all(g.redis.slice(1).map((r) => roleOf(r.port)));
     expect(roles, 'the leader crashed after promoting: one replica is master').toContain('master');
     const code = (await crashed.waitExit()).code;
