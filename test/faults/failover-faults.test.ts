@@ -367,6 +367,14 @@ const NO_PARTITIONS = partitionUnavailable();
 const NO_FAKETIME = fs.existsSync(LIBFAKETIME) ? undefined : `${LIBFAKETIME} missing (apt-get install faketime)`;
 if (NO_PARTITIONS) console.warn(`SKIP partition faults: ${NO_PARTITIONS}`);
 if (NO_FAKETIME) console.warn(`SKIP clock faults: ${NO_FAKETIME}`);
+/**
+ * Measured 2026-11-27: redis-sentinel 7.0.15 under libfaketime never
+ * finishes starting ("libfaketime: Unexpected recursive calls to
+ * clock_gettime() without proper initialization"), with or without
+ * FAKETIME_DONT_FAKE_MONOTONIC, libfaketimeMT, FAKETIME instead of a file:
+ * the same hang as redis-server's. So the clock scenario runs on tssentinel only.
+ */
+const NO_FAKETIME_REAL = 'libfaketime hangs redis-sentinel 7.0.15 at start (recursive clock_gettime during its init)';
 
 async function runScenario(kind: 'ts' | 'real', name: string, scenario: Scenario, opts: GroupOptions = {}): Promise<void> {
   for (let run = 0; run < RUNS; run++) {
@@ -387,7 +395,8 @@ async function runScenario(kind: 'ts' | 'real', name: string, scenario: Scenario
 
 describe.each(KINDS)('failover faults (issue 9-f), %s sentinels', (kind) => {
   it.each(CRASH_SCENARIOS)('%s', (name, scenario) => runScenario(kind, name, scenario), TEST_TIMEOUT_MS);
-  it.skipIf(NO_FAKETIME).each(CLOCK_SCENARIOS)('%s', (name, scenario) => runScenario(kind, name, scenario, { fakeClock: true }), TEST_TIMEOUT_MS);
+  if (kind === 'real') console.warn(`SKIP clock faults on real redis-sentinel: ${NO_FAKETIME_REAL}`);
+  it.skipIf(NO_FAKETIME !== undefined || kind === 'real').each(CLOCK_SCENARIOS)('%s', (name, scenario) => runScenario(kind, name, scenario, { fakeClock: true }), TEST_TIMEOUT_MS);
   it.skipIf(NO_PARTITIONS).each(PARTITION_SCENARIOS)('%s', (name, scenario) => runScenario(kind, name, scenario, { uids: true }), TEST_TIMEOUT_MS);
 });
 
