@@ -253,6 +253,7 @@ async function stopGroup(g: Group): Promise<void> {
   await g.stopWatch();
   for (const l of g.logs) await l.close();
   await Promise.all([...g.sentinels, ...g.redis].map((p) => p.stop('SIGKILL')));
+  if (g.clockFile) fs.rmSync(path.dirname(g.clockFile), { recursive: true, force: true });
 }
 
 /** May return a note for the outcome line. */
