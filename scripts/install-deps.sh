@@ -9,7 +9,7 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools systemd iproute2 iputils-arping python3-redis openssl >/dev/null
+$SUDO apt-get install -y -qq redis-server redis-sentinel redis-tools systemd iproute2 iptables faketime iputils-arping python3-redis openssl >/dev/null
 # kubectl (Debian's kubernetes-client) lets test/unit/kubernetes.test.ts compare
 # its kustomize rendering with `kubectl kustomize`; without it that one check
 # is skipped. Skipped when some kubectl is already installed (another package

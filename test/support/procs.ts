@@ -60,6 +60,8 @@ export interface RedisOptions {
   replicaOf?: { host: string; port: number };
   /** More config lines or `--name value` pairs, e.g. ['--replica-priority', '10']. */
   extraArgs?: readonly string[];
+  /** Run as this uid (and gid), its dir chowned to it: lets iptables `-m owner` tell processes apart on loopback. */
+  uid?: number;
 }
 
 export interface SentinelOptions {
@@ -67,6 +69,8 @@ export interface SentinelOptions {
   env?: NodeJS.ProcessEnv;
   /** AUTH arguments for the readiness check, for a sentinel with requirepass or a password-protected default user. */
   auth?: readonly string[];
+  /** As RedisOptions.uid. */
+  uid?: number;
 }
 
 // ---------------------------------------------------------------------------
@@ -132,6 +136,7 @@ interface Launch {
   readonly env?: NodeJS.ProcessEnv;
   /** Sent as AUTH before the readiness PING. */
   readonly auth?: readonly string[];
+  readonly uid?: number;
 }
 
 class Proc implements ProcHandle {
@@ -162,8 +167,13 @@ class Proc implements ProcHandle {
     const logFd = fs.openSync(this.logPath, 'a');
     fs.writeSync(logFd, `\n=== ${new Date().toISOString()} start ${this.launch.command} ${this.launch.args(this.port).join(' ')}\n`);
     let child: ChildProcess;
+    const uid = this.launch.uid;
+    if (uid !== undefined) {
+      for (const f of [this.dir, ...fs.readdirSync(this.dir).map((n) => path.join(this.dir, n))]) fs.chownSync(f, uid, uid);
+    }
     try {
       child = spawn(this.launch.command, this.launch.args(this.port), {
+        ...(uid === undefined ? {} : { uid, gid: uid }),
         cwd: this.dir,
         env: { ...process.env, ...this.launch.env },
         stdio: ['ignore', logFd, logFd],
@@ -347,7 +357,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<ProcHandle
     if (options.replicaOf) lines.push(`replicaof ${options.replicaOf.host} ${options.replicaOf.port}`);
     lines.push(...argsToConfLines(options.extraArgs ?? []));
     fs.writeFileSync(confPath, `${lines.join('\n')}\n`);
-    return new Proc({ kind: 'redis', command: REDIS_SERVER_BIN, args: () => [confPath] }, port, confPath, dir, logPath);
+    return new Proc({ kind: 'redis', command: REDIS_SERVER_BIN, args: () => [confPath], uid: options.uid }, port, confPath, dir, logPath);
   });
 }
 
@@ -389,7 +399,7 @@ function startSentinel(
     // Written again on each port try: the sentinel rewrites it after start.
     fs.writeFileSync(confPath, sentinelConfText(confText));
     return new Proc(
-      { kind, command, args: (p) => argsAfterConf(confPath, p), env: options.env, auth: options.auth },
+      { kind, command, args: (p) => argsAfterConf(confPath, p), env: options.env, auth: options.auth, uid: options.uid },
       port,
       confPath,
       dir,
