@@ -16,8 +16,15 @@ import { waitFor, withTimeout } from '../support/wait.js';
 
 const children: Array<ReturnType<typeof spawn>> = [];
 
-afterAll(() => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+afterAll(async () => {
+  // SIGTERM first: the demo then stops the processes it started (a SIGKILL
+  // would leave them running); SIGKILL only if it does not exit.
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    const exited = new Promise<void>((resolve) => c.once('exit', () => resolve()));
+    c.kill('SIGTERM');
+    await withTimeout(exited, 10_000, 'the playground to stop').catch(() => c.kill('SIGKILL'));
+  }
 });
 
 describe('quick start', () => {
