@@ -21,8 +21,11 @@
 
 type RawWrite = (buf: Buffer, done: (err: NodeJS.ErrnoException | null, written: number) => void) => void;
 
-/** How to write to `fd` without ever blocking the event loop or the exit. */
-function rawWriter(fd: number, onSocketError: (err: NodeJS.ErrnoException) => void): RawWrite {
+/**
+ * How to write to `fd` without ever blocking the event loop or the exit;
+ * `isStream`: a pipe or socket (no synchronous write at shutdown, it could block).
+ */
+function rawWriter(fd: number, onSocketError: (err: NodeJS.ErrnoException) => void): { write: RawWrite; isStream: boolean } {
   let stat: fs.Stats | undefined;
   try {
     stat = fs.fstatSync(fd);
@@ -34,11 +37,12 @@ function rawWriter(fd: number, onSocketError: (err: NodeJS.ErrnoException) => vo
     socket.on('error', onSocketError);
     // Our own handle must not keep the process alive.
     socket.unref();
-    return (buf, done) => {
+    const write: RawWrite = (buf, done) => {
       socket.write(buf, (err) => done(err ?? null, err ? 0 : buf.length));
     };
+    return { write, isStream: true };
   }
-  return (buf, done) => fs.write(fd, buf, 0, buf.length, null, (err, n) => done(err, n));
+  return { write: (buf, done) => fs.write(fd, buf, 0, buf.length, null, (err, n) => done(err, n)), isStream: false };
 }
 import fs from 'node:fs';
 import net from 'node:net';
@@ -69,15 +73,9 @@ export class LogSink {
 
   /** `transform` turns one pino JSON line into what is written (e.g. Redis-style text). */
   constructor(private readonly fd: number, private readonly transform: (line: string) => string = (l) => l) {
-    this.rawWrite = rawWriter(fd, (err) => this.failed(err, Buffer.alloc(0)));
-    let stream = false;
-    try {
-      const st = fs.fstatSync(fd);
-      stream = st.isFIFO() || st.isSocket();
-    } catch {
-      stream = false;
-    }
-    this.isStream = stream;
+    const writer = rawWriter(fd, (err) => this.failed(err, Buffer.alloc(0)));
+    this.rawWrite = writer.write;
+    this.isStream = writer.isStream;
   }
 
   /** Opens (appending, creating its directory) a logfile; throws like fs.openSync. */
@@ -91,14 +89,7 @@ export class LogSink {
     if (this.dead) return true;
     for (const line of chunk.split('\n')) {
       if (line.length === 0) continue;
-      const text = `${this.transform(line)}\n`;
-      if (this.queuedBytes + text.length > MAX_QUEUED_BYTES) {
-        this.stats.dropped += 1;
-        this.droppedSinceReport += 1;
-        continue;
-      }
-      this.queue.push(text);
-      this.queuedBytes += text.length;
+      this.enqueue(`${this.transform(line)}\n`, false);
     }
     this.pump();
     return true;
@@ -142,13 +133,18 @@ export class LogSink {
   }
 
   private requeue(unsent: Buffer): void {
-    const text = unsent.toString();
+    this.enqueue(unsent.toString(), true);
+  }
+
+  /** Queues text (at the front: the unsent rest of a write), or drops and counts it when the queue is full. */
+  private enqueue(text: string, atFront: boolean): void {
     if (this.queuedBytes + text.length > MAX_QUEUED_BYTES) {
       this.stats.dropped += 1;
       this.droppedSinceReport += 1;
       return;
     }
-    this.queue.unshift(text);
+    if (atFront) this.queue.unshift(text);
+    else this.queue.push(text);
     this.queuedBytes += text.length;
   }
 

@@ -282,14 +282,14 @@ export class Runtime {
   receiveHello(payload: string): void {
     const named = namesIn(payload);
     if (named.length === 0 || !this.config.resolveHostnames) {
-      this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
+      this.feed({ type: 'hello', payload });
       return;
     }
     // Redis resolves a name in a hello (createSentinelAddr) and drops the
     // hello when it does not resolve; the core cannot ask DNS, so the names
     // are looked up here first and the core learns their addresses.
     void this.resolveHelloNames(payload, named).then((ok) => {
-      if (ok) this.feed({ type: 'hello', payload, resolveHostnames: this.config.resolveHostnames });
+      if (ok) this.feed({ type: 'hello', payload });
     });
   }
 

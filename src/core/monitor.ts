@@ -547,7 +547,7 @@ function discoverReplicas(
 // ---------------------------------------------------------------- hellos
 
 /** A hello from a master/replica channel or PUBLISHed to us by a peer. */
-export function onHello(state: SentinelState, payload: string, nowMs: number, resolveHostnames = false): Effect[] {
+export function onHello(state: SentinelState, payload: string, nowMs: number): Effect[] {
   const parsed = parseHello(payload);
   if (!parsed || parsed.runId === state.myId) return [];
   const master = state.masters.get(parsed.masterName);
@@ -555,7 +555,7 @@ export function onHello(state: SentinelState, payload: string, nowMs: number, re
   // Whatever a hello makes us store is written to the config file: it must
   // pass the loader's checks, or the next start would fail (Redis drops such
   // a hello too, as it cannot create the instance's address).
-  const hello = checkedHello(parsed, resolveHostnames);
+  const hello = checkedHello(state, parsed);
   if (!hello) return [];
   const effects: Effect[] = [];
   let peer = findPeer(master, hello.ip, hello.port, hello.runId);
@@ -576,9 +576,12 @@ export function onHello(state: SentinelState, payload: string, nowMs: number, re
 }
 
 /** The hello with its addresses normalized as the config loader stores them, or undefined if it would not load. */
-function checkedHello(hello: Hello, resolveHostnames: boolean): Hello | undefined {
-  const peer = checkAnnouncedAddress(hello.ip, hello.port, resolveHostnames);
-  const master = checkAnnouncedAddress(hello.masterIp, hello.masterPort, resolveHostnames);
+function checkedHello(state: SentinelState, hello: Hello): Hello | undefined {
+  // As for replicas in INFO: a name counts only once the shell resolved it
+  // (it resolves hello names first, and only with resolve-hostnames).
+  const named = (host: string): boolean => state.addressing.resolved.has(host);
+  const peer = checkAnnouncedAddress(hello.ip, hello.port, named(hello.ip));
+  const master = checkAnnouncedAddress(hello.masterIp, hello.masterPort, named(hello.masterIp));
   if (typeof peer === 'string' || typeof master === 'string' || !isValidRunId(hello.runId)) return undefined;
   return { ...hello, ip: peer.host, port: peer.port, masterIp: master.host, masterPort: master.port };
 }

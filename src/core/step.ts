@@ -29,8 +29,7 @@ export type CoreEvent =
   | { type: 'linkDown'; link: string }
   | { type: 'pingReply'; link: string; outcome: PingOutcome }
   | { type: 'info'; target: InstanceRef; text?: string }
-  /** resolveHostnames: the resolve-hostnames setting, which decides whether a name may stand for an address. */
-  | { type: 'hello'; payload: string; resolveHostnames?: boolean }
+  | { type: 'hello'; payload: string }
   | { type: 'commandDone'; link: string }
   | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
@@ -70,7 +69,7 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
       }
       return { effects };
     }
-    case 'hello': return { effects: onHello(state, event.payload, nowMs, event.resolveHostnames) };
+    case 'hello': return { effects: onHello(state, event.payload, nowMs) };
     case 'commandDone': onCommandDone(state, event.link); return { effects: [] };
     case 'slaveofDone':
       onCommandDone(state, event.link);
