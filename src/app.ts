@@ -133,10 +133,10 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
     logger: log,
     publish: (channel, message) => { server.publish(channel, message); },
     linkTls: tls?.links,
+    helloPort: helloPort(config),
   });
   runtimeRef = runtime;
   syncConfigUsers(acl, config, runtime, log);
-  runtime.state.port = helloPort(config);
   const generatedId = config.myid === undefined;
   // A new myid must reach the disk before we talk to anyone under it.
   if (generatedId) runtime.persistSync();

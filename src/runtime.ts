@@ -16,8 +16,6 @@ import { step, type CoreEvent, type StepResult } from './core/step.js';
 import type { Reply } from './server/reply.js';
 import { classifyPingReply, type PingOutcome } from './core/monitor.js';
 import { configFromState, seededRandom, stateFromConfig } from './core/sentinel.js';
-import { resetMaster } from './core/instances.js';
-import { instanceDetails } from './core/details.js';
 import type { MasterState, SentinelState } from './core/state.js';
 import { InstanceLink, type LinkAuth } from './links/link.js';
 import { parseInfo } from './core/info.js';
@@ -41,13 +39,20 @@ export interface RuntimeOptions {
   tickIntervalMs?: number;
   /** tls-replication yes: TLS for every outbound link, peer Sentinels included (as redis-sentinel). */
   linkTls?: ConnectionOptions;
+  /** The port hellos announce when announce-port is 0 (default: the config's port). */
+  helloPort?: number;
 }
 
 const COMMAND_TIMEOUT_MS = 5_000;
 
 export class Runtime {
   readonly state: SentinelState;
-  config: SentinelConfig;
+  /**
+   * The config as loaded: what the core does not hold (bind, tls, users...).
+   * Settings changed at run time live in `state.settings`; the file is
+   * rendered from the state over this base.
+   */
+  readonly config: SentinelConfig;
   readonly runId = randomBytes(20).toString('hex');
   private configText: string;
   private readonly links = new Map<string, InstanceLink>();
@@ -67,7 +72,7 @@ export class Runtime {
     const myId = opts.config.myid ?? randomBytes(20).toString('hex');
     // Each process draws its own seed: identical seeds would give every
     // Sentinel the same failover start jitter and split the vote.
-    this.state = stateFromConfig(opts.config, myId, this.now(), seededRandom(randomBytes(4).readUInt32LE(0)));
+    this.state = stateFromConfig(opts.config, myId, this.now(), seededRandom(randomBytes(4).readUInt32LE(0)), opts.helloPort);
   }
 
   nowMs(): number {
@@ -91,9 +96,15 @@ export class Runtime {
     await this.persistRunning;
   }
 
-  /** One event through the core (step), and its effects carried out. */
-  private feed(event: CoreEvent): void {
-    this.apply(step(this.state, event, this.now()).effects);
+  /**
+   * One event through the core (step), its effects carried out in order.
+   * With `deferPersist` (admin commands) a persist effect is left to the
+   * caller, which awaits the write before it replies (save before OK).
+   */
+  feed(event: CoreEvent, opts: { deferPersist?: boolean } = {}): StepResult {
+    const result = step(this.state, event, this.now());
+    this.apply(opts.deferPersist ? result.effects.filter((e) => e.type !== 'persist') : result.effects);
+    return result;
   }
 
   /** Executes effects in order. */
@@ -173,8 +184,9 @@ export class Runtime {
 
   private askMasterDown(e: Extract<Effect, { type: 'askMasterDown' }>): void {
     const link = this.links.get(e.link);
-    const done = (reply: MasterDownAnswer | undefined) =>
+    const done = (reply: MasterDownAnswer | undefined) => {
       this.feed({ type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply });
+    };
     if (!link) return done(undefined);
     link.call('sentinel', 'is-master-down-by-addr', e.masterIp, e.masterPort, e.epoch, e.runId).then(
       (reply) => done(parseMasterDownReply(reply)),
@@ -184,7 +196,10 @@ export class Runtime {
 
   private slaveof(e: Extract<Effect, { type: 'slaveof' }>): void {
     const link = this.links.get(e.link);
-    if (!link) return this.feed({ type: 'commandDone', link: e.link });
+    if (!link) {
+      this.feed({ type: 'commandDone', link: e.link });
+      return;
+    }
     const target = e.host === undefined ? ['NO', 'ONE'] : [e.host, String(e.port)];
     link.transaction([
       ['slaveof', ...target],
@@ -250,11 +265,6 @@ export class Runtime {
     ]);
   }
 
-  resetMaster(master: MasterState): void {
-    this.apply(resetMaster(this.state, master, this.now()));
-    this.emitEvent('+reset-master', instanceDetails(master), 'warning', master.name);
-  }
-
   /** Re-make every link of a master so new auth or renamed commands apply. */
   relinkMaster(master: MasterState): void {
     const keys = [master.linkKey, ...[...master.replicas.values()].map((r) => r.linkKey)];
@@ -272,16 +282,10 @@ export class Runtime {
     this.feed({ type: 'hostResolved', host, ip });
   }
 
-  /** SENTINEL CONFIG SET announce-hostnames: replies, events, hellos and the config show the other form from now on. */
-  setAnnounceHostnames(value: boolean): void {
-    this.config.announceHostnames = value;
-    this.state.addressing.announceHostnames = value;
-  }
-
   /** A hello PUBLISHed to our own port by a peer Sentinel, or seen on a master's channel. */
   receiveHello(payload: string): void {
     const named = namesIn(payload);
-    if (named.length === 0 || !this.config.resolveHostnames) {
+    if (named.length === 0 || !this.state.settings.resolveHostnames) {
       this.feed({ type: 'hello', payload });
       return;
     }
@@ -356,8 +360,9 @@ export class Runtime {
     if (kind === 'sentinel') {
       // Redis's sentinelSendAuthIfNeeded: without sentinel-pass, requirepass
       // serves both ways (older configs), as the default user.
-      if (this.config.sentinelPass === undefined) return { password: this.config.requirepass };
-      return { username: this.config.sentinelUser, password: this.config.sentinelPass };
+      const { sentinelUser, sentinelPass } = this.state.settings;
+      if (sentinelPass === undefined) return { password: this.config.requirepass };
+      return { username: sentinelUser, password: sentinelPass };
     }
     // As sentinelSendAuthIfNeeded: no AUTH at all without auth-pass, even with an auth-user.
     const password = master?.config.authPass;
@@ -375,7 +380,7 @@ export class Runtime {
 
   private ping(key: string): void {
     const link = this.links.get(key);
-    const done = (outcome: PingOutcome) => this.feed({ type: 'pingReply', link: key, outcome });
+    const done = (outcome: PingOutcome) => { this.feed({ type: 'pingReply', link: key, outcome }); };
     if (!link) return done('none');
     link.call('ping').then(
       (reply) => done(classifyPingReply(String(reply))),
@@ -385,7 +390,7 @@ export class Runtime {
 
   private info(key: string, target: InstanceRef): void {
     const link = this.links.get(key);
-    const done = (text: string | undefined) => this.feed({ type: 'info', target, text });
+    const done = (text: string | undefined) => { this.feed({ type: 'info', target, text }); };
     if (!link) return done(undefined);
     link.call('info').then(
       (reply) => {
@@ -402,7 +407,7 @@ export class Runtime {
    * address under announce-hostnames no, as Redis does when it creates them.
    */
   private async resolveReplicaHosts(infoText: string): Promise<void> {
-    if (!this.config.resolveHostnames) return;
+    if (!this.state.settings.resolveHostnames) return;
     const resolved = this.state.addressing.resolved;
     const hosts = new Set(parseInfo(infoText).replicas.map((r) => r.host));
     for (const host of hosts) {
@@ -414,7 +419,7 @@ export class Runtime {
 
   private publishHello(key: string, payload: string): void {
     const link = this.links.get(key);
-    const done = () => this.feed({ type: 'commandDone', link: key });
+    const done = () => { this.feed({ type: 'commandDone', link: key }); };
     if (!link) return done();
     link.call('publish', HELLO_CHANNEL, payload).then(done, done);
   }

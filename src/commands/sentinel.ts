@@ -3,12 +3,9 @@
  * subcommand, its arguments); arity is checked by the server from the table.
  * Commands that change persisted state write the config before replying.
  */
-import { defaultMasterConfig } from '../config/model.js';
-import { instanceDetails } from '../core/details.js';
-import { removeMaster } from '../core/instances.js';
+import type { SimulatedFailure } from '../core/admin.js';
 import { currentMasterAddress } from '../core/failover.js';
 import { quorumStatus } from '../core/quorum.js';
-import { addMasterFromConfig } from '../core/sentinel.js';
 import { shownHost, type MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
 import { hostForCore } from '../resolve.js';
@@ -90,37 +87,29 @@ const monitor: SubHandler = async (rt, argv) => {
     // A numeric address is stored as inet_ntop prints it (127.1 -> 127.0.0.1,
     // 0:0::1 -> ::1), as Redis does and as the config loader reads it back.
     const numeric = normalizeNumericHost(host);
-    resolved = numeric !== undefined ? { host: numeric } : await hostForCore(host, rt.config);
+    resolved = numeric !== undefined ? { host: numeric } : await hostForCore(host, rt.state.settings);
   } catch {
     return error('ERR Invalid IP address or hostname specified');
   }
   if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
-  // The hostname is kept and its address known, so that announce-hostnames
-  // can switch between the two at any time.
-  if (resolved.ip !== undefined) rt.hostResolved(resolved.host, resolved.ip);
-  const m = addMasterFromConfig(rt.state, defaultMasterConfig(name, resolved.host, port, quorum), rt.nowMs());
-  rt.emitEvent('+monitor', `${instanceDetails(m)} quorum ${quorum}`, 'warning', name);
+  const ip = resolved.ip === undefined ? {} : { ip: resolved.ip };
+  rt.feed({ type: 'monitor', name, host: resolved.host, port, quorum, ...ip }, { deferPersist: true });
   return flushConfigAndReply(rt);
 };
 
 const remove = withMaster(async (rt, m) => {
-  rt.emitEvent('-monitor', instanceDetails(m), 'warning', m.name);
-  rt.apply(removeMaster(rt.state, m));
+  rt.feed({ type: 'remove', master: m.name }, { deferPersist: true });
   return flushConfigAndReply(rt);
 });
 
 const reset: SubHandler = async (rt, argv) => {
   const pattern = argv[2] ?? '';
-  let count = 0;
-  for (const m of [...rt.state.masters.values()]) {
-    if (!globMatch(pattern, m.name)) continue;
-    rt.resetMaster(m);
-    count += 1;
-  }
+  const names = [...rt.state.masters.keys()].filter((name) => globMatch(pattern, name));
+  const { effects } = rt.feed({ type: 'reset', masters: names }, { deferPersist: true });
   // The reply is the count even when the save fails, as in redis-sentinel
   // (the failure is logged by persist()).
-  if (count > 0) await rt.persist().catch(() => undefined);
-  return int(count);
+  if (effects.some((e) => e.type === 'persist')) await rt.persist().catch(() => undefined);
+  return int(names.length);
 };
 
 const ckquorum = withMaster((_rt, m) => {
@@ -175,26 +164,31 @@ const failover = withMaster((rt, m) => {
   return OK;
 });
 
+const SIMULATED_FAILURES = new Map<string, SimulatedFailure>([
+  ['crash-after-election', 'crashAfterElection'],
+  ['crash-after-promotion', 'crashAfterPromotion'],
+]);
+
+// Each call replaces the flags with the ones it names, as redis-sentinel
+// does, even when a later argument is HELP or unknown: the flags named before
+// it stay set.
 const simulateFailure: SubHandler = (rt, argv) => {
-  const flags = rt.state.simulateFailure;
-  // Each call replaces the flags with the ones it names, as redis-sentinel does.
-  flags.crashAfterElection = false;
-  flags.crashAfterPromotion = false;
+  const flags: SimulatedFailure[] = [];
+  let reply: Reply = OK;
   for (const arg of argv.slice(2)) {
     const a = arg.toLowerCase();
-    if (a === 'crash-after-election') {
-      flags.crashAfterElection = true;
-      rt.log.warn('Failure simulation: this Sentinel will crash after being successfully elected as failover leader');
-    } else if (a === 'crash-after-promotion') {
-      flags.crashAfterPromotion = true;
-      rt.log.warn('Failure simulation: this Sentinel will crash after promoting the selected replica to master');
-    } else if (a === 'help') {
-      return bulkArray(['crash-after-election', 'crash-after-promotion']);
-    } else {
-      return error('ERR Unknown failure simulation specified');
+    const flag = SIMULATED_FAILURES.get(a);
+    if (flag !== undefined) {
+      flags.push(flag);
+      continue;
     }
+    reply = a === 'help'
+      ? bulkArray(['crash-after-election', 'crash-after-promotion'])
+      : error('ERR Unknown failure simulation specified');
+    break;
   }
-  return OK;
+  rt.feed({ type: 'simulateFailure', flags });
+  return reply;
 };
 
 const pendingScripts: SubHandler = (rt) => rt.pendingScriptsReply();

@@ -11,6 +11,7 @@ import { OK, error, stringMap, type Reply } from '../server/reply.js';
 import { parseStrictInt } from './numbers.js';
 import { normalizeNumericHost } from '../config/address.js';
 import { pinoLevel, type SentinelLogLevel } from '../log.js';
+import type { SentinelOptionChanges } from '../core/admin.js';
 
 const LOG_LEVELS: readonly SentinelLogLevel[] = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
 
@@ -20,8 +21,8 @@ type Getter = (rt: Runtime) => string;
 
 interface Param {
   get: Getter;
-  /** Validates and returns a function that applies the value, or undefined when invalid. */
-  parse: (value: string, current?: Runtime) => ((rt: Runtime) => void) | undefined;
+  /** Validates; returns the change to hand to the core, or undefined when invalid. */
+  parse: (value: string, current?: Runtime) => SentinelOptionChanges | undefined;
 }
 
 function yesNo(value: string): boolean | undefined {
@@ -29,58 +30,57 @@ function yesNo(value: string): boolean | undefined {
   return v === 'yes' ? true : v === 'no' ? false : undefined;
 }
 
+/** An empty value unsets the setting. */
+function optional(value: string): string | undefined {
+  return value.length > 0 ? value : undefined;
+}
+
 const PARAMS: Record<string, Param> = {
   'resolve-hostnames': {
-    get: (rt) => (rt.config.resolveHostnames ? 'yes' : 'no'),
+    get: (rt) => (rt.state.settings.resolveHostnames ? 'yes' : 'no'),
     parse: (v, current) => {
       const b = yesNo(v);
       // Names stored while it was on would make the next start fail ("Can't
       // resolve instance hostname."): refused (redis-sentinel accepts it and then cannot start).
       if (b === undefined || (!b && current !== undefined && storesNames(current))) return undefined;
-      return (rt) => { rt.config.resolveHostnames = b; };
+      return { settings: { resolveHostnames: b } };
     },
   },
   'announce-hostnames': {
-    get: (rt) => (rt.config.announceHostnames ? 'yes' : 'no'),
+    get: (rt) => (rt.state.addressing.announceHostnames ? 'yes' : 'no'),
     parse: (v) => {
       const b = yesNo(v);
-      return b === undefined ? undefined : (rt) => rt.setAnnounceHostnames(b);
+      return b === undefined ? undefined : { announceHostnames: b };
     },
   },
   'announce-ip': {
-    get: (rt) => rt.state.announceIp ?? '',
-    parse: (v) => (rt) => {
-      rt.state.announceIp = v.length > 0 ? v : undefined;
-      rt.config.announceIp = rt.state.announceIp;
-    },
+    get: (rt) => rt.state.settings.announceIp ?? '',
+    parse: (v) => ({ settings: { announceIp: optional(v) } }),
   },
   'announce-port': {
-    get: (rt) => String(rt.state.announcePort),
+    get: (rt) => String(rt.state.settings.announcePort),
     parse: (v) => {
       const n = parseStrictInt(v);
       if (n === undefined || n < 0 || n > 65535) return undefined;
-      return (rt) => { rt.state.announcePort = n; rt.config.announcePort = n; };
+      return { settings: { announcePort: n } };
     },
   },
   'sentinel-user': {
-    get: (rt) => rt.config.sentinelUser ?? '',
-    parse: (v) => (rt) => { rt.config.sentinelUser = v.length > 0 ? v : undefined; },
+    get: (rt) => rt.state.settings.sentinelUser ?? '',
+    parse: (v) => ({ settings: { sentinelUser: optional(v) } }),
   },
   // tssentinel extension (Redis 7.2 has it too): change the log level at run time.
   loglevel: {
-    get: (rt) => rt.config.loglevel,
+    get: (rt) => rt.state.settings.loglevel,
     parse: (v) => {
       const level = v.toLowerCase();
       if (!LOG_LEVELS.includes(level as SentinelLogLevel)) return undefined;
-      return (rt) => {
-        rt.config.loglevel = level as SentinelLogLevel;
-        rt.log.level = pinoLevel(level as SentinelLogLevel);
-      };
+      return { settings: { loglevel: level as SentinelLogLevel } };
     },
   },
   'sentinel-pass': {
-    get: (rt) => rt.config.sentinelPass ?? '',
-    parse: (v) => (rt) => { rt.config.sentinelPass = v.length > 0 ? v : undefined; },
+    get: (rt) => rt.state.settings.sentinelPass ?? '',
+    parse: (v) => ({ settings: { sentinelPass: optional(v) } }),
   },
 };
 
@@ -131,36 +131,39 @@ function configGet(rt: Runtime, patterns: readonly string[]): Reply {
   return stringMap(fields);
 }
 
-type SetPlan = { appliers: Array<(rt: Runtime) => void>; names: string[] } | { error: string };
+type SetPlan = { changes: SentinelOptionChanges; names: string[] } | { error: string };
 
 /**
  * Redis 7.2's validation pass, in its order per pair: known name, not seen
  * before, has a value, valid value. Nothing is applied unless all pass.
  */
 export function planConfigSet(args: readonly string[], rt?: Runtime): SetPlan {
-  const appliers: Array<(rt: Runtime) => void> = [];
+  const settings: NonNullable<SentinelOptionChanges['settings']> = {};
+  let announceHostnames: boolean | undefined;
   const names: string[] = [];
   for (let i = 0; i < args.length; i += 2) {
     const name = args[i]!;
     const key = name.toLowerCase();
-    const param = PARAMS[key];
+    const param = Object.hasOwn(PARAMS, key) ? PARAMS[key] : undefined;
     if (!param) return { error: `ERR Invalid argument '${name}' to SENTINEL CONFIG SET` };
     if (names.includes(key)) return { error: `ERR Duplicate argument '${name}' to SENTINEL CONFIG SET` };
     names.push(key);
     const value = args[i + 1];
     if (value === undefined) return { error: `ERR Missing argument '${name}' value` };
-    const apply = param.parse(value, rt);
-    if (!apply) return { error: `ERR Invalid value '${value}' to SENTINEL CONFIG SET '${name}'` };
-    appliers.push(apply);
+    const change = param.parse(value, rt);
+    if (!change) return { error: `ERR Invalid value '${value}' to SENTINEL CONFIG SET '${name}'` };
+    Object.assign(settings, change.settings);
+    announceHostnames = change.announceHostnames ?? announceHostnames;
   }
-  return { appliers, names };
+  return { changes: announceHostnames === undefined ? { settings } : { settings, announceHostnames }, names };
 }
 
 /** Applies, saves the config, then replies: OK only once it is on disk (sentinelFlushConfigAndReply). */
 async function configSet(rt: Runtime, args: readonly string[]): Promise<Reply> {
   const plan = planConfigSet(args, rt);
   if ('error' in plan) return error(plan.error);
-  for (const apply of plan.appliers) apply(rt);
+  rt.feed({ type: 'setSentinelOptions', ...plan.changes }, { deferPersist: true });
+  if (plan.names.includes('loglevel')) rt.log.level = pinoLevel(rt.state.settings.loglevel);
   let saved = true;
   try {
     await rt.persist();

@@ -23,6 +23,6 @@ export function sentinelDebugCommand(rt: Runtime, argv: readonly string[]): Repl
     }
     updates.push([param[1], n]);
   }
-  for (const [key, n] of updates) timing[key] = n;
+  rt.feed({ type: 'debugTiming', updates });
   return OK;
 }

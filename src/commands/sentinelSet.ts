@@ -3,18 +3,16 @@
  * applied left to right; like Redis, the ones before a bad one stay applied,
  * and the config is written whenever anything changed.
  */
-import type { MasterConfig } from '../config/model.js';
-import { instanceDetails } from '../core/details.js';
-import type { MasterState } from '../core/state.js';
+import type { MasterOptionChange } from '../core/admin.js';
 import type { Runtime } from '../runtime.js';
 import { OK, error, type Reply } from '../server/reply.js';
 import { NO_SUCH_MASTER, SCRIPTS_DENIED, flushConfigAndReply, invalidSetArg, unknownSetOption } from './errors.js';
 import { parseStrictInt } from './numbers.js';
 import { isExecutable } from '../scripts/executable.js';
 
-type OptionResult = { consumed: number; event?: string } | Reply;
+type OptionResult = { consumed: number; change: MasterOptionChange } | Reply;
 
-type OptionHandler = (rt: Runtime, c: MasterConfig, values: readonly string[], option: string) => OptionResult;
+type OptionHandler = (rt: Runtime, values: readonly string[], option: string) => OptionResult;
 
 /**
  * The config loader reads these with atoi() into an int, as Redis does, so a
@@ -23,84 +21,73 @@ type OptionHandler = (rt: Runtime, c: MasterConfig, values: readonly string[], o
  */
 export const CONFIG_INT_MAX = 2_147_483_647;
 
-function positiveMs(apply: (c: MasterConfig, n: number) => void, min: number): OptionHandler {
-  return (_rt, c, [value = ''], option) => {
+function positiveMs(field: Extract<MasterOptionChange, { value: number }>['field'], min: number): OptionHandler {
+  return (_rt, [value = ''], option) => {
     const n = parseStrictInt(value);
     if (n === undefined || n < min || n > CONFIG_INT_MAX) return invalidSetArg(value, option);
-    apply(c, n);
-    return { consumed: 1, event: `${option} ${value}` };
+    return { consumed: 1, change: { field, option, raw: value, value: n } };
   };
 }
 
-function script(key: 'notificationScript' | 'clientReconfigScript', what: string): OptionHandler {
-  return (rt, c, [value = ''], option) => {
+function script(field: 'notificationScript' | 'clientReconfigScript', what: string): OptionHandler {
+  return (rt, [value = ''], option) => {
     if (rt.config.denyScriptsReconfig) return SCRIPTS_DENIED;
     if (value.length > 0 && !isExecutable(value)) {
       return error(`ERR ${what} seems non existing or non executable`);
     }
-    if (value.length > 0) c[key] = value;
-    else delete c[key];
-    return { consumed: 1, event: `${option} ${value}` };
+    return { consumed: 1, change: { field, option, raw: value } };
   };
 }
 
-function secret(key: 'authPass' | 'authUser', redact: boolean): OptionHandler {
-  return (_rt, c, [value = ''], option) => {
-    if (value.length > 0) c[key] = value;
-    else delete c[key];
-    return { consumed: 1, event: `${option} ${redact ? '******' : value}` };
-  };
+function secret(field: 'authPass' | 'authUser'): OptionHandler {
+  return (_rt, [value = ''], option) => ({ consumed: 1, change: { field, option, raw: value } });
 }
 
-const renameCommand: OptionHandler = (_rt, c, values, option) => {
+const renameCommand: OptionHandler = (_rt, values, option) => {
   const [from, to] = values;
   if (from === undefined || to === undefined) return unknownSetOption(option);
   if (from.length === 0 || to.length === 0) return invalidSetArg(`${from} ${to}`, option);
-  const key = from.toLowerCase();
-  if (key === to.toLowerCase()) delete c.renameCommands[key];
-  else c.renameCommands[key] = to;
-  return { consumed: 2, event: `${option} ${from} ${to}` };
+  return { consumed: 2, change: { field: 'renameCommand', option, from, to } };
 };
 
 const OPTIONS: Record<string, OptionHandler> = {
-  'down-after-milliseconds': positiveMs((c, n) => { c.downAfterMs = n; }, 1),
-  'failover-timeout': positiveMs((c, n) => { c.failoverTimeoutMs = n; }, 1),
-  'parallel-syncs': positiveMs((c, n) => { c.parallelSyncs = n; }, 1),
-  quorum: positiveMs((c, n) => { c.quorum = n; }, 1),
-  'master-reboot-down-after-period': positiveMs((c, n) => { c.masterRebootDownAfterPeriodMs = n; }, 0),
+  'down-after-milliseconds': positiveMs('downAfterMs', 1),
+  'failover-timeout': positiveMs('failoverTimeoutMs', 1),
+  'parallel-syncs': positiveMs('parallelSyncs', 1),
+  quorum: positiveMs('quorum', 1),
+  'master-reboot-down-after-period': positiveMs('masterRebootDownAfterPeriodMs', 0),
   'notification-script': script('notificationScript', 'Notification script'),
   'client-reconfig-script': script('clientReconfigScript', 'Client reconfiguration script'),
-  'auth-pass': secret('authPass', true),
-  'auth-user': secret('authUser', false),
+  'auth-pass': secret('authPass'),
+  'auth-user': secret('authUser'),
   'rename-command': renameCommand,
 };
 
 /** Options that change how links authenticate: re-make the links (renamed commands apply per call). */
 const LINK_OPTIONS = new Set(['auth-pass', 'auth-user']);
 
-
 export async function sentinelSetCommand(rt: Runtime, argv: readonly string[]): Promise<Reply> {
   const master = rt.state.masters.get(argv[2] ?? '');
   if (!master) return NO_SUCH_MASTER;
-  let changes = 0;
+  const changes: MasterOptionChange[] = [];
   let relink = false;
   let failure: Reply | undefined;
   for (let i = 3; i < argv.length;) {
     const option = argv[i]!;
-    const handler = OPTIONS[option.toLowerCase()];
+    const handler = Object.hasOwn(OPTIONS, option.toLowerCase()) ? OPTIONS[option.toLowerCase()] : undefined;
     // An option takes at most two values: copying the rest of argv per option made 20,000 pairs quadratic.
     const values = argv.slice(i + 1, i + 3);
-    const result = handler && values.length > 0 ? handler(rt, master.config, values, option) : unknownSetOption(option);
+    const result = handler && values.length > 0 ? handler(rt, values, option) : unknownSetOption(option);
     if ('kind' in result) {
       failure = result;
       break;
     }
-    changes += 1;
+    changes.push(result.change);
     relink ||= LINK_OPTIONS.has(option.toLowerCase());
-    if (result.event) rt.emitEvent('+set', `${instanceDetails(master)} ${result.event}`, 'warning', master.name);
     i += 1 + result.consumed;
   }
-  if (changes === 0) return failure ?? OK;
+  if (changes.length === 0) return failure ?? OK;
+  rt.feed({ type: 'setMasterOptions', master: master.name, changes }, { deferPersist: true });
   if (relink) rt.relinkMaster(master);
   // A bad option after good ones: its error is the reply, the good ones are still saved.
   if (failure) {
@@ -109,5 +96,3 @@ export async function sentinelSetCommand(rt: Runtime, argv: readonly string[]): 
   }
   return flushConfigAndReply(rt);
 }
-
-export type { MasterState };

@@ -78,7 +78,7 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
   const master: MasterState = {
     kind: 'master',
     ...baseFields(state, config.name, config.host, config.port, link, nowMs),
-    config,
+    config: liveCopy(config),
     replicas: new Map(),
     sentinels: new Map(),
     odown: false,
@@ -90,6 +90,15 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
   };
   state.masters.set(config.name, master);
   return master;
+}
+
+/**
+ * The core's own copy of a master's settings: the parsed config is input,
+ * never live state (the core changes epochs and, on a switch, the address).
+ * Known replicas and Sentinels live in the instance maps, not here.
+ */
+function liveCopy(config: MasterConfig): MasterConfig {
+  return { ...config, renameCommands: { ...config.renameCommands }, knownReplicas: [], knownSentinels: [] };
 }
 
 export function createReplica(

@@ -214,12 +214,12 @@ export function sendPing(link: LinkState, nowMs: number, effects: Effect[]): voi
 }
 
 function helloPayload(state: SentinelState, master: MasterState, link: LinkState): string | undefined {
-  const ip = state.announceIp ?? link.localIp;
+  const ip = state.settings.announceIp ?? link.localIp;
   if (ip === undefined) return undefined;
   const addr = currentMasterAddress(master);
   return formatHello({
     ip,
-    port: state.announcePort !== 0 ? state.announcePort : state.port,
+    port: state.settings.announcePort !== 0 ? state.settings.announcePort : state.port,
     runId: state.myId,
     currentEpoch: state.currentEpoch,
     masterName: master.name,

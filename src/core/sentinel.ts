@@ -5,7 +5,7 @@
 import type { MasterConfig, SentinelConfig } from '../config/model.js';
 import { currentMasterAddress } from './failover.js';
 import { createMaster, createPeerSentinel, createReplica } from './instances.js';
-import { shownHost, type MasterState, type SentinelState } from './state.js';
+import { shownHost, type MasterState, type SentinelSettings, type SentinelState } from './state.js';
 import { defaultTiming } from './timing.js';
 
 export function stateFromConfig(
@@ -13,6 +13,8 @@ export function stateFromConfig(
   myId: string,
   nowMs: number,
   random: () => number = seededRandom(1),
+  /** The port announced in hellos when announce-port is 0 (the TLS port under tls-replication). */
+  helloPort: number = cfg.port,
 ): SentinelState {
   const state: SentinelState = {
     myId,
@@ -20,9 +22,8 @@ export function stateFromConfig(
     currentEpoch: cfg.currentEpoch,
     masters: new Map(),
     links: new Map(),
-    announceIp: cfg.announceIp,
-    announcePort: cfg.announcePort,
-    port: cfg.port,
+    settings: settingsFromConfig(cfg),
+    port: helloPort,
     tilt: false,
     tiltSinceMs: 0,
     lastTickMs: 0,
@@ -33,6 +34,18 @@ export function stateFromConfig(
   };
   for (const mc of cfg.masters) addMasterFromConfig(state, mc, nowMs);
   return state;
+}
+
+export function settingsFromConfig(cfg: SentinelConfig): SentinelSettings {
+  const settings: SentinelSettings = {
+    announcePort: cfg.announcePort,
+    resolveHostnames: cfg.resolveHostnames,
+    loglevel: cfg.loglevel,
+  };
+  if (cfg.announceIp !== undefined) settings.announceIp = cfg.announceIp;
+  if (cfg.sentinelUser !== undefined) settings.sentinelUser = cfg.sentinelUser;
+  if (cfg.sentinelPass !== undefined) settings.sentinelPass = cfg.sentinelPass;
+  return settings;
 }
 
 export function addMasterFromConfig(state: SentinelState, mc: MasterConfig, nowMs: number): MasterState {
@@ -49,7 +62,11 @@ export function addMasterFromConfig(state: SentinelState, mc: MasterConfig, nowM
   return master;
 }
 
-/** The config model with the state that must survive a restart folded in. */
+/**
+ * The config model with the state that must survive a restart folded in:
+ * `base` gives what the core does not hold (bind, tls, users, ...), every
+ * setting the Sentinel changes at run time comes from `state`.
+ */
 export function configFromState(base: SentinelConfig, state: SentinelState): SentinelConfig {
   const masters = [...state.masters.values()].map((m) => {
     // Once the promotion is confirmed the config-epoch is already the new
@@ -75,8 +92,13 @@ export function configFromState(base: SentinelConfig, state: SentinelState): Sen
     ...base,
     myid: state.myId,
     currentEpoch: state.currentEpoch,
-    announceIp: state.announceIp,
-    announcePort: state.announcePort,
+    announceIp: state.settings.announceIp,
+    announcePort: state.settings.announcePort,
+    resolveHostnames: state.settings.resolveHostnames,
+    announceHostnames: state.addressing.announceHostnames,
+    sentinelUser: state.settings.sentinelUser,
+    sentinelPass: state.settings.sentinelPass,
+    loglevel: state.settings.loglevel,
     masters,
   };
 }

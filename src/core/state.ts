@@ -3,7 +3,7 @@
  * Sentinels, the links' health, epochs. Plain data, no I/O; the functions in
  * monitor.ts change it and return effects for the runtime to carry out.
  */
-import type { MasterConfig } from '../config/model.js';
+import type { LogLevel, MasterConfig } from '../config/model.js';
 import type { ReportedRole } from './info.js';
 import type { Timing } from './timing.js';
 
@@ -153,14 +153,28 @@ export interface Failover {
 
 export type AnyInstance = MasterState | ReplicaState | PeerSentinelState;
 
+/**
+ * The global settings a Sentinel changes at run time (SENTINEL CONFIG SET),
+ * in one place: replies, hellos, links and the config file all read them
+ * here. announce-hostnames lives in `addressing`, which every instance shares.
+ */
+export interface SentinelSettings {
+  announceIp?: string;
+  /** 0 = announce the port we listen on. */
+  announcePort: number;
+  resolveHostnames: boolean;
+  sentinelUser?: string;
+  sentinelPass?: string;
+  loglevel: LogLevel;
+}
+
 export interface SentinelState {
   myId: string;
   addressing: Addressing;
   currentEpoch: number;
   masters: Map<string, MasterState>;
   links: Map<string, LinkState>;
-  announceIp?: string;
-  announcePort: number;
+  settings: SentinelSettings;
   /** Our listening port, announced in hellos when announce-port is 0. */
   port: number;
   tilt: boolean;

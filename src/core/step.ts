@@ -20,6 +20,20 @@ import {
   type PingOutcome,
 } from './monitor.js';
 import type { SentinelState } from './state.js';
+import {
+  monitorMaster,
+  removeMonitoredMaster,
+  resetMasters,
+  setDebugTimings,
+  setMasterOptions,
+  setSentinelOptions,
+  simulateFailure,
+  type MasterOptionChange,
+  type MonitorRequest,
+  type SentinelOptionChanges,
+  type SimulatedFailure,
+} from './admin.js';
+import type { Timing } from './timing.js';
 
 export type CoreEvent =
   | { type: 'tick' }
@@ -36,7 +50,16 @@ export type CoreEvent =
   | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
   | { type: 'manualFailover'; master: string }
   /** A `wakeAt` effect came due. */
-  | { type: 'evaluate'; master: string };
+  | { type: 'evaluate'; master: string }
+  // Admin commands, their arguments already checked by the command modules.
+  | ({ type: 'monitor' } & MonitorRequest)
+  | { type: 'remove'; master: string }
+  /** SENTINEL RESET: the masters its pattern matched. */
+  | { type: 'reset'; masters: readonly string[] }
+  | { type: 'setMasterOptions'; master: string; changes: readonly MasterOptionChange[] }
+  | ({ type: 'setSentinelOptions' } & SentinelOptionChanges)
+  | { type: 'simulateFailure'; flags: readonly SimulatedFailure[] }
+  | { type: 'debugTiming'; updates: ReadonlyArray<readonly [keyof Timing, number]> };
 
 export interface StepResult {
   effects: Effect[];
@@ -89,5 +112,12 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
       const effects: Effect[] = [];
       return { effects, manual: manualFailover(state, master, nowMs, effects) };
     }
+    case 'monitor': return { effects: monitorMaster(state, event, nowMs) };
+    case 'remove': return { effects: removeMonitoredMaster(state, event.master) };
+    case 'reset': return { effects: resetMasters(state, event.masters, nowMs) };
+    case 'setMasterOptions': return { effects: setMasterOptions(state, event.master, event.changes) };
+    case 'setSentinelOptions': return { effects: setSentinelOptions(state, event) };
+    case 'simulateFailure': return { effects: simulateFailure(state, event.flags) };
+    case 'debugTiming': return { effects: setDebugTimings(state, event.updates) };
   }
 }

@@ -14,26 +14,38 @@ import { COMMAND_LIST } from '../../src/server/commandTable.js';
 import type { Reply } from '../../src/server/reply.js';
 import { Client, RespServer } from '../../src/server/server.js';
 import { pino } from 'pino';
+import { defaultSentinelConfig } from '../../src/config/model.js';
+import { stateFromConfig } from '../../src/core/sentinel.js';
+import type { SentinelState } from '../../src/core/state.js';
+import { step, type CoreEvent, type StepResult } from '../../src/core/step.js';
 
 interface StubRuntime {
   config: Record<string, unknown>;
-  state: { announceIp?: string; announcePort: number };
+  state: SentinelState;
   log: { level: string };
   calls: string[];
   saveFails: boolean;
+  feed(event: CoreEvent, opts?: { deferPersist?: boolean }): StepResult;
   persist(): Promise<void>;
   relinkSentinels(): void;
 }
 
+/** A real core state behind a runtime that records what the command asked for. */
 function stubRuntime(): StubRuntime {
+  const state = stateFromConfig(defaultSentinelConfig(), 'a'.repeat(40), 0);
   const rt: StubRuntime = {
-    config: { resolveHostnames: false, announceHostnames: false, announcePort: 0, loglevel: 'notice' },
-    state: { announcePort: 0 },
+    config: {},
+    state,
     log: { level: 'info' },
     calls: [],
     saveFails: false,
+    feed: (event, opts) => {
+      const result = step(state, event, 0);
+      rt.calls.push(`feed ${event.type}${opts?.deferPersist ? ' (persist deferred)' : ''}`);
+      return result;
+    },
     persist: async () => {
-      rt.calls.push(`persist announce-port=${rt.state.announcePort}`);
+      rt.calls.push(`persist announce-port=${rt.state.settings.announcePort}`);
       if (rt.saveFails) throw new Error('EROFS');
     },
     relinkSentinels: () => {
@@ -79,8 +91,9 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
   it('SET applies all, saves, then relinks the peers when a sentinel credential changed', async () => {
     const rt = stubRuntime();
     expect(flat(await config(rt, 'set', 'announce-port', '7000', 'sentinel-user', 'u'))).toBe('OK');
-    expect(rt.calls).toEqual(['persist announce-port=7000', 'relink']);
-    expect(rt.config['sentinelUser']).toBe('u');
+    expect(rt.calls).toEqual(['feed setSentinelOptions (persist deferred)', 'persist announce-port=7000', 'relink']);
+    expect(rt.state.settings.sentinelUser).toBe('u');
+    expect(rt.config).toEqual({});
   });
 
   it('SET replies the save failure, the values staying applied', async () => {
@@ -89,8 +102,8 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
     expect(flat(await config(rt, 'set', 'announce-port', '7001', 'sentinel-pass', 'p'))).toBe(
       'ERR Failed to save config file. Check server logs.',
     );
-    expect(rt.state.announcePort).toBe(7001);
-    expect(rt.calls).toEqual(['persist announce-port=7001', 'relink']);
+    expect(rt.state.settings.announcePort).toBe(7001);
+    expect(rt.calls).toEqual(['feed setSentinelOptions (persist deferred)', 'persist announce-port=7001', 'relink']);
   });
 
   it('SET applies nothing and saves nothing when a pair is bad', async () => {
@@ -98,7 +111,7 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
     expect(flat(await config(rt, 'set', 'announce-port', '7002', 'resolve-hostnames', 'maybe'))).toBe(
       "ERR Invalid value 'maybe' to SENTINEL CONFIG SET 'resolve-hostnames'",
     );
-    expect(rt.state.announcePort).toBe(0);
+    expect(rt.state.settings.announcePort).toBe(0);
     expect(rt.calls).toEqual([]);
   });
 });
