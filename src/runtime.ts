@@ -12,7 +12,7 @@ import { renderConfig, writeConfigAtomic, writeConfigAtomicSync, type AtomicFs }
 import type { Effect, InstanceRef } from './core/effects.js';
 import { HELLO_CHANNEL } from './core/hello.js';
 import type { MasterDownAnswer } from './core/failover.js';
-import { step, type CoreEvent, type StepResult } from './core/step.js';
+import { step, type CoreEvent, type StepOptions, type StepResult } from './core/step.js';
 import type { Reply } from './server/reply.js';
 import { classifyPingReply, type PingOutcome } from './core/monitor.js';
 import { configFromState, seededRandom, stateFromConfig } from './core/sentinel.js';
@@ -41,6 +41,8 @@ export interface RuntimeOptions {
   linkTls?: ConnectionOptions;
   /** The port hellos announce when announce-port is 0 (default: the config's port). */
   helloPort?: number;
+  /** Let a core bug (ImpossibleTransition) throw instead of stopping that master's failover (tests, simulator). */
+  strictCore?: boolean;
 }
 
 const COMMAND_TIMEOUT_MS = 5_000;
@@ -96,13 +98,18 @@ export class Runtime {
     await this.persistRunning;
   }
 
+  /** Production contains a core bug to the master it concerns (see StepOptions). */
+  private stepOptions(): StepOptions {
+    return { strict: this.opts.strictCore ?? false };
+  }
+
   /**
    * One event through the core (step), its effects carried out in order.
    * With `deferPersist` (admin commands) a persist effect is left to the
    * caller, which awaits the write before it replies (save before OK).
    */
   feed(event: CoreEvent, opts: { deferPersist?: boolean } = {}): StepResult {
-    const result = step(this.state, event, this.now());
+    const result = step(this.state, event, this.now(), this.stepOptions());
     this.apply(opts.deferPersist ? result.effects.filter((e) => e.type !== 'persist') : result.effects);
     return result;
   }
@@ -218,7 +225,7 @@ export class Runtime {
   }
 
   manualFailover(name: string): NonNullable<StepResult['manual']> {
-    const { effects, manual: result = 'nosuchmaster' } = step(this.state, { type: 'manualFailover', master: name }, this.now());
+    const { effects, manual: result = 'nosuchmaster' } = step(this.state, { type: 'manualFailover', master: name }, this.now(), this.stepOptions());
     if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${name}'`);
     this.apply(effects.filter((e) => e.type !== 'persist'));
     // The epoch this failover will use is on disk before the reply.
@@ -233,7 +240,7 @@ export class Runtime {
   /** SENTINEL IS-MASTER-DOWN-BY-ADDR from a peer; the vote is on disk before the reply. */
   async isMasterDownByAddr(ip: string, port: number, epoch: number, runId: string): Promise<[boolean, string, number]> {
     const { effects, answer = { down: false, leader: '*', leaderEpoch: 0 } } =
-      step(this.state, { type: 'isMasterDownRequest', ip, port, epoch, runId }, this.now());
+      step(this.state, { type: 'isMasterDownRequest', ip, port, epoch, runId }, this.now(), this.stepOptions());
     const needsPersist = effects.some((e) => e.type === 'persist');
     this.apply(effects.filter((e) => e.type !== 'persist'));
     if (needsPersist) await this.persist();

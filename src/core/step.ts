@@ -5,7 +5,7 @@
  * underlying functions directly where that reads better).
  */
 import type { Effect, InstanceRef } from './effects.js';
-import { answerIsMasterDown, manualFailover, onMasterDownReply, type MasterDownAnswer } from './failover.js';
+import { answerIsMasterDown, ImpossibleTransition, manualFailover, onMasterDownReply, type MasterDownAnswer } from './failover.js';
 import {
   evaluateMaster,
   noticeClockJump,
@@ -69,7 +69,54 @@ export interface StepResult {
   manual?: 'ok' | 'inprog' | 'nogoodslave' | 'nosuchmaster';
 }
 
-export function step(state: SentinelState, event: CoreEvent, nowMs: number): StepResult {
+export interface StepOptions {
+  /**
+   * Rethrow a core bug (ImpossibleTransition) instead of containing it.
+   * Default true, so unit tests and the simulator fail on it; the runtime
+   * passes false: in production one bad master must not take down a
+   * Sentinel that watches a thousand (STYLE.md rule 3).
+   */
+  strict?: boolean;
+}
+
+export function step(state: SentinelState, event: CoreEvent, nowMs: number, opts: StepOptions = {}): StepResult {
+  if (opts.strict ?? true) return stepChecked(state, event, nowMs);
+  try {
+    return stepChecked(state, event, nowMs);
+  } catch (err) {
+    if (!(err instanceof ImpossibleTransition)) throw err;
+    return { effects: containImpossibleTransition(state, err, event, nowMs) };
+  }
+}
+
+/**
+ * The effects the step had gathered are dropped (none of them left); what it
+ * changed in state stays, so the state is written again. That master's
+ * failover is stopped, and it starts over from its next ODOWN.
+ */
+function containImpossibleTransition(state: SentinelState, err: ImpossibleTransition, event: CoreEvent, nowMs: number): Effect[] {
+  const master = state.masters.get(err.master);
+  const shown = master ? `${master.failover.state} (epoch ${master.failover.epoch})` : 'unknown (master gone)';
+  if (master) {
+    for (const r of master.replicas.values()) {
+      r.promoted = false;
+      r.reconf = 'none';
+    }
+    master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
+  }
+  return [
+    {
+      type: 'log',
+      level: 'warning',
+      message: `BUG: ${err.name} in the failover of master '${err.master}' (${err.message}) on event ${event.type}; ` +
+        `failover state was ${shown}; this master's failover is stopped, the Sentinel keeps running`,
+      master: err.master,
+    },
+    { type: 'persist' },
+  ];
+}
+
+function stepChecked(state: SentinelState, event: CoreEvent, nowMs: number): StepResult {
   if (event.type === 'tick') return { effects: tick(state, nowMs) };
   // The clock is checked before any decision, whatever event comes first.
   const tilt = noticeClockJump(state, nowMs);
