@@ -3,7 +3,6 @@
  * one vote per epoch (the epoch of its vote is persisted before the reply
  * leaves), and a candidate needs max(quorum, majority of known Sentinels).
  */
-import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import type { MasterState, SentinelState } from './state.js';
 
@@ -101,8 +100,4 @@ function mostVoted(votes: readonly string[]): string | undefined {
     }
   }
   return best;
-}
-
-export function electionEvent(channel: string, master: MasterState): Effect {
-  return sentinelEvent('warning', channel, instanceDetails(master), master.name);
 }

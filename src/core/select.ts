@@ -69,7 +69,7 @@ function unusableReason(state: SentinelState, master: MasterState, r: ReplicaSta
   return undefined;
 }
 
-export function compareForPromotion(a: ReplicaState, b: ReplicaState): number {
+function compareForPromotion(a: ReplicaState, b: ReplicaState): number {
   if (a.replicaPriority !== b.replicaPriority) return a.replicaPriority - b.replicaPriority;
   if (a.replOffset !== b.replOffset) return a.replOffset > b.replOffset ? -1 : 1;
   // A replica whose run id is unknown sorts last.
