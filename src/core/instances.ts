@@ -3,12 +3,13 @@
  * instances at one address share one connection.
  */
 import type { MasterConfig } from '../config/model.js';
-import type { Effect } from './effects.js';
+import type { Effect, InstanceRef } from './effects.js';
 import {
   formatAddr,
   sameHost,
   shownHost,
   linkKey,
+  type AnyInstance,
   type LinkState,
   type MasterState,
   type PeerSentinelState,
@@ -223,4 +224,22 @@ export function findReplica(master: MasterState, host: string, port: number): Re
   if (byName) return byName;
   for (const r of master.replicas.values()) if (r.port === port && sameHost(master.addressing, r.host, host)) return r;
   return undefined;
+}
+
+export function* instancesOf(master: MasterState): Iterable<AnyInstance> {
+  yield master;
+  yield* master.replicas.values();
+  yield* master.sentinels.values();
+}
+
+export function findInstance(state: SentinelState, ref: InstanceRef): AnyInstance | undefined {
+  const master = state.masters.get(ref.master);
+  if (!master) return undefined;
+  if (ref.kind === 'master') return master.name === ref.name ? master : undefined;
+  if (ref.kind === 'slave') return master.replicas.get(ref.name);
+  return master.sentinels.get(ref.name);
+}
+
+export function refOf(inst: AnyInstance, master: MasterState): InstanceRef {
+  return { master: master.name, kind: inst.kind, name: inst.name };
 }

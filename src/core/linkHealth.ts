@@ -1,0 +1,100 @@
+/**
+ * Link health: reconnecting, PING and its replies, a link coming up or
+ * going down. Pings measure the link, shared by every instance at its address.
+ */
+import type { Effect } from './effects.js';
+import { instancesOf } from './instances.js';
+import { isIpLiteral, type LinkState, type SentinelState } from './state.js';
+
+export function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
+  if (link.connected) return;
+  if (nowMs - link.lastReconnectAttemptMs < state.timing.pingPeriodMs) return;
+  link.lastReconnectAttemptMs = nowMs;
+  // Redis sends a PING with every reconnect attempt, so a lost instance is
+  // timed from the first attempt after the loss, not from its last PONG:
+  // down-after-milliseconds is a real minimum.
+  if (link.actPingMs === 0) link.actPingMs = nowMs;
+  effects.push({ type: 'connect', link: link.key });
+}
+
+export function sendPing(link: LinkState, nowMs: number, effects: Effect[]): void {
+  link.pendingCommands += 1;
+  link.lastPingSentMs = nowMs;
+  if (link.actPingMs === 0) link.actPingMs = nowMs;
+  effects.push({ type: 'ping', link: link.key });
+}
+
+/** `pong`: +PONG; `valid`: -LOADING or -MASTERDOWN; `invalid`: any other reply; `none`: no reply. */
+export type PingOutcome = 'pong' | 'valid' | 'invalid' | 'none';
+
+/**
+ * +PONG, -LOADING and -MASTERDOWN prove the instance alive; any other reply
+ * only proves the link works. `none` is a timeout or a dropped connection.
+ * Only +PONG ends a master's reboot (Redis clears SRI_MASTER_REBOOT on PONG
+ * alone): a master still loading its dataset has not come back yet.
+ */
+export function onPingReply(state: SentinelState, linkKeyStr: string, outcome: PingOutcome, nowMs: number): void {
+  const link = state.links.get(linkKeyStr);
+  if (!link) return;
+  link.pendingCommands = Math.max(0, link.pendingCommands - 1);
+  if (outcome === 'none') return;
+  if (outcome === 'pong' || outcome === 'valid') {
+    link.lastAvailMs = nowMs;
+    link.answeredMs = nowMs;
+    link.actPingMs = 0;
+    if (link.lastPingSentMs !== 0) link.lastPingRttMs = nowMs - link.lastPingSentMs;
+  }
+  if (outcome === 'pong') {
+    for (const master of state.masters.values()) if (master.linkKey === linkKeyStr) master.rebootSinceMs = 0;
+  }
+  link.lastPongMs = nowMs;
+}
+
+export function classifyPingReply(reply: string): PingOutcome {
+  if (reply.startsWith('PONG')) return 'pong';
+  return /^(LOADING|MASTERDOWN)/.test(reply) ? 'valid' : 'invalid';
+}
+
+export function onCommandDone(state: SentinelState, linkKeyStr: string): void {
+  const link = state.links.get(linkKeyStr);
+  if (link) link.pendingCommands = Math.max(0, link.pendingCommands - 1);
+}
+
+export function onLinkUp(
+  state: SentinelState,
+  linkKeyStr: string,
+  localIp: string,
+  nowMs: number,
+  remoteIp?: string,
+): Effect[] {
+  const link = state.links.get(linkKeyStr);
+  if (!link) return [];
+  // The address a hostname connected to is what announce-hostnames no shows,
+  // unless already resolved (IPv4 first, as Redis) when it was first seen.
+  if (remoteIp !== undefined && !isIpLiteral(link.host) && !state.addressing.resolved.has(link.host)) {
+    state.addressing.resolved.set(link.host, remoteIp);
+  }
+  link.connected = true;
+  link.connectedAtMs = nowMs;
+  link.pendingCommands = 0;
+  link.localIp = localIp;
+  const effects: Effect[] = [];
+  // Redis pings as soon as a link comes up, so a restarted instance is
+  // seen alive without waiting for the next period.
+  sendPing(link, nowMs, effects);
+  return effects;
+}
+
+export function onLinkDown(state: SentinelState, linkKeyStr: string): void {
+  const link = state.links.get(linkKeyStr);
+  if (!link) return;
+  link.connected = false;
+  link.pendingCommands = 0;
+  for (const master of state.masters.values()) {
+    for (const inst of instancesOf(master)) {
+      if (inst.linkKey !== linkKeyStr) continue;
+      inst.infoPending = false;
+      if (inst.kind === 'sentinel') inst.askPending = false;
+    }
+  }
+}
