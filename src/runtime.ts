@@ -115,7 +115,7 @@ export class Runtime {
   }
 
   /** Executes effects in order. */
-  apply(effects: readonly Effect[]): void {
+  private apply(effects: readonly Effect[]): void {
     // When the step also sends something that reveals its new state to the
     // network (a vote request carrying our new epoch, a SLAVEOF, a hello),
     // the state is written synchronously before it leaves. Otherwise (replica
