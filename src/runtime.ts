@@ -103,12 +103,18 @@ export class Runtime {
     return { strict: this.opts.strictCore ?? false };
   }
 
+  /** One event through the core (step), and its effects carried out. */
+  private feed(event: CoreEvent): void {
+    this.submit(event);
+  }
+
   /**
-   * One event through the core (step), its effects carried out in order.
-   * With `deferPersist` (admin commands) a persist effect is left to the
-   * caller, which awaits the write before it replies (save before OK).
+   * One event through the core (step), its effects carried out in order;
+   * the way commands change Sentinel state. With `deferPersist` (admin
+   * commands) a persist effect is left to the caller, which awaits the
+   * write before it replies (save before OK).
    */
-  feed(event: CoreEvent, opts: { deferPersist?: boolean } = {}): StepResult {
+  submit(event: CoreEvent, opts: { deferPersist?: boolean } = {}): StepResult {
     const result = step(this.state, event, this.now(), this.stepOptions());
     this.apply(opts.deferPersist ? result.effects.filter((e) => e.type !== 'persist') : result.effects);
     return result;
@@ -191,9 +197,8 @@ export class Runtime {
 
   private askMasterDown(e: Extract<Effect, { type: 'askMasterDown' }>): void {
     const link = this.links.get(e.link);
-    const done = (reply: MasterDownAnswer | undefined) => {
+    const done = (reply: MasterDownAnswer | undefined) =>
       this.feed({ type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply });
-    };
     if (!link) return done(undefined);
     link.call('sentinel', 'is-master-down-by-addr', e.masterIp, e.masterPort, e.epoch, e.runId).then(
       (reply) => done(parseMasterDownReply(reply)),
@@ -203,10 +208,7 @@ export class Runtime {
 
   private slaveof(e: Extract<Effect, { type: 'slaveof' }>): void {
     const link = this.links.get(e.link);
-    if (!link) {
-      this.feed({ type: 'commandDone', link: e.link });
-      return;
-    }
+    if (!link) return this.feed({ type: 'commandDone', link: e.link });
     const target = e.host === undefined ? ['NO', 'ONE'] : [e.host, String(e.port)];
     link.transaction([
       ['slaveof', ...target],
@@ -387,7 +389,7 @@ export class Runtime {
 
   private ping(key: string): void {
     const link = this.links.get(key);
-    const done = (outcome: PingOutcome) => { this.feed({ type: 'pingReply', link: key, outcome }); };
+    const done = (outcome: PingOutcome) => this.feed({ type: 'pingReply', link: key, outcome });
     if (!link) return done('none');
     link.call('ping').then(
       (reply) => done(classifyPingReply(String(reply))),
@@ -397,7 +399,7 @@ export class Runtime {
 
   private info(key: string, target: InstanceRef): void {
     const link = this.links.get(key);
-    const done = (text: string | undefined) => { this.feed({ type: 'info', target, text }); };
+    const done = (text: string | undefined) => this.feed({ type: 'info', target, text });
     if (!link) return done(undefined);
     link.call('info').then(
       (reply) => {
@@ -426,7 +428,7 @@ export class Runtime {
 
   private publishHello(key: string, payload: string): void {
     const link = this.links.get(key);
-    const done = () => { this.feed({ type: 'commandDone', link: key }); };
+    const done = () => this.feed({ type: 'commandDone', link: key });
     if (!link) return done();
     link.call('publish', HELLO_CHANNEL, payload).then(done, done);
   }

@@ -93,19 +93,19 @@ const monitor: SubHandler = async (rt, argv) => {
   }
   if (rt.state.masters.has(name)) return error('ERR Duplicate master name.');
   const ip = resolved.ip === undefined ? {} : { ip: resolved.ip };
-  rt.feed({ type: 'monitor', name, host: resolved.host, port, quorum, ...ip }, { deferPersist: true });
+  rt.submit({ type: 'monitor', name, host: resolved.host, port, quorum, ...ip }, { deferPersist: true });
   return flushConfigAndReply(rt);
 };
 
 const remove = withMaster(async (rt, m) => {
-  rt.feed({ type: 'remove', master: m.name }, { deferPersist: true });
+  rt.submit({ type: 'remove', master: m.name }, { deferPersist: true });
   return flushConfigAndReply(rt);
 });
 
 const reset: SubHandler = async (rt, argv) => {
   const pattern = argv[2] ?? '';
   const names = [...rt.state.masters.keys()].filter((name) => globMatch(pattern, name));
-  const { effects } = rt.feed({ type: 'reset', masters: names }, { deferPersist: true });
+  const { effects } = rt.submit({ type: 'reset', masters: names }, { deferPersist: true });
   // The reply is the count even when the save fails, as in redis-sentinel
   // (the failure is logged by persist()).
   if (effects.some((e) => e.type === 'persist')) await rt.persist().catch(() => undefined);
@@ -187,7 +187,7 @@ const simulateFailure: SubHandler = (rt, argv) => {
       : error('ERR Unknown failure simulation specified');
     break;
   }
-  rt.feed({ type: 'simulateFailure', flags });
+  rt.submit({ type: 'simulateFailure', flags });
   return reply;
 };
 

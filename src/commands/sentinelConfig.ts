@@ -162,7 +162,7 @@ export function planConfigSet(args: readonly string[], rt?: Runtime): SetPlan {
 async function configSet(rt: Runtime, args: readonly string[]): Promise<Reply> {
   const plan = planConfigSet(args, rt);
   if ('error' in plan) return error(plan.error);
-  rt.feed({ type: 'setSentinelOptions', ...plan.changes }, { deferPersist: true });
+  rt.submit({ type: 'setSentinelOptions', ...plan.changes }, { deferPersist: true });
   if (plan.names.includes('loglevel')) rt.log.level = pinoLevel(rt.state.settings.loglevel);
   let saved = true;
   try {

@@ -23,6 +23,6 @@ export function sentinelDebugCommand(rt: Runtime, argv: readonly string[]): Repl
     }
     updates.push([param[1], n]);
   }
-  rt.feed({ type: 'debugTiming', updates });
+  rt.submit({ type: 'debugTiming', updates });
   return OK;
 }

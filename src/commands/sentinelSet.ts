@@ -87,7 +87,7 @@ export async function sentinelSetCommand(rt: Runtime, argv: readonly string[]): 
     i += 1 + result.consumed;
   }
   if (changes.length === 0) return failure ?? OK;
-  rt.feed({ type: 'setMasterOptions', master: master.name, changes }, { deferPersist: true });
+  rt.submit({ type: 'setMasterOptions', master: master.name, changes }, { deferPersist: true });
   if (relink) rt.relinkMaster(master);
   // A bad option after good ones: its error is the reply, the good ones are still saved.
   if (failure) {

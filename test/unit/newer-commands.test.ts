@@ -25,7 +25,7 @@ interface StubRuntime {
   log: { level: string };
   calls: string[];
   saveFails: boolean;
-  feed(event: CoreEvent, opts?: { deferPersist?: boolean }): StepResult;
+  submit(event: CoreEvent, opts?: { deferPersist?: boolean }): StepResult;
   persist(): Promise<void>;
   relinkSentinels(): void;
 }
@@ -39,9 +39,9 @@ function stubRuntime(): StubRuntime {
     log: { level: 'info' },
     calls: [],
     saveFails: false,
-    feed: (event, opts) => {
+    submit: (event, opts) => {
       const result = step(state, event, 0);
-      rt.calls.push(`feed ${event.type}${opts?.deferPersist ? ' (persist deferred)' : ''}`);
+      rt.calls.push(`submit ${event.type}${opts?.deferPersist ? ' (persist deferred)' : ''}`);
       return result;
     },
     persist: async () => {
@@ -91,7 +91,7 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
   it('SET applies all, saves, then relinks the peers when a sentinel credential changed', async () => {
     const rt = stubRuntime();
     expect(flat(await config(rt, 'set', 'announce-port', '7000', 'sentinel-user', 'u'))).toBe('OK');
-    expect(rt.calls).toEqual(['feed setSentinelOptions (persist deferred)', 'persist announce-port=7000', 'relink']);
+    expect(rt.calls).toEqual(['submit setSentinelOptions (persist deferred)', 'persist announce-port=7000', 'relink']);
     expect(rt.state.settings.sentinelUser).toBe('u');
     expect(rt.config).toEqual({});
   });
@@ -103,7 +103,7 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
       'ERR Failed to save config file. Check server logs.',
     );
     expect(rt.state.settings.announcePort).toBe(7001);
-    expect(rt.calls).toEqual(['feed setSentinelOptions (persist deferred)', 'persist announce-port=7001', 'relink']);
+    expect(rt.calls).toEqual(['submit setSentinelOptions (persist deferred)', 'persist announce-port=7001', 'relink']);
   });
 
   it('SET applies nothing and saves nothing when a pair is bad', async () => {
