@@ -14,9 +14,7 @@ export {
   onLinkDown,
   onLinkUp,
   onPingReply,
-  sendPing,
   type PingOutcome,
 } from './linkHealth.js';
 export { onInfo, requestInfoNow } from './infoReplies.js';
 export { onHello } from './gossip.js';
-export { findInstance, refOf } from './instances.js';
