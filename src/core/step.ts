@@ -1,8 +1,8 @@
 /**
  * One entry point for the whole core: `step(state, event, nowMs)` applies an
- * event and returns the effects to carry out, in order. The runtime and the
- * simulator both drive the core through it (the runtime also calls the
- * underlying functions directly where that reads better).
+ * event and returns the effects to carry out, in order. It is the only writer
+ * of Sentinel state: timers, links and admin commands are all events, and the
+ * runtime and the simulator both drive the core through it.
  */
 import type { Effect, InstanceRef } from './effects.js';
 import { answerIsMasterDown, ImpossibleTransition, manualFailover, onMasterDownReply, type MasterDownAnswer } from './failover.js';
