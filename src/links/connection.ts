@@ -72,6 +72,11 @@ export class Connection {
     return new Promise((resolve, reject) => this.send(frame, (err, reply) => (err ? reject(err) : resolve(reply))));
   }
 
+  /** Closes and reports onClose(reason), as a loss would. */
+  fail(reason: string): void {
+    this.end(reason);
+  }
+
   /** Closes without reporting onClose; pending callbacks fail. */
   close(): void {
     this.end(undefined);

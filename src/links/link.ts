@@ -53,7 +53,11 @@ export class InstanceLink {
     private readonly listener: LinkListener,
   ) {}
 
-  /** Replaces the command connection by one new attempt; the outcome arrives as up() or down(). */
+  /**
+   * Replaces the command connection by one new attempt; the outcome arrives
+   * as up() (once AUTH and CLIENT SETNAME were answered and AUTH was not
+   * refused) or down().
+   */
   connect(): void {
     this.closeCmd();
     const conn: Connection = new Connection({
@@ -61,9 +65,12 @@ export class InstanceLink {
       port: this.opts.port,
       tls: this.opts.tls,
       onOpen: (localIp, remoteIp) => {
-        this.handshake(conn, 'cmd');
-        this.cmdOpen = true;
-        this.listener.up(localIp, remoteIp);
+        this.handshake(conn, 'cmd', (authError) => {
+          if (this.cmd !== conn) return;
+          if (authError) return conn.fail(`AUTH refused: ${authError.message}`);
+          this.cmdOpen = true;
+          this.listener.up(localIp, remoteIp);
+        });
       },
       onClose: (reason) => {
         if (this.cmd !== conn) return;
@@ -83,7 +90,8 @@ export class InstanceLink {
       port: this.opts.port,
       tls: this.opts.tls,
       onOpen: () => {
-        this.handshake(conn, 'pubsub');
+        // A refused AUTH makes SUBSCRIBE fail with NOAUTH: refused below.
+        this.handshake(conn, 'pubsub', () => undefined);
         conn.send(encodeCommand([this.opts.rename('subscribe'), HELLO_CHANNEL]), (err) => {
           if (this.sub !== conn) return;
           if (!err) return this.listener.pubsubUp();
@@ -110,21 +118,29 @@ export class InstanceLink {
   }
 
   /**
-   * AUTH and CLIENT SETNAME, pipelined ahead of anything else, replies not
-   * awaited (as Redis, which discards them): a refused AUTH shows up in the
-   * replies that follow (NOAUTH to PING, a refused SUBSCRIBE).
+   * AUTH and CLIENT SETNAME, pipelined ahead of anything else; `done` gets
+   * AUTH's error, if any, once both were answered. As before (ioredis's
+   * handshake) an AUTH refused for another reason than "no password is
+   * set" keeps the link down, and a CLIENT SETNAME error is ignored.
    */
-  private handshake(conn: Connection, kind: 'cmd' | 'pubsub'): void {
-    const ignore: ReplyCallback = () => undefined;
+  private handshake(conn: Connection, kind: 'cmd' | 'pubsub', done: (authError: Error | undefined) => void): void {
     const auth = this.opts.auth();
-    if (auth.password !== undefined) {
-      const args = auth.username === undefined ? [auth.password] : [auth.username, auth.password];
-      conn.send(encodeCommand([this.opts.rename('auth'), ...args]), ignore);
-    }
     // redis-sentinel sends no CLIENT SETINFO (Redis before 7.2 counts it as
     // an error); the name is set only while CLIENT keeps its name.
-    if (this.opts.rename('client') === 'client') {
-      conn.send(encodeCommand(['client', 'setname', `${this.opts.clientNamePrefix}-${kind}`]), ignore);
+    const setName = this.opts.rename('client') === 'client';
+    let authError: Error | undefined;
+    if (auth.password !== undefined) {
+      const args = auth.username === undefined ? [auth.password] : [auth.username, auth.password];
+      conn.send(encodeCommand([this.opts.rename('auth'), ...args]), (err) => {
+        if (err && !isNoPasswordSet(err)) authError = err;
+        if (!setName) done(authError);
+      });
+    }
+    if (setName) {
+      const name = `${this.opts.clientNamePrefix}-${kind}`;
+      conn.send(encodeCommand(['client', 'setname', name]), () => done(authError));
+    } else if (auth.password === undefined) {
+      done(undefined);
     }
   }
 
@@ -207,4 +223,10 @@ export class InstanceLink {
     this.sub = undefined;
     sub?.close();
   }
+}
+
+/** AUTH to a server (or default user) without a password: harmless, the link works. */
+function isNoPasswordSet(err: Error): boolean {
+  return err.message.includes('no password is set') ||
+    err.message.includes('without any password configured for the default user');
 }
