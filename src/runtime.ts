@@ -45,8 +45,6 @@ export interface RuntimeOptions {
   strictCore?: boolean;
 }
 
-const COMMAND_TIMEOUT_MS = 5_000;
-
 export class Runtime {
   readonly state: SentinelState;
   /**
@@ -156,6 +154,8 @@ export class Runtime {
     switch (effect.type) {
       case 'connect': return this.connect(effect.link);
       case 'disconnect': return this.disconnect(effect.link);
+      case 'connectPubsub': return this.connectPubsub(effect.link);
+      case 'disconnectPubsub': return this.links.get(effect.link)?.closePubsub();
       case 'ping': return this.ping(effect.link);
       case 'info': return this.info(effect.link, effect.target);
       case 'publishHello': return this.publishHello(effect.link, effect.payload);
@@ -279,7 +279,10 @@ export class Runtime {
     const keys = [master.linkKey, ...[...master.replicas.values()].map((r) => r.linkKey)];
     // connect() replaces the connections in place; the link counts as up
     // until the new one reports either way.
-    for (const key of keys) this.links.get(key)?.connect();
+    for (const key of keys) {
+      this.links.get(key)?.connect();
+      this.links.get(key)?.connectPubsub();
+    }
   }
 
   relinkSentinels(): void {
@@ -318,14 +321,22 @@ export class Runtime {
   }
 
   private connect(key: string): void {
+    this.linkFor(key)?.connect();
+  }
+
+  private connectPubsub(key: string): void {
+    this.linkFor(key)?.connectPubsub();
+  }
+
+  private linkFor(key: string): InstanceLink | undefined {
     const linkState = this.state.links.get(key);
-    if (!linkState) return;
+    if (!linkState) return undefined;
     let link = this.links.get(key);
     if (!link) {
       link = this.makeLink(key, linkState.host, linkState.port, linkState.kind);
       this.links.set(key, link);
     }
-    link.connect();
+    return link;
   }
 
   private makeLink(key: string, host: string, port: number, kind: 'redis' | 'sentinel'): InstanceLink {
@@ -333,16 +344,19 @@ export class Runtime {
     return new InstanceLink({
       host,
       port,
-      withPubSub: kind === 'redis',
       tls: this.opts.linkTls,
       auth: () => this.authFor(kind, owner()),
       clientNamePrefix: `sentinel-${this.state.myId.slice(0, 8)}`,
-      commandTimeoutMs: COMMAND_TIMEOUT_MS,
       rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),
     }, {
       up: (localIp, remoteIp) => this.feed({ type: 'linkUp', link: key, localIp, remoteIp }),
       down: () => this.feed({ type: 'linkDown', link: key }),
-      hello: (payload) => this.receiveHello(payload),
+      pubsubUp: () => this.feed({ type: 'pubsubUp', link: key }),
+      pubsubDown: (refused) => this.feed({ type: 'pubsubDown', link: key, refused }),
+      message: (channel, payload) => {
+        this.feed({ type: 'pubsubMessage', link: key });
+        if (channel === HELLO_CHANNEL) this.receiveHello(payload);
+      },
     });
   }
 
@@ -382,16 +396,17 @@ export class Runtime {
     const link = this.links.get(key);
     if (!link) return;
     link.close();
-    // Still referenced: the core asked for a fresh connection on a later tick.
-    if (this.state.links.has(key)) this.feed({ type: 'linkDown', link: key });
-    else this.links.delete(key);
+    // Still referenced: the core asked for fresh connections on a later tick.
+    if (!this.state.links.has(key)) return void this.links.delete(key);
+    this.feed({ type: 'linkDown', link: key });
+    this.feed({ type: 'pubsubDown', link: key, refused: false });
   }
 
   private ping(key: string): void {
     const link = this.links.get(key);
     const done = (outcome: PingOutcome) => this.feed({ type: 'pingReply', link: key, outcome });
     if (!link) return done('none');
-    link.call('ping').then(
+    link.ping().then(
       (reply) => done(classifyPingReply(String(reply))),
       (err: unknown) => done(replyErrorOutcome(err)),
     );
@@ -401,7 +416,7 @@ export class Runtime {
     const link = this.links.get(key);
     const done = (text: string | undefined) => this.feed({ type: 'info', target, text });
     if (!link) return done(undefined);
-    link.call('info').then(
+    link.info().then(
       (reply) => {
         const text = String(reply);
         void this.resolveReplicaHosts(text).finally(() => done(text));
@@ -430,7 +445,7 @@ export class Runtime {
     const link = this.links.get(key);
     const done = () => this.feed({ type: 'commandDone', link: key });
     if (!link) return done();
-    link.call('publish', HELLO_CHANNEL, payload).then(done, done);
+    link.publishHello(payload).then(done, done);
   }
 
   /** The config text the current state would be written as. */
@@ -504,8 +519,8 @@ function parseMasterDownReply(reply: unknown): { down: boolean; leader: string; 
 }
 
 function replyErrorOutcome(err: unknown): PingOutcome {
-  // ioredis marks replies from the server as ReplyError; anything else is a
-  // timeout or a lost connection, i.e. no reply at all.
+  // redis-parser marks replies from the server as ReplyError; anything else
+  // is a lost connection, i.e. no reply at all.
   if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);
   return 'none';
 }

@@ -33,7 +33,7 @@ export interface TlsListenerOptions {
 export interface TlsSetup {
   /** Undefined when tls-port is 0. */
   listener?: TlsListenerOptions;
-  /** For every outbound link when tls-replication is yes (ioredis's `tls`); undefined otherwise. */
+  /** For every outbound link when tls-replication is yes (tls.connect options); undefined otherwise. */
   links?: tls.ConnectionOptions;
   /** What `links` was made from (the secure context hides it), for tests and logs. */
   linkContext?: tls.SecureContextOptions;

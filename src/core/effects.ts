@@ -14,7 +14,12 @@ export interface InstanceRef {
 
 export type Effect =
   | { type: 'connect'; link: string }
+  /** Closes both connections of a link (the command one and, for a Redis instance, the pub/sub one). */
   | { type: 'disconnect'; link: string }
+  /** Opens the pub/sub connection (replacing any attempt in progress) and SUBSCRIBEs to the hello channel. */
+  | { type: 'connectPubsub'; link: string }
+  /** Closes the pub/sub connection only; the core reconnects it on a later tick. */
+  | { type: 'disconnectPubsub'; link: string }
   | { type: 'ping'; link: string }
   | { type: 'info'; link: string; target: InstanceRef }
   | { type: 'publishHello'; link: string; payload: string }

@@ -41,6 +41,7 @@ export function acquireLink(
       lastPongMs: nowMs,
       lastAvailMs: nowMs,
       answeredMs: 0,
+      pubsub: { connected: false, connectedAtMs: 0, lastActivityMs: 0, lastReconnectAttemptMs: 0 },
     };
     state.links.set(key, link);
   }

@@ -98,3 +98,56 @@ export function onLinkDown(state: SentinelState, linkKeyStr: string): void {
     }
   }
 }
+
+/** As the command link: one attempt per ping period while the pub/sub connection is missing. */
+export function reconnectPubsubIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
+  const pubsub = link.pubsub;
+  if (link.kind !== 'redis' || pubsub.connected) return;
+  if (nowMs - pubsub.lastReconnectAttemptMs < state.timing.pingPeriodMs) return;
+  pubsub.lastReconnectAttemptMs = nowMs;
+  effects.push({ type: 'connectPubsub', link: link.key });
+}
+
+/**
+ * Every Sentinel, us included, publishes a hello every publish period on
+ * each instance, so a subscribed connection that heard nothing for three
+ * periods is stuck (half-open): Redis closes it then, once it has lived for
+ * the minimum reconnect period, and the next tick subscribes anew.
+ */
+export function dropSilentPubsub(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
+  const pubsub = link.pubsub;
+  if (!pubsub.connected) return;
+  if (nowMs - pubsub.connectedAtMs <= state.timing.minLinkReconnectPeriodMs) return;
+  if (nowMs - pubsub.lastActivityMs <= state.timing.publishPeriodMs * 3) return;
+  pubsub.connected = false;
+  effects.push({ type: 'disconnectPubsub', link: link.key });
+}
+
+export function onPubsubUp(state: SentinelState, linkKeyStr: string, nowMs: number): void {
+  const link = state.links.get(linkKeyStr);
+  if (!link) return;
+  link.pubsub.connected = true;
+  link.pubsub.connectedAtMs = nowMs;
+  link.pubsub.lastActivityMs = nowMs;
+}
+
+export function onPubsubMessage(state: SentinelState, linkKeyStr: string, nowMs: number): void {
+  const link = state.links.get(linkKeyStr);
+  if (link) link.pubsub.lastActivityMs = nowMs;
+}
+
+/**
+ * A lost pub/sub connection is re-made on a later tick. A refused SUBSCRIBE
+ * (NOAUTH, NOPERM for a user without channel rights) drops the whole link,
+ * as in Redis, whose instance link is connected only with both connections:
+ * the instance shows disconnected and is retried with the credentials of
+ * the time.
+ */
+export function onPubsubDown(state: SentinelState, linkKeyStr: string, refused: boolean): Effect[] {
+  const link = state.links.get(linkKeyStr);
+  if (!link) return [];
+  link.pubsub.connected = false;
+  if (!refused || !link.connected) return [];
+  link.connected = false;
+  return [{ type: 'disconnect', link: link.key }];
+}

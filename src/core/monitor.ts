@@ -14,6 +14,9 @@ export {
   onLinkDown,
   onLinkUp,
   onPingReply,
+  onPubsubDown,
+  onPubsubMessage,
+  onPubsubUp,
   type PingOutcome,
 } from './linkHealth.js';
 export { onInfo, requestInfoNow } from './infoReplies.js';

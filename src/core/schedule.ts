@@ -14,7 +14,7 @@ import {
 } from './failover.js';
 import { sendHello } from './gossip.js';
 import { refOf } from './instances.js';
-import { reconnectIfNeeded, sendPing } from './linkHealth.js';
+import { dropSilentPubsub, reconnectIfNeeded, reconnectPubsubIfNeeded, sendPing } from './linkHealth.js';
 import { checkSubjectivelyDown } from './sdown.js';
 import type { AnyInstance, LinkState, MasterState, SentinelState } from './state.js';
 import { checkTilt } from './tilt.js';
@@ -43,7 +43,9 @@ function handleInstance(
 ): void {
   const link = state.links.get(inst.linkKey);
   if (!link) return;
+  if (!state.tilt) dropSilentPubsub(state, link, nowMs, effects);
   reconnectIfNeeded(state, link, nowMs, effects);
+  reconnectPubsubIfNeeded(state, link, nowMs, effects);
   sendPeriodicCommands(state, inst, master, link, nowMs, effects);
   // In TILT the timer's notion of elapsed time cannot be trusted.
   if (state.tilt) return;

@@ -22,6 +22,10 @@ export function checkSubjectivelyDown(
 
   // A link that is connected but silent for half of down-after is likely
   // stuck (a half-open TCP connection): drop it so the next tick reconnects.
+  // Links keep no timer per command and answer in order, so this is also
+  // what fails a command whose reply never comes: the PING queued behind it
+  // stays unanswered, and dropping the link fails every pending reply.
+  // (The pub/sub connection has its own rule: dropSilentPubsub.)
   if (link.connected && nowMs - link.connectedAtMs > state.timing.minLinkReconnectPeriodMs &&
       link.actPingMs !== 0 && nowMs - link.actPingMs > downAfterMs / 2 &&
       nowMs - link.lastPongMs > downAfterMs / 2) {

@@ -42,6 +42,22 @@ export interface LinkState {
   lastPingRttMs?: number;
   /** Local address of our socket, used as our IP in hellos when none is announced. */
   localIp?: string;
+  /**
+   * The pub/sub connection (Redis instances only): subscribed to the hello
+   * channel. Reconnected by the core like the command link, and dropped when
+   * silent for 3 hello periods (a half-open connection hears nothing).
+   */
+  pubsub: PubsubLinkState;
+}
+
+export interface PubsubLinkState {
+  /** SUBSCRIBE confirmed and the connection not lost since. */
+  connected: boolean;
+  /** When the subscription was confirmed (0 = never). */
+  connectedAtMs: number;
+  /** Last message of any kind received on it (the subscription counts). */
+  lastActivityMs: number;
+  lastReconnectAttemptMs: number;
 }
 
 /**

@@ -15,6 +15,9 @@ import {
   onLinkDown,
   onLinkUp,
   onPingReply,
+  onPubsubDown,
+  onPubsubMessage,
+  onPubsubUp,
   requestInfoNow,
   tick,
   type PingOutcome,
@@ -41,6 +44,12 @@ export type CoreEvent =
   /** The shell resolved a hostname (MONITOR, a replica named by hostname in INFO). */
   | { type: 'hostResolved'; host: string; ip: string }
   | { type: 'linkDown'; link: string }
+  /** The pub/sub connection is subscribed to the hello channel. */
+  | { type: 'pubsubUp'; link: string }
+  /** The pub/sub connection was lost or closed; `refused`: the server refused SUBSCRIBE. */
+  | { type: 'pubsubDown'; link: string; refused: boolean }
+  /** Something arrived on the pub/sub connection (a hello is also fed as `hello`). */
+  | { type: 'pubsubMessage'; link: string }
   | { type: 'pingReply'; link: string; outcome: PingOutcome }
   | { type: 'info'; target: InstanceRef; text?: string }
   | { type: 'hello'; payload: string }
@@ -130,6 +139,9 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs, event.remoteIp) };
     case 'hostResolved': state.addressing.resolved.set(event.host, event.ip); return { effects: [] };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
+    case 'pubsubUp': onPubsubUp(state, event.link, nowMs); return { effects: [] };
+    case 'pubsubDown': return { effects: onPubsubDown(state, event.link, event.refused) };
+    case 'pubsubMessage': onPubsubMessage(state, event.link, nowMs); return { effects: [] };
     case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };
     case 'info': {
       const effects = onInfo(state, event.target, event.text, nowMs);

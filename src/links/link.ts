@@ -1,16 +1,16 @@
 /**
  * One outbound connection pair to a monitored instance: a command link
- * (PING, INFO, PUBLISH hello, later failover commands) and, for Redis
- * instances, a pub/sub link subscribed to `__sentinel__:hello`.
+ * (PING, INFO, PUBLISH hello, failover commands) and, for Redis instances, a
+ * pub/sub link subscribed to `__sentinel__:hello`.
  *
- * ioredis's defaults would queue commands for a dead server and retry them,
- * which hides an outage from a health checker. Here the offline queue is off,
- * requests are never retried, every command has a timeout, and ioredis never
- * reconnects on its own: the core decides when to reconnect.
+ * Both connections are opened only when the core asks (connect /
+ * connectPubsub effects) and report up, down and every pub/sub message back
+ * to it: nothing reconnects on its own and no command has a timer, so a
+ * silent or half-open connection is the core's to notice and to drop.
  */
 import type { ConnectionOptions } from 'node:tls';
-import { Redis, type RedisOptions } from 'ioredis';
 import { HELLO_CHANNEL } from '../core/hello.js';
+import { Connection, encodeCommand, type ReplyCallback } from './connection.js';
 
 export interface LinkAuth {
   username?: string;
@@ -20,12 +20,9 @@ export interface LinkAuth {
 export interface LinkOptions {
   host: string;
   port: number;
-  /** Redis instances get a pub/sub link too; peer Sentinels do not. */
-  withPubSub: boolean;
   auth: () => LinkAuth;
   /** CLIENT SETNAME prefix, e.g. "sentinel-1a2b3c4d" (Redis names links this way). */
   clientNamePrefix: string;
-  commandTimeoutMs: number;
   /** Maps a command to its renamed form (sentinel rename-command). */
   rename: (command: string) => string;
   /** TLS options (tls-replication yes); plain TCP when undefined. */
@@ -33,109 +30,149 @@ export interface LinkOptions {
 }
 
 export interface LinkListener {
-  /** localIp: our end of the socket; remoteIp: the address the host resolved to. */
+  /** Command connection open. localIp: our end of the socket; remoteIp: the address the host resolved to. */
   up(localIp: string, remoteIp: string | undefined): void;
   down(reason: string): void;
-  hello(payload: string): void;
+  /** Pub/sub connection subscribed to the hello channel. */
+  pubsubUp(): void;
+  /** Pub/sub connection lost; `refused`: the server refused SUBSCRIBE (NOAUTH, NOPERM). */
+  pubsubDown(refused: boolean): void;
+  /** A message on the pub/sub connection (any channel): proof that it lives. */
+  message(channel: string, payload: string): void;
 }
 
 export class InstanceLink {
-  private cmd?: Redis;
-  private sub?: Redis;
-  private closed = false;
+  private cmd?: Connection;
+  private cmdOpen = false;
+  private sub?: Connection;
+  /** Encoded PING / INFO / PUBLISH prefix, by renamed command name. */
+  private readonly frames = new Map<string, Buffer>();
 
   constructor(
     private readonly opts: LinkOptions,
     private readonly listener: LinkListener,
   ) {}
 
-  /** Starts one connection attempt; the outcome arrives as up() or down(). */
+  /**
+   * Replaces the command connection by one new attempt; the outcome arrives
+   * as up() (once AUTH and CLIENT SETNAME were answered and AUTH was not
+   * refused) or down().
+   */
   connect(): void {
-    this.teardown();
-    this.closed = false;
-    const cmd = new Redis(this.redisOptions('cmd'));
-    this.cmd = cmd;
-    cmd.on('error', () => undefined);
-    cmd.once('ready', () => {
-      if (this.cmd !== cmd) return;
-      this.listener.up(cmd.stream?.localAddress ?? '127.0.0.1', cmd.stream?.remoteAddress);
-    });
-    cmd.once('close', () => {
-      if (this.cmd !== cmd) return;
-      this.cmd = undefined;
-      this.teardownSub();
-      if (!this.closed) this.listener.down('connection closed');
-    });
-    cmd.connect().catch(() => undefined);
-    if (this.opts.withPubSub) this.connectSub();
-  }
-
-  private connectSub(): void {
-    const sub = new Redis(this.redisOptions('pubsub'));
-    this.sub = sub;
-    sub.on('error', () => undefined);
-    sub.on('message', (channel: string, message: string) => {
-      if (channel === HELLO_CHANNEL) this.listener.hello(message);
-    });
-    sub.once('ready', () => {
-      const subscribe = this.opts.rename('subscribe');
-      // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
-      // rights) fails the whole link, as in Redis, whose instance link is
-      // connected only with both connections: the core reports the
-      // instance disconnected and retries, with the credentials of the time.
-      sub.call(subscribe, HELLO_CHANNEL).catch((err: unknown) => {
-        if (this.sub !== sub || !(err instanceof Error) || err.name !== 'ReplyError') return;
-        this.fail('subscribe refused');
-      });
-    });
-    // A lost pub/sub link (CLIENT KILL TYPE pubsub during a failover, say)
-    // is re-made while the command link lives.
-    sub.once('close', () => {
-      if (this.sub !== sub) return;
-      this.sub = undefined;
-      setTimeout(() => {
-        if (!this.closed && !this.sub && this.cmd) this.connectSub();
-      }, 1_000).unref();
-    });
-    sub.connect().catch(() => undefined);
-  }
-
-  private redisOptions(kind: 'cmd' | 'pubsub'): RedisOptions {
-    const auth = this.opts.auth();
-    return {
+    this.closeCmd();
+    const conn: Connection = new Connection({
       host: this.opts.host,
       port: this.opts.port,
-      username: auth.username,
-      password: auth.password,
-      connectionName: this.opts.rename('client') === 'client' ? `${this.opts.clientNamePrefix}-${kind}` : undefined,
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      enableReadyCheck: false,
-      // redis-sentinel sends no CLIENT SETINFO; Redis before 7.2 answers it
-      // with an error that shows up in the monitored server's errorstats.
-      disableClientInfo: true,
-      maxRetriesPerRequest: 0,
-      autoResubscribe: false,
-      autoResendUnfulfilledCommands: false,
-      retryStrategy: () => null,
-      reconnectOnError: () => false,
-      connectTimeout: this.opts.commandTimeoutMs,
-      commandTimeout: kind === 'cmd' ? this.opts.commandTimeoutMs : undefined,
-      noDelay: true,
-      keepAlive: 10_000,
       tls: this.opts.tls,
-    };
+      onOpen: (localIp, remoteIp) => {
+        this.handshake(conn, 'cmd', (authError) => {
+          if (this.cmd !== conn) return;
+          if (authError) return conn.fail(`AUTH refused: ${authError.message}`);
+          this.cmdOpen = true;
+          this.listener.up(localIp, remoteIp);
+        });
+      },
+      onClose: (reason) => {
+        if (this.cmd !== conn) return;
+        this.cmd = undefined;
+        this.cmdOpen = false;
+        this.listener.down(reason);
+      },
+    });
+    this.cmd = conn;
+  }
+
+  /** Replaces the pub/sub connection by one new attempt; the outcome arrives as pubsubUp() or pubsubDown(). */
+  connectPubsub(): void {
+    this.closePubsub();
+    const conn: Connection = new Connection({
+      host: this.opts.host,
+      port: this.opts.port,
+      tls: this.opts.tls,
+      onOpen: () => {
+        // A refused AUTH makes SUBSCRIBE fail with NOAUTH: refused below.
+        this.handshake(conn, 'pubsub', () => undefined);
+        conn.send(encodeCommand([this.opts.rename('subscribe'), HELLO_CHANNEL]), (err) => {
+          if (this.sub !== conn) return;
+          if (!err) return this.listener.pubsubUp();
+          // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
+          // rights) drops this connection; the core decides what follows.
+          this.sub = undefined;
+          conn.close();
+          this.listener.pubsubDown(true);
+        });
+      },
+      onClose: () => {
+        if (this.sub !== conn) return;
+        this.sub = undefined;
+        this.listener.pubsubDown(false);
+      },
+      onPush: (reply) => {
+        if (this.sub !== conn) return;
+        const channel = reply[reply.length - 2];
+        const payload = reply[reply.length - 1];
+        if (typeof channel === 'string' && typeof payload === 'string') this.listener.message(channel, payload);
+      },
+    });
+    this.sub = conn;
+  }
+
+  /**
+   * AUTH and CLIENT SETNAME, pipelined ahead of anything else; `done` gets
+   * AUTH's error, if any, once both were answered. As before (ioredis's
+   * handshake) an AUTH refused for another reason than "no password is
+   * set" keeps the link down, and a CLIENT SETNAME error is ignored.
+   */
+  private handshake(conn: Connection, kind: 'cmd' | 'pubsub', done: (authError: Error | undefined) => void): void {
+    const auth = this.opts.auth();
+    // redis-sentinel sends no CLIENT SETINFO (Redis before 7.2 counts it as
+    // an error); the name is set only while CLIENT keeps its name.
+    const setName = this.opts.rename('client') === 'client';
+    let authError: Error | undefined;
+    if (auth.password !== undefined) {
+      const args = auth.username === undefined ? [auth.password] : [auth.username, auth.password];
+      conn.send(encodeCommand([this.opts.rename('auth'), ...args]), (err) => {
+        if (err && !isNoPasswordSet(err)) authError = err;
+        if (!setName) done(authError);
+      });
+    }
+    if (setName) {
+      const name = `${this.opts.clientNamePrefix}-${kind}`;
+      conn.send(encodeCommand(['client', 'setname', name]), () => done(authError));
+    } else if (auth.password === undefined) {
+      done(undefined);
+    }
   }
 
   get connected(): boolean {
-    return this.cmd?.status === 'ready';
+    return this.cmdOpen;
   }
 
-  /** Sends a command; resolves with its reply, rejects on error reply, timeout or loss. */
+  /** Replies awaited on the command connection (0 when down). */
+  get pendingCount(): number {
+    return this.cmd?.pendingCount ?? 0;
+  }
+
+  /** Sends a command; resolves with its reply, rejects on an error reply or the loss of the connection. */
   async call(command: string, ...args: (string | number)[]): Promise<unknown> {
-    const cmd = this.cmd;
-    if (!cmd || cmd.status !== 'ready') throw new Error('link down');
-    return cmd.call(this.opts.rename(command), ...args);
+    return this.open().call(encodeCommand([this.opts.rename(command), ...args]));
+  }
+
+  /** PING from a pre-encoded frame. */
+  async ping(): Promise<unknown> {
+    return this.open().call(this.frame('ping'));
+  }
+
+  /** INFO from a pre-encoded frame. */
+  async info(): Promise<unknown> {
+    return this.open().call(this.frame('info'));
+  }
+
+  /** PUBLISH __sentinel__:hello <payload>, the command and channel pre-encoded. */
+  async publishHello(payload: string): Promise<unknown> {
+    const prefix = this.frame('publish');
+    const body = `$${Buffer.byteLength(payload)}\r\n${payload}\r\n`;
+    return this.open().call(Buffer.concat([prefix, Buffer.from(body)]));
   }
 
   /**
@@ -143,39 +180,53 @@ export class InstanceLink {
    * resolves with EXEC's reply. Like Redis, replies inside are not inspected.
    */
   async transaction(commands: ReadonlyArray<readonly string[]>): Promise<unknown> {
-    const cmd = this.cmd;
-    if (!cmd || cmd.status !== 'ready') throw new Error('link down');
-    const sent = [cmd.call(this.opts.rename('multi'))];
-    for (const [name, ...args] of commands) sent.push(cmd.call(this.opts.rename(name!), ...args));
-    const exec = cmd.call(this.opts.rename('exec'));
-    // Queued replies are +QUEUED or errors that EXEC reports; only EXEC decides.
-    for (const p of sent) p.catch(() => undefined);
-    return exec;
+    const conn = this.open();
+    const ignore: ReplyCallback = () => undefined;
+    conn.send(encodeCommand([this.opts.rename('multi')]), ignore);
+    for (const [name, ...args] of commands) conn.send(encodeCommand([this.opts.rename(name!), ...args]), ignore);
+    return conn.call(encodeCommand([this.opts.rename('exec')]));
   }
 
-  /** Drops both connections and reports the link down once. */
-  private fail(reason: string): void {
-    const hadCmd = this.cmd !== undefined;
-    this.teardown();
-    if (hadCmd && !this.closed) this.listener.down(reason);
+  private open(): Connection {
+    if (!this.cmd || !this.cmdOpen) throw new Error('link down');
+    return this.cmd;
+  }
+
+  private frame(command: 'ping' | 'info' | 'publish'): Buffer {
+    const name = this.opts.rename(command);
+    const key = `${command} ${name}`;
+    let frame = this.frames.get(key);
+    if (!frame) {
+      frame = command === 'publish'
+        ? Buffer.from(`*3\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`)
+        : encodeCommand([name]);
+      this.frames.set(key, frame);
+    }
+    return frame;
   }
 
   /** Closes both connections and reports nothing further. */
   close(): void {
-    this.closed = true;
-    this.teardown();
+    this.closeCmd();
+    this.closePubsub();
   }
 
-  private teardown(): void {
+  closeCmd(): void {
     const cmd = this.cmd;
     this.cmd = undefined;
-    cmd?.disconnect(false);
-    this.teardownSub();
+    this.cmdOpen = false;
+    cmd?.close();
   }
 
-  private teardownSub(): void {
+  closePubsub(): void {
     const sub = this.sub;
     this.sub = undefined;
-    sub?.disconnect(false);
+    sub?.close();
   }
+}
+
+/** AUTH to a server (or default user) without a password: harmless, the link works. */
+function isNoPasswordSet(err: Error): boolean {
+  return err.message.includes('no password is set') ||
+    err.message.includes('without any password configured for the default user');
 }

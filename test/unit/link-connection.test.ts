@@ -1,0 +1,231 @@
+/**
+ * The outbound link against a scripted RESP server on loopback: one FIFO of
+ * replies (whole or byte by byte), server errors kept as ReplyError for the
+ * PING classification, a lost connection failing every pending reply, and
+ * the pub/sub connection's SUBSCRIBE, pushes and refusal.
+ */
+import net from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { classifyPingReply } from '../../src/core/monitor.js';
+import { InstanceLink, type LinkListener } from '../../src/links/link.js';
+
+type Script = (command: string[], socket: net.Socket) => string | undefined;
+
+interface Fake {
+  port: number;
+  received: string[][];
+  sockets: net.Socket[];
+  close(): void;
+}
+
+/** A RESP server answering each command (multi-bulk only) with script's raw reply, written byte by byte when `trickle`. */
+async function fakeServer(script: Script, trickle = false): Promise<Fake> {
+  const received: string[][] = [];
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((socket) => {
+    sockets.push(socket);
+    let buf = '';
+    socket.on('data', (chunk: Buffer) => {
+      buf += chunk.toString('latin1');
+      for (;;) {
+        const parsed = parseCommand(buf);
+        if (!parsed) break;
+        buf = buf.slice(parsed.used);
+        received.push(parsed.args);
+        const reply = script(parsed.args, socket);
+        if (reply === undefined) continue;
+        if (!trickle) socket.write(reply);
+        else for (const ch of reply) socket.write(ch);
+      }
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port, received, sockets,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+function parseCommand(buf: string): { args: string[]; used: number } | undefined {
+  const lines = buf.split('\r\n');
+  if (lines.length < 2 || !lines[0]!.startsWith('*')) return undefined;
+  const n = Number(lines[0]!.slice(1));
+  if (lines.length < 1 + 2 * n + 1) return undefined;
+  const args: string[] = [];
+  for (let i = 0; i < n; i++) args.push(lines[2 + 2 * i]!);
+  const used = lines.slice(0, 1 + 2 * n).join('\r\n').length + 2;
+  return { args, used };
+}
+
+const fakes: Fake[] = [];
+const links: InstanceLink[] = [];
+afterEach(() => {
+  for (const l of links.splice(0)) l.close();
+  for (const f of fakes.splice(0)) f.close();
+});
+
+interface Recorded extends LinkListener {
+  log: string[];
+  next(what: string): Promise<void>;
+}
+
+function recorder(): Recorded {
+  const log: string[] = [];
+  const waiters: Array<{ what: string; resolve: () => void }> = [];
+  const push = (s: string) => {
+    log.push(s);
+    for (const w of waiters.splice(0)) {
+      if (log.some((l) => l.startsWith(w.what))) w.resolve();
+      else waiters.push(w);
+    }
+  };
+  return {
+    log,
+    up: () => push('up'),
+    down: (reason) => push(`down ${reason}`),
+    pubsubUp: () => push('pubsubUp'),
+    pubsubDown: (refused) => push(`pubsubDown ${refused}`),
+    message: (channel, payload) => push(`message ${channel} ${payload}`),
+    next: (what) => new Promise((resolve) => {
+      if (log.some((l) => l.startsWith(what))) resolve();
+      else waiters.push({ what, resolve });
+    }),
+  };
+}
+
+async function open(fake: Fake, opts: { password?: string; rename?: Record<string, string> } = {}) {
+  fakes.push(fake);
+  const rec = recorder();
+  const link = new InstanceLink({
+    host: '127.0.0.1',
+    port: fake.port,
+    auth: () => (opts.password === undefined ? {} : { password: opts.password }),
+    clientNamePrefix: 'sentinel-12345678',
+    rename: (c) => opts.rename?.[c] ?? c,
+  }, rec);
+  links.push(link);
+  return { link, rec };
+}
+
+const standard: Script = (args) => {
+  const cmd = args[0]!.toLowerCase();
+  if (cmd === 'ping') return '+PONG\r\n';
+  if (cmd === 'info' || cmd === 'myinfo') return '$16\r\n# Server\r\nrole:m\r\n';
+  if (cmd === 'subscribe') return `*3\r\n$9\r\nsubscribe\r\n$${args[1]!.length}\r\n${args[1]}\r\n:1\r\n`;
+  if (cmd === 'publish') return ':1\r\n';
+  return '+OK\r\n';
+};
+
+describe('InstanceLink over its own connection', () => {
+  for (const trickle of [false, true]) {
+    it(`matches replies to commands in order (${trickle ? 'byte by byte' : 'whole'}) after AUTH and CLIENT SETNAME`, async () => {
+      const { link, rec } = await open(await fakeServer(standard, trickle), { password: 'pw', rename: { info: 'myinfo' } });
+      link.connect();
+      await rec.next('up');
+      const replies = await Promise.all([link.ping(), link.info(), link.publishHello('a,b'), link.call('ping')]);
+      expect(replies).toEqual(['PONG', '# Server\r\nrole:m', 1, 'PONG']);
+      expect(fakes[0]!.received).toEqual([
+        ['auth', 'pw'],
+        ['client', 'setname', 'sentinel-12345678-cmd'],
+        ['ping'], ['myinfo'], ['publish', '__sentinel__:hello', 'a,b'], ['ping'],
+      ]);
+    });
+  }
+
+  it('hands server errors over as ReplyError, so -LOADING and -MASTERDOWN count as valid PING replies', async () => {
+    const errors = ['-LOADING Redis is loading\r\n', '-MASTERDOWN Link with MASTER is down\r\n', '-ERR nope\r\n'];
+    const { link, rec } = await open(await fakeServer((args) => (args[0] === 'ping' ? errors.shift() : '+OK\r\n')));
+    link.connect();
+    await rec.next('up');
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const err = await link.ping().then(() => undefined, (e: unknown) => e as Error);
+      expect(err?.name).toBe('ReplyError');
+      outcomes.push(classifyPingReply(err!.message));
+    }
+    expect(outcomes).toEqual(['valid', 'valid', 'invalid']);
+  });
+
+  it('fails every pending reply when the connection is lost, and reports it down once', async () => {
+    const { link, rec } = await open(await fakeServer((args) => (args[0] === 'client' ? '+OK\r\n' : undefined)));
+    link.connect();
+    await rec.next('up');
+    const pending = [link.ping(), link.info(), link.ping()].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(link.pendingCount).toBe(3);
+    fakes[0]!.sockets[0]!.destroy();
+    expect(await Promise.all(pending)).toEqual(['link down', 'link down', 'link down']);
+    await rec.next('down');
+    expect(rec.log.filter((l) => l.startsWith('down'))).toHaveLength(1);
+    await expect(link.ping()).rejects.toThrow('link down');
+  });
+
+  it('sends MULTI, the commands and EXEC back to back and resolves with EXEC reply', async () => {
+    const { link, rec } = await open(await fakeServer((args) => {
+      if (args[0] === 'multi') return '+OK\r\n';
+      if (args[0] === 'exec') return '*2\r\n+OK\r\n-ERR no rewrite\r\n';
+      return '+QUEUED\r\n';
+    }), { rename: { config: 'cfg' } });
+    link.connect();
+    await rec.next('up');
+    const reply = await link.transaction([['slaveof', 'NO', 'ONE'], ['config', 'rewrite']]) as unknown[];
+    expect(reply[0]).toBe('OK');
+    expect((reply[1] as Error).message).toBe('ERR no rewrite');
+    expect(fakes[0]!.received.slice(-4)).toEqual([['multi'], ['slaveof', 'NO', 'ONE'], ['cfg', 'rewrite'], ['exec']]);
+  });
+
+  it('subscribes the pub/sub connection and reports every message on it', async () => {
+    const { link, rec } = await open(await fakeServer(standard));
+    link.connectPubsub();
+    await rec.next('pubsubUp');
+    expect(fakes[0]!.received).toEqual([
+      ['client', 'setname', 'sentinel-12345678-pubsub'], ['subscribe', '__sentinel__:hello'],
+    ]);
+    fakes[0]!.sockets[0]!.write('*3\r\n$7\r\nmessage\r\n$18\r\n__sentinel__:hello\r\n$5\r\nhi,yo\r\n');
+    await rec.next('message');
+    expect(rec.log).toContain('message __sentinel__:hello hi,yo');
+    // The command connection is separate and was never opened.
+    expect(link.connected).toBe(false);
+  });
+
+  it('drops the pub/sub connection when SUBSCRIBE is refused, and reports it refused', async () => {
+    const { link, rec } = await open(await fakeServer((args) =>
+      (args[0] === 'subscribe' ? "-NOPERM this user has no permissions to access one of the channels\r\n" : '+OK\r\n')));
+    link.connectPubsub();
+    await rec.next('pubsubDown');
+    expect(rec.log).toEqual(['pubsubDown true']);
+  });
+
+  it('stays down when AUTH is refused, as the ioredis handshake did; comes up when the server has no password', async () => {
+    const refusing = await open(await fakeServer((args) =>
+      (args[0] === 'auth' ? '-WRONGPASS invalid username-password pair or user is disabled.\r\n' : '+OK\r\n')), { password: 'pw' });
+    refusing.link.connect();
+    await refusing.rec.next('down');
+    expect(refusing.rec.log).toEqual(['down AUTH refused: WRONGPASS invalid username-password pair or user is disabled.']);
+    const lax = await open(await fakeServer((args) => (args[0] === 'auth'
+      ? '-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n'
+      : '+OK\r\n')), { password: 'pw', rename: { client: '' } });
+    lax.link.connect();
+    await lax.rec.next('up');
+    expect(fakes[1]!.received).toEqual([['auth', 'pw']]);
+  });
+
+  it('never reconnects by itself', async () => {
+    const { link, rec } = await open(await fakeServer(standard));
+    link.connect();
+    link.connectPubsub();
+    await rec.next('up');
+    await rec.next('pubsubUp');
+    for (const s of fakes[0]!.sockets) s.destroy();
+    await rec.next('down');
+    await rec.next('pubsubDown');
+    await new Promise((r) => setTimeout(r, 1_500));
+    expect(fakes[0]!.sockets).toHaveLength(2);
+    expect(link.connected).toBe(false);
+  });
+});
