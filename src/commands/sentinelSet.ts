@@ -9,7 +9,7 @@ import type { MasterState } from '../core/state.js';
 import type { Runtime } from '../runtime.js';
 import { OK, error, type Reply } from '../server/reply.js';
 import { NO_SUCH_MASTER, SCRIPTS_DENIED, flushConfigAndReply, invalidSetArg, unknownSetOption } from './errors.js';
-import { parseStrictInt } from './numbers.js';
+import { string2ll } from '../numbers.js';
 import { isExecutable } from '../scripts/executable.js';
 
 type OptionResult = { consumed: number; event?: string } | Reply;
@@ -25,7 +25,7 @@ export const CONFIG_INT_MAX = 2_147_483_647;
 
 function positiveMs(apply: (c: MasterConfig, n: number) => void, min: number): OptionHandler {
   return (_rt, c, [value = ''], option) => {
-    const n = parseStrictInt(value);
+    const n = string2ll(value);
     if (n === undefined || n < min || n > CONFIG_INT_MAX) return invalidSetArg(value, option);
     apply(c, n);
     return { consumed: 1, event: `${option} ${value}` };

@@ -1,5 +1,4 @@
 /** sentinel.conf: tokenize with Redis quoting rules, parse to a typed config, rewrite atomically. */
-export { splitArgs, quoteArg, reprArg, joinArgs, configLines } from './tokenize.js';
 export { parseConfig, normalizeNumericHost, type ParseOptions } from './parse.js';
 export {
   renderConfig, writeConfigAtomic, writeConfigAtomicSync, removeStaleTempFiles,

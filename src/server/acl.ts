@@ -415,6 +415,8 @@ export function parseAclFile(
     const n = i + 1;
     const line = (lines[i] as string).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
     if (line === '') continue;
+    // Not sdssplitargs: Redis splits ACL file lines on single spaces
+    // (sdssplitlen), so quotes are literal and two spaces make an empty rule.
     const argv = line.split(' ');
     const name = argv[1];
     if (argv[0] !== 'user' || name === undefined) {

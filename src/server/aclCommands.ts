@@ -17,6 +17,7 @@ import {
   type AclSelector,
 } from './aclRules.js';
 import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from './reply.js';
+import { string2ll } from '../numbers.js';
 import type { Client, CommandEntry, RespServer } from './server.js';
 
 type Handler = (server: RespServer, c: Client, argv: readonly string[]) => Reply;
@@ -83,7 +84,7 @@ function log(s: RespServer, _c: Client, argv: readonly string[]): Reply {
     s.acl.log.reset();
     return OK;
   }
-  const count = arg === undefined ? 10 : parseLong(arg);
+  const count = arg === undefined ? 10 : string2ll(arg);
   if (count === undefined) return NOT_INTEGER;
   return s.acl.log.reply(count);
 }
@@ -130,12 +131,6 @@ function subcommandSyntaxError(argv: readonly string[]): Reply {
   return error(`ERR unknown subcommand or wrong number of arguments for '${(argv[1] ?? '').slice(0, 128)}'. Try ${(argv[0] ?? '').toUpperCase()} HELP.`);
 }
 
-/** getLongFromObjectOrReply: a strict 64-bit integer. */
-function parseLong(s: string): number | undefined {
-  if (!/^(0|-?[1-9][0-9]{0,18})$/.test(s)) return undefined;
-  const n = BigInt(s);
-  return n > 9223372036854775807n || n < -9223372036854775808n ? undefined : Number(n);
-}
 
 /** The ACL subcommands implemented here, by name. */
 export const ACL_USER_COMMANDS: Readonly<Record<string, Handler>> = {

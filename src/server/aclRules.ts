@@ -14,6 +14,7 @@
  * how Redis decides whether a description starts with `+@all` or `-@all`.
  */
 import { createHash } from 'node:crypto';
+import { splitArgsText } from '../splitArgs.js';
 import { ACL_CATEGORIES } from './commandTable.js';
 import { FULL_COMMAND_INFO } from './commandTableFull.js';
 import { globMatch } from './glob.js';
@@ -324,7 +325,7 @@ function removePassword(u: AclUser, op: string): AclRuleError | undefined {
 /** aclCreateSelectorFromOpSet: "(op op ...)" split like sdssplitargs. */
 function selectorFromOpSet(op: string, pubsubAllChannels: boolean, catalog: CommandCatalog): AclSelector | AclRuleError {
   const sel = new AclSelector(false, pubsubAllChannels);
-  for (const inner of splitArgs(op.slice(1, -1)) ?? []) {
+  for (const inner of splitArgsText(op.slice(1, -1)) ?? []) {
     const err = applySelectorRule(sel, inner, catalog);
     if (err !== undefined) return err;
   }
@@ -503,39 +504,6 @@ export function mergeSelectorArgs(args: readonly string[]): string[] | { unmatch
     out.push(op);
   }
   return openAt >= 0 ? { unmatchedAt: openAt } : out;
-}
-
-/** Redis's sdssplitargs, enough for selector bodies: spaces split, "..." and '...' quote. */
-function splitArgs(line: string): string[] | undefined {
-  const out: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i] as string)) i++;
-    if (i >= line.length) break;
-    let cur = '';
-    const quote = line[i] === '"' || line[i] === "'" ? line[i++] : undefined;
-    for (;;) {
-      if (i >= line.length) {
-        if (quote !== undefined) return undefined;
-        break;
-      }
-      const ch = line[i] as string;
-      if (quote === undefined && /\s/.test(ch)) break;
-      if (quote !== undefined && ch === quote) {
-        i++;
-        break;
-      }
-      if (quote === '"' && ch === '\\' && i + 1 < line.length) {
-        cur += line[i + 1];
-        i += 2;
-        continue;
-      }
-      cur += ch;
-      i++;
-    }
-    out.push(cur);
-  }
-  return out;
 }
 
 // --- descriptions ------------------------------------------------------------

@@ -6,6 +6,7 @@
  * registered (`QUIT` answers "unknown command" there too).
  */
 import { randomBytes } from 'node:crypto';
+import { string2ll } from '../numbers.js';
 import type { Acl } from './acl.js';
 import { ACL_USER_COMMANDS } from './aclCommands.js';
 import { ADDED_COMMANDS } from './commandAdditions.js';
@@ -184,12 +185,6 @@ function flattenCommands(entries: readonly CommandEntry[]): CommandEntry[] {
 
 // --- small helpers ------------------------------------------------------------
 
-/** Redis's string2ll (strict integer) for arguments. */
-export function parseInteger(s: string): number | undefined {
-  if (!/^(0|-?[1-9][0-9]{0,19})$/.test(s)) return undefined;
-  const n = Number(s);
-  return Math.abs(n) <= 9223372036854775807 ? n : undefined;
-}
 
 function subcommandSyntaxError(argv: readonly string[]): Reply {
   return error(`ERR unknown subcommand or wrong number of arguments for '${(argv[1] ?? '').slice(0, 128)}'. Try ${(argv[0] ?? '').toUpperCase()} HELP.`);
@@ -237,7 +232,7 @@ function auth(s: RespServer, c: Client, argv: readonly string[]): Reply {
 function hello(s: RespServer, c: Client, argv: readonly string[]): Reply {
   let version: number | undefined;
   if (argv.length >= 2) {
-    version = parseInteger(argv[1] as string);
+    version = string2ll(argv[1] as string);
     if (version === undefined) return error('ERR Protocol version is not an integer or out of range');
     if (version < 2 || version > 3) return error('NOPROTO unsupported protocol version');
   }
@@ -445,7 +440,7 @@ function clientList(s: RespServer, _c: Client, argv: readonly string[]): Reply {
     if (type === undefined) return error(`ERR Unknown client type '${argv[3]}'`);
     targets = [...s.clients()].filter((x) => typeOf(x) === type);
   } else if (argv.length > 3 && argv[2]?.toLowerCase() === 'id') {
-    const ids = argv.slice(3).map(parseInteger);
+    const ids = argv.slice(3).map((a) => string2ll(a));
     if (ids.some((id) => id === undefined)) return error('ERR Invalid client ID');
     targets = ids.flatMap((id) => s.clientById(id as number) ?? []);
   } else if (argv.length !== 2) {
@@ -488,7 +483,7 @@ function parseKillFilter(argv: readonly string[], acl: Acl): KillFilter | { erro
     const value = argv[i + 1];
     if (value === undefined) return { error: 'ERR syntax error' };
     if (opt === 'id') {
-      const id = parseInteger(value);
+      const id = string2ll(value);
       if (id === undefined || id < 1) return { error: 'ERR client-id should be greater than 0' };
       f.id = id;
     } else if (opt === 'type') {
@@ -549,7 +544,7 @@ function clientPause(s: RespServer, _c: Client, argv: readonly string[]): Reply 
     if (m !== 'write' && m !== 'all') return error('ERR CLIENT PAUSE mode must be WRITE or ALL');
     mode = m;
   }
-  const ms = parseInteger(argv[2] as string);
+  const ms = string2ll(argv[2] as string);
   if (ms === undefined) return error('ERR timeout is not an integer or out of range');
   if (ms < 0) return error('ERR timeout is negative');
   s.pauseClients(Date.now() + ms, mode);
@@ -575,7 +570,7 @@ function clientUnblock(_s: RespServer, _c: Client, argv: readonly string[]): Rep
   if (argv.length === 4 && !['timeout', 'error'].includes((argv[3] as string).toLowerCase())) {
     return error('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
   }
-  if (parseInteger(argv[2] as string) === undefined) return error(NOT_INTEGER);
+  if (string2ll(argv[2] as string) === undefined) return error(NOT_INTEGER);
   // No sentinel command blocks, so there is never anyone to unblock.
   return int(0);
 }
@@ -646,7 +641,7 @@ function parseTrackingOptions(s: RespServer, argv: readonly string[]): TrackingR
     const more = argv.length - 1 - j;
     if (opt === 'redirect' && more > 0) {
       if (req.redirect !== 0) return { error: 'ERR A client can only redirect to a single other client' };
-      const id = parseInteger(argv[++j] as string);
+      const id = string2ll(argv[++j] as string);
       if (id === undefined) return { error: NOT_INTEGER };
       if (s.clientById(id) === undefined) return { error: 'ERR The client ID you want redirect to does not exist' };
       req.redirect = id;
@@ -919,7 +914,7 @@ function aclCat(s: RespServer, _c: Client, argv: readonly string[]): Reply {
 
 function aclGenPass(_s: RespServer, _c: Client, argv: readonly string[]): Reply {
   if (argv.length > 3) return subcommandSyntaxError(argv);
-  const bits = argv.length === 3 ? parseInteger(argv[2] as string) : 256;
+  const bits = argv.length === 3 ? string2ll(argv[2] as string) : 256;
   if (bits === undefined) return error(NOT_INTEGER);
   if (bits <= 0 || bits > 4096) {
     return error('ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to 4096');
