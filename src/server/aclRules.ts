@@ -4,8 +4,8 @@
  * `ACL LIST` / `ACL GETUSER` print. No I/O: the server side (clients, log,
  * files) is in acl.ts.
  *
- * Commands are known by redis-sentinel's own table (commandTable.ts) plus
- * the added subcommands (commandTableFull.ts), the equivalent of Redis's
+ * Commands are known by the command index (commandIndex.ts: redis-sentinel's
+ * own table plus the added subcommands), the equivalent of Redis's
  * `server.orig_commands`, so a rule names exactly the commands and
  * subcommands this Sentinel accepts.
  *
@@ -15,8 +15,7 @@
  */
 import { createHash } from 'node:crypto';
 import { splitArgsText } from '../splitArgs.js';
-import { ACL_CATEGORIES } from './commandTable.js';
-import { FULL_COMMAND_INFO } from './commandTableFull.js';
+import { ACL_CATEGORIES, TOP_LEVEL_COMMANDS, type IndexedCommand } from './commandIndex.js';
 import { globMatch } from './glob.js';
 import type { Reply } from './reply.js';
 
@@ -48,39 +47,27 @@ export class CommandCatalog {
   readonly categories: readonly string[];
   private readonly byName = new Map<string, AclCommand>();
 
-  constructor(info: readonly Reply[], categories: readonly string[]) {
+  constructor(index: readonly IndexedCommand[], categories: readonly string[]) {
     this.categories = categories;
     let nextId = 0;
-    const build = (entry: Reply, parent: AclCommand | undefined): AclCommand | undefined => {
-      if (entry.kind !== 'array') return undefined;
-      const [name, , flags, , , , cats] = entry.items;
-      const names = (r: Reply | undefined): string[] =>
-        r?.kind === 'set' || r?.kind === 'array' ? r.items.map((i) => (i.kind === 'simple' || i.kind === 'bulk' ? String(i.value) : '')) : [];
-      const subsReply = entry.items[9];
-      const subs = (subsReply?.kind === 'set' || subsReply?.kind === 'array') && subsReply.items.length > 0 ? subsReply.items : [];
-      const subcommands = subs.length > 0 ? new Map<string, AclCommand>() : undefined;
+    const build = (entry: IndexedCommand, parent: AclCommand | undefined): AclCommand => {
+      const subcommands = entry.subcommands.length > 0 ? new Map<string, AclCommand>() : undefined;
       const cmd: AclCommand = {
         id: nextId++,
-        name: name?.kind === 'bulk' ? String(name.value).toLowerCase() : '',
-        categories: new Set(names(cats).map((c) => c.replace(/^@/, '').toLowerCase())),
-        noAuth: names(flags).includes('no_auth'),
+        name: entry.name,
+        categories: new Set(entry.categories),
+        noAuth: entry.flags.includes('no_auth'),
         parent,
         subcommands,
       };
-      for (const s of subs) {
+      for (const s of entry.subcommands) {
         const sub = build(s, cmd);
-        if (sub !== undefined) subcommands?.set(sub.name.split('|')[1] ?? sub.name, sub);
+        subcommands?.set(sub.name.split('|')[1] ?? sub.name, sub);
       }
       return cmd;
     };
-    const top: AclCommand[] = [];
-    for (const entry of info) {
-      const cmd = build(entry, undefined);
-      if (cmd === undefined) continue;
-      top.push(cmd);
-      this.byName.set(cmd.name, cmd);
-    }
-    this.commands = top;
+    this.commands = index.map((entry) => build(entry, undefined));
+    for (const cmd of this.commands) this.byName.set(cmd.name, cmd);
   }
 
   /**
@@ -121,7 +108,7 @@ export class CommandCatalog {
 }
 
 /** redis-sentinel 7.0.15's commands, as its ACL sees them, and the Redis 7.2 / Valkey additions. */
-export const SENTINEL_CATALOG = new CommandCatalog(FULL_COMMAND_INFO, ACL_CATEGORIES);
+export const SENTINEL_CATALOG = new CommandCatalog(TOP_LEVEL_COMMANDS, ACL_CATEGORIES);
 
 function asciiLower(s: string): string {
   // Hot path (every command is checked): most names are lower case already.

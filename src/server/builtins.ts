@@ -9,9 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { string2ll } from '../numbers.js';
 import type { Acl } from './acl.js';
 import { ACL_USER_COMMANDS } from './aclCommands.js';
-import { ADDED_COMMANDS } from './commandAdditions.js';
-import { ACL_CATEGORIES, CAPTURED_REDIS_VERSION, COMMAND_DOCS, COMMAND_INFO, COMMAND_LIST } from './commandTable.js';
-import { FULL_COMMAND_INFO, addedDocsReply } from './commandTableFull.js';
+import { ACL_CATEGORIES, REDIS_VERSION, indexedCommand, topLevelRank, type IndexedCommand } from './commandIndex.js';
 import { globMatch } from './glob.js';
 import { encodeReply } from './encode.js';
 import {
@@ -31,8 +29,7 @@ import {
 import { NO_REPLY, type Client, type CommandEntry, type RespServer } from './server.js';
 import type { CommandContext, CommandHandler, CommandSpec } from './types.js';
 
-export const REDIS_VERSION = CAPTURED_REDIS_VERSION;
-export const HELLO_CHANNEL = '__sentinel__:hello';
+const HELLO_CHANNEL = '__sentinel__:hello';
 
 const SYNTAX_ERROR = error('ERR syntax error');
 const NOT_INTEGER = 'ERR value is not an integer or out of range';
@@ -70,51 +67,8 @@ function builtinSpec(server: RespServer, name: string, h: Handler | undefined, s
 
 // --- command metadata ---------------------------------------------------------
 
-interface CapturedMeta {
-  arity: number;
-  flags: string[];
-  categories: string[];
-  info: Reply;
-}
-
-const INFO_BY_NAME = indexCommandInfo();
-const DOCS_BY_NAME = indexCommandDocs();
-/** Position in redis-sentinel's COMMAND LIST: the order subcommands are listed in. */
-const LIST_RANK = new Map(COMMAND_LIST.map((name, i) => [name, i]));
-
-function indexCommandInfo(): Map<string, CapturedMeta> {
-  const out = new Map<string, CapturedMeta>();
-  const visit = (info: Reply): void => {
-    if (info.kind !== 'array') return;
-    const [name, arity, flags, , , , cats] = info.items;
-    const names = (r: Reply | undefined): string[] => (r?.kind === 'set' ? r.items.map((i) => (i.kind === 'simple' ? i.value : '')) : []);
-    const meta = { arity: arity?.kind === 'int' ? Number(arity.value) : -1, flags: names(flags), categories: names(cats).map((c) => c.slice(1)), info };
-    out.set(name?.kind === 'bulk' ? String(name.value) : '', meta);
-    const subs = info.items[9];
-    if (subs?.kind === 'set' || subs?.kind === 'array') subs.items.forEach(visit);
-  };
-  FULL_COMMAND_INFO.forEach(visit);
-  return out;
-}
-
-function indexCommandDocs(): Map<string, Reply> {
-  const out = new Map<string, Reply>();
-  const visit = (name: string, docs: Reply): void => {
-    out.set(name, docs);
-    if (docs.kind !== 'map') return;
-    for (const [k, v] of docs.entries) {
-      if (k.kind === 'bulk' && k.value === 'subcommands' && v.kind === 'map') {
-        for (const [sk, sv] of v.entries) if (sk.kind === 'bulk') visit(String(sk.value), sv);
-      }
-    }
-  };
-  for (const [name, docs] of COMMAND_DOCS) visit(name, docs);
-  for (const c of ADDED_COMMANDS) visit(c.name, addedDocsReply(c.docs));
-  return out;
-}
-
-function capturedInfo(name: string): CapturedMeta {
-  const meta = INFO_BY_NAME.get(name);
+function capturedInfo(name: string): IndexedCommand {
+  const meta = indexedCommand(name);
   if (meta === undefined) throw new Error(`command ${name} missing from commandTable.ts and commandAdditions.ts`);
   return meta;
 }
@@ -122,7 +76,7 @@ function capturedInfo(name: string): CapturedMeta {
 /** Registered subcommands in redis-sentinel's listing order, added ones last. */
 function subcommandsOf(entry: CommandEntry): CommandEntry[] {
   const subs = [...(entry.subcommands?.values() ?? [])];
-  return subs.sort((a, b) => (LIST_RANK.get(a.name) ?? Infinity) - (LIST_RANK.get(b.name) ?? Infinity));
+  return subs.sort((a, b) => (indexedCommand(a.name)?.listRank ?? Infinity) - (indexedCommand(b.name)?.listRank ?? Infinity));
 }
 
 /**
@@ -132,7 +86,7 @@ function subcommandsOf(entry: CommandEntry): CommandEntry[] {
  */
 function commandInfoReply(entry: CommandEntry): Reply {
   const subs = subcommandsOf(entry);
-  const known = INFO_BY_NAME.get(entry.name)?.info;
+  const known = indexedCommand(entry.name)?.info;
   const base = known ?? specInfoReply(entry);
   if (subs.length === 0 || base.kind !== 'array') return base;
   const items = [...base.items];
@@ -152,7 +106,7 @@ function specInfoReply(entry: CommandEntry): Reply {
 /** COMMAND DOCS entry; a container's `subcommands` map (its last field) lists the registered subcommands. */
 function commandDocsReply(entry: CommandEntry): Reply {
   const subs = subcommandsOf(entry);
-  const base = DOCS_BY_NAME.get(entry.name) ?? specDocsReply(entry);
+  const base = indexedCommand(entry.name)?.docs ?? specDocsReply(entry);
   if (subs.length === 0 || base.kind !== 'map') return base;
   const fields = base.entries.filter(([k]) => !(k.kind === 'bulk' && k.value === 'subcommands'));
   return map([...fields, [bulk('subcommands'), map(subs.map((s) => [bulk(s.name), commandDocsReply(s)] as const))]]);
@@ -168,14 +122,13 @@ function specDocsReply(entry: CommandEntry): Reply {
 }
 
 function categoriesOf(entry: CommandEntry): readonly string[] {
-  return INFO_BY_NAME.get(entry.name)?.categories ?? entry.spec.categories;
+  return indexedCommand(entry.name)?.categories ?? entry.spec.categories;
 }
 
 /** Registered commands in redis-sentinel's order, then any extra ones. */
 function orderedCommands(server: RespServer): CommandEntry[] {
   const entries = [...server.commandEntries()];
-  const rank = new Map(COMMAND_INFO.map((info, i) => [info.kind === 'array' && info.items[0]?.kind === 'bulk' ? String(info.items[0].value) : '', i]));
-  return entries.sort((a, b) => (rank.get(a.name) ?? Infinity) - (rank.get(b.name) ?? Infinity));
+  return entries.sort((a, b) => topLevelRank(a.name) - topLevelRank(b.name));
 }
 
 /** Each command followed by its subcommands, as Redis walks its command dict. */

@@ -8,7 +8,7 @@ import { Acl } from './acl.js';
 import { createTlsListener } from './tlsListener.js';
 import { encodeReplyChunk } from './encode.js';
 import { globMatch } from './glob.js';
-import { COMMAND_INFO } from './commandTable.js';
+import { indexedCommand } from './commandIndex.js';
 import { bulk, error, type Reply } from './reply.js';
 import type {
   ClientSession,
@@ -232,24 +232,6 @@ const STRERROR: Record<string, string> = {
   EINVAL: 'Invalid argument',
 };
 
-/** Arity and flags of every command and subcommand redis-sentinel knows, by full name. */
-const CAPTURED_META = capturedMeta();
-
-function capturedMeta(): Map<string, { arity: number; flags: Set<string> }> {
-  const out = new Map<string, { arity: number; flags: Set<string> }>();
-  const visit = (info: Reply): void => {
-    if (info.kind !== 'array') return;
-    const [name, arity, flags] = info.items;
-    if (name?.kind !== 'bulk' || arity?.kind !== 'int' || flags?.kind !== 'set') return;
-    const flagNames = flags.items.map((f) => (f.kind === 'simple' ? f.value : ''));
-    out.set(String(name.value), { arity: Number(arity.value), flags: new Set(flagNames) });
-    const subs = info.items[9];
-    if (subs?.kind === 'array' || subs?.kind === 'set') subs.items.forEach(visit);
-  };
-  COMMAND_INFO.forEach(visit);
-  return out;
-}
-
 interface PatternSubscription {
   readonly bytes: Buffer;
   readonly clients: Set<Client>;
@@ -327,7 +309,7 @@ export class RespServer implements ServerApi {
   }
 
   private toEntry(spec: CommandSpec, fullName: string): CommandEntry {
-    const meta = CAPTURED_META.get(fullName);
+    const meta = indexedCommand(fullName);
     let subcommands: Map<string, CommandEntry> | undefined;
     if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
       subcommands = new Map();
@@ -339,7 +321,7 @@ export class RespServer implements ServerApi {
     return {
       name: fullName,
       arity: meta?.arity ?? spec.arity,
-      flags: meta?.flags ?? new Set(spec.flags),
+      flags: new Set(meta?.flags ?? spec.flags),
       spec,
       handler: spec.handler,
       subcommands,
