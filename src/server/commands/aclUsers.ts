@@ -1,7 +1,7 @@
 /**
  * ACL SETUSER, GETUSER, DELUSER, LIST, USERS, WHOAMI, LOG, SAVE, LOAD and
  * DRYRUN with redis-sentinel 7.0.15's replies and errors. CAT, GENPASS and
- * HELP stay in builtins.ts with the other command-table readers.
+ * HELP are in acl.ts, with the ACL container.
  */
 import {
   AclUser,
@@ -15,15 +15,13 @@ import {
   ruleErrorText,
   userFlags,
   type AclSelector,
-} from './aclRules.js';
-import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from './reply.js';
-import { string2ll } from '../numbers.js';
-import type { Client, CommandEntry, RespServer } from './server.js';
-
-type Handler = (server: RespServer, c: Client, argv: readonly string[]) => Reply;
+} from '../aclRules.js';
+import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
+import { string2ll } from '../../numbers.js';
+import { NOT_INTEGER, subcommandSyntaxError, type Handler } from './shared.js';
+import type { Client, CommandEntry, RespServer } from '../server.js';
 
 const NO_ACL_FILE = error('ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.');
-const NOT_INTEGER = error('ERR value is not an integer or out of range');
 
 /** addReplyErrorFormat: newlines in an error become spaces, so the reply stays one line. */
 function errorFormat(text: string): Reply {
@@ -85,7 +83,7 @@ function log(s: RespServer, _c: Client, argv: readonly string[]): Reply {
     return OK;
   }
   const count = arg === undefined ? 10 : string2ll(arg);
-  if (count === undefined) return NOT_INTEGER;
+  if (count === undefined) return error(NOT_INTEGER);
   return s.acl.log.reply(count);
 }
 
@@ -126,11 +124,6 @@ function lookupForDryRun(s: RespServer, target: readonly string[]): CommandEntry
   if (base === undefined || base.subcommands === undefined || target.length < 2) return base;
   return s.findCommand(target[0] as string, target[1]);
 }
-
-function subcommandSyntaxError(argv: readonly string[]): Reply {
-  return error(`ERR unknown subcommand or wrong number of arguments for '${(argv[1] ?? '').slice(0, 128)}'. Try ${(argv[0] ?? '').toUpperCase()} HELP.`);
-}
-
 
 /** The ACL subcommands implemented here, by name. */
 export const ACL_USER_COMMANDS: Readonly<Record<string, Handler>> = {

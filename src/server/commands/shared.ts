@@ -1,0 +1,27 @@
+/** Helpers the generic command handlers share: the handler shape, common errors, HELP replies, client name rules. */
+import { array, error, simple, type Reply } from '../reply.js';
+import type { Client, RespServer } from '../server.js';
+
+export const SYNTAX_ERROR = error('ERR syntax error');
+export const NOT_INTEGER = 'ERR value is not an integer or out of range';
+
+export type Handler = (server: RespServer, c: Client, argv: readonly string[]) => Reply | Promise<Reply>;
+
+export function subcommandSyntaxError(argv: readonly string[]): Reply {
+  return error(`ERR unknown subcommand or wrong number of arguments for '${(argv[1] ?? '').slice(0, 128)}'. Try ${(argv[0] ?? '').toUpperCase()} HELP.`);
+}
+
+export function helpReply(lines: readonly string[]): Reply {
+  return array(lines.map(simple));
+}
+
+/** Redis's validateClientName: printable ASCII without spaces. */
+export function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch < 33 || ch > 126) return false;
+  }
+  return true;
+}
+
+export const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
