@@ -15,7 +15,7 @@ import {
   DEPRECATED_DIRECTIVES, FIXED_ARITY_DIRECTIVES, MULTI_ARG_DIRECTIVES,
   SPECIAL_DIRECTIVES, STANDARD_DIRECTIVES,
 } from './redisDirectives.js';
-import { splitArgsText } from '../splitArgs.js';
+import { splitArgsText } from '../redisArgs.js';
 import { configLines, joinArgs } from './tokenize.js';
 import { cAtoi, cStrtoull, string2ll } from '../numbers.js';
 import { checkAddress } from './address.js';

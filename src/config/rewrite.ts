@@ -27,7 +27,7 @@ import {
   DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, DEFAULT_MAXCLIENTS, DEFAULT_PARALLEL_SYNCS,
   SENTINEL_DEFAULT_PORT, type MasterConfig, type SentinelConfig,
 } from './model.js';
-import { splitArgsText } from '../splitArgs.js';
+import { splitArgsText } from '../redisArgs.js';
 import { configLines, joinArgs, quoteArg, reprArg } from './tokenize.js';
 import { STANDARD_DIRECTIVES } from './redisDirectives.js';
 

@@ -1,12 +1,9 @@
 /**
  * Redis config-file quoting, the writing side: `sdscatrepr` and the bare form
  * Redis prints with `%s`, byte-compatible with redis 7.0. Lines are read back
- * with splitArgsText (../splitArgs.ts), Redis's sdssplitargs.
+ * with splitArgsText (../redisArgs.ts), Redis's sdssplitargs.
  */
-
-const REPR_ESCAPES: Readonly<Record<number, string>> = {
-  0x5c: '\\\\', 0x22: '\\"', 0x0a: '\\n', 0x0d: '\\r', 0x09: '\\t', 0x07: '\\a', 0x08: '\\b',
-};
+import { reprBytes } from '../redisArgs.js';
 
 /**
  * Always-quoted form, byte for byte what Redis `sdscatrepr` produces (used by
@@ -14,14 +11,7 @@ const REPR_ESCAPES: Readonly<Record<number, string>> = {
  * Bytes outside printable ASCII become lowercase `\xhh`.
  */
 export function reprArg(s: string): string {
-  let out = '"';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const esc = REPR_ESCAPES[b];
-    if (esc !== undefined) out += esc;
-    else if (b >= 0x20 && b <= 0x7e) out += String.fromCharCode(b);
-    else out += '\\x' + b.toString(16).padStart(2, '0');
-  }
-  return out + '"';
+  return reprBytes(Buffer.from(s, 'utf8'));
 }
 
 /** Lone UTF-16 surrogates cannot be written as UTF-8, so never leave them bare. */

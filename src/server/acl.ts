@@ -24,7 +24,8 @@ import {
   type CommandCatalog,
 } from './aclRules.js';
 import { array, bulk, fieldMap, int, type Reply } from './reply.js';
-import type { Client, RespServer } from './server.js';
+import type { RespServer } from './server.js';
+import type { Client } from './clientState.js';
 
 export interface AclOptions {
   /** requirepass: the default user's password. */

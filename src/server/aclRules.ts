@@ -14,7 +14,7 @@
  * how Redis decides whether a description starts with `+@all` or `-@all`.
  */
 import { createHash } from 'node:crypto';
-import { splitArgsText } from '../splitArgs.js';
+import { splitArgsText } from '../redisArgs.js';
 import { ACL_CATEGORIES, TOP_LEVEL_COMMANDS, type IndexedCommand } from './commandIndex.js';
 import { globMatch } from './glob.js';
 import type { Reply } from './reply.js';

@@ -24,7 +24,7 @@
  */
 
 import { string2llBytes } from '../numbers.js';
-import { splitArgs } from '../splitArgs.js';
+import { splitArgs } from '../redisArgs.js';
 
 const CR = 13;
 const LF = 10;

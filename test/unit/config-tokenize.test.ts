@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { splitArgsText as splitArgs } from '../../src/splitArgs.js';
+import { splitArgsText as splitArgs } from '../../src/redisArgs.js';
 import { configLines, joinArgs, quoteArg, reprArg } from '../../src/config/tokenize.js';
 
 describe('splitArgs: bare tokens', () => {

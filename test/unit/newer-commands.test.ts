@@ -12,7 +12,8 @@ import { registerBuiltins } from '../../src/server/builtins.js';
 import { ADDED_COMMANDS } from '../../src/server/commandAdditions.js';
 import { COMMAND_LIST } from '../../src/server/commandTable.js';
 import type { Reply } from '../../src/server/reply.js';
-import { Client, RespServer } from '../../src/server/server.js';
+import { Client } from '../../src/server/clientState.js';
+import { RespServer } from '../../src/server/server.js';
 import { pino } from 'pino';
 
 interface StubRuntime {

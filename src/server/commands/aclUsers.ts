@@ -19,7 +19,9 @@ import {
 import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
 import { string2ll } from '../../numbers.js';
 import { NOT_INTEGER, subcommandSyntaxError, type Handler } from './shared.js';
-import type { Client, CommandEntry, RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
+import type { CommandEntry } from '../types.js';
 
 const NO_ACL_FILE = error('ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.');
 

@@ -2,7 +2,9 @@
 import { string2ll } from '../../numbers.js';
 import type { Acl } from '../acl.js';
 import { NULL, OK, bulk, error, int, verbatim, type Reply } from '../reply.js';
-import { NO_REPLY, type Client, type RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
+import { NO_REPLY } from '../reply.js';
 import { clientCaching, clientTracking, trackingInfo } from './clientTracking.js';
 import { CLIENT_NAME_ERROR, type Handler, NOT_INTEGER, SYNTAX_ERROR, helpReply, subcommandSyntaxError, validClientName } from './shared.js';
 

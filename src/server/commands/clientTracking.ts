@@ -1,7 +1,8 @@
 /** CLIENT TRACKING, CACHING and TRACKINGINFO: accepted and reported; Sentinel has no keys to invalidate. */
 import { string2ll } from '../../numbers.js';
 import { OK, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
-import type { Client, RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
 import { NOT_INTEGER, SYNTAX_ERROR } from './shared.js';
 
 interface TrackingRequest {

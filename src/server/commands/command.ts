@@ -3,7 +3,9 @@ import { indexedCommand, topLevelRank, type IndexedCommand } from '../commandInd
 import { globMatch } from '../glob.js';
 import { encodeReply } from '../encode.js';
 import { NULL, array, bulk, bulkArray, error, fieldMap, int, map, simple, type Reply } from '../reply.js';
-import type { Client, CommandEntry, RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
+import type { CommandEntry } from '../types.js';
 import { type Handler, SYNTAX_ERROR, helpReply } from './shared.js';
 
 const COMMAND_HELP = [

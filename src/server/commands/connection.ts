@@ -2,7 +2,8 @@
 import { string2ll } from '../../numbers.js';
 import { REDIS_VERSION } from '../commandIndex.js';
 import { OK, array, bulk, bulkArray, error, fieldMap, int, simple, type Reply } from '../reply.js';
-import type { Client, RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
 import { CLIENT_NAME_ERROR, SYNTAX_ERROR, validClientName } from './shared.js';
 
 export function ping(_s: RespServer, c: Client, argv: readonly string[]): Reply {

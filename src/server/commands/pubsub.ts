@@ -1,6 +1,8 @@
 /** (P)SUBSCRIBE, (P)UNSUBSCRIBE and PUBLISH (only to the hello channel, as redis-sentinel). */
 import { NULL, bulk, error, int, type Reply } from '../reply.js';
-import { NO_REPLY, type Client, type RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
+import { NO_REPLY } from '../reply.js';
 
 const HELLO_CHANNEL = '__sentinel__:hello';
 
@@ -14,8 +16,8 @@ function pubsubReply(kind: string, target: string | undefined, count: number): R
 
 export function subscribeAll(s: RespServer, c: Client, argv: readonly string[], kind: SubKind): Reply {
   for (const target of argv.slice(1)) {
-    if (kind === 'subscribe') s.subscribe(c, target);
-    else s.psubscribe(c, target);
+    if (kind === 'subscribe') s.pubsub.subscribe(c, target);
+    else s.pubsub.psubscribe(c, target);
     s.send(c, pubsubReply(kind, target, c.subscriptionCount));
   }
   return NO_REPLY;
@@ -25,8 +27,8 @@ export function unsubscribeAll(s: RespServer, c: Client, argv: readonly string[]
   const current = kind === 'unsubscribe' ? c.channels : c.patterns;
   const targets = argv.length > 1 ? argv.slice(1) : [...current];
   for (const target of targets) {
-    if (kind === 'unsubscribe') s.unsubscribe(c, target);
-    else s.punsubscribe(c, target);
+    if (kind === 'unsubscribe') s.pubsub.unsubscribe(c, target);
+    else s.pubsub.punsubscribe(c, target);
     s.send(c, pubsubReply(kind, target, c.subscriptionCount));
   }
   if (targets.length === 0) s.send(c, pubsubReply(kind, undefined, c.subscriptionCount));

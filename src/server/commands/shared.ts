@@ -1,6 +1,7 @@
 /** Helpers the generic command handlers share: the handler shape, common errors, HELP replies, client name rules. */
 import { array, error, simple, type Reply } from '../reply.js';
-import type { Client, RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
 
 export const SYNTAX_ERROR = error('ERR syntax error');
 export const NOT_INTEGER = 'ERR value is not an integer or out of range';

@@ -1,6 +1,8 @@
 /** SHUTDOWN. */
 import { error, type Reply } from '../reply.js';
-import { NO_REPLY, type Client, type RespServer } from '../server.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
+import { NO_REPLY } from '../reply.js';
 import { SYNTAX_ERROR } from './shared.js';
 
 export function shutdown(s: RespServer, c: Client, argv: readonly string[]): Reply | Promise<Reply> {

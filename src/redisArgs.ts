@@ -1,5 +1,7 @@
 /**
- * Redis's sdssplitargs, the one argument tokenizer: inline commands (the
+ * Redis's argument text: sdssplitargs (reading) and sdscatrepr (writing).
+ *
+ * sdssplitargs is the one argument tokenizer: inline commands (the
  * request decoder), sentinel.conf lines and ACL selector bodies "(...)" are
  * all split by it in Redis, so here too.
  *
@@ -124,4 +126,20 @@ function readSingleQuoted(c: number, next: number | undefined, out: number[]): n
  */
 export function splitArgsText(line: string): string[] | null {
   return splitArgs(Buffer.from(line, 'utf8'))?.map((a) => a.toString('utf8')) ?? null;
+}
+
+/** Redis's sdscatrepr: printable ASCII as is, the rest escaped, in double quotes. */
+export function reprBytes(b: Uint8Array): string {
+  let out = '"';
+  for (const c of b) {
+    if (c === 0x5c || c === 0x22) out += `\\${String.fromCharCode(c)}`;
+    else if (c === 10) out += '\\n';
+    else if (c === 13) out += '\\r';
+    else if (c === 9) out += '\\t';
+    else if (c === 7) out += '\\a';
+    else if (c === 8) out += '\\b';
+    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
+    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return `${out}"`;
 }
