@@ -2,27 +2,28 @@
  * The ACL of one Sentinel, as redis-sentinel 7.0 runs it: the users (from
  * `requirepass`, `user` lines and `aclfile`), authentication, the permission
  * check of every command, ACL LOG, and ACL LOAD / SAVE. The rule language
- * itself is pure and lives in aclRules.ts; the ACL command handlers are in
- * aclCommands.ts.
+ * itself is pure and lives in aclRules.ts (with aclCatalog.ts, aclDescribe.ts
+ * and aclCheck.ts); the ACL command handlers are in commands/acl*.ts.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
   AclUser,
-  SENTINEL_CATALOG,
   applyUserRule,
-  checkUser,
   createDefaultUser,
-  credentialsMatch,
-  describeUser,
   hasSpaces,
   mergeSelectorArgs,
-  channelAllowed,
   ruleErrorText,
-  type AclDenial,
-  type CommandCatalog,
 } from './aclRules.js';
+import { SENTINEL_CATALOG, type CommandCatalog } from './aclCatalog.js';
+import {
+  checkUser,
+  credentialsMatch,
+  channelAllowed,
+  type AclDenial,
+} from './aclCheck.js';
+import { describeUser } from './aclDescribe.js';
 import { array, bulk, fieldMap, int, type Reply } from './reply.js';
 import type { RespServer } from './server.js';
 import type { Client } from './clientState.js';

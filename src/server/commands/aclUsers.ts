@@ -6,16 +6,18 @@
 import {
   AclUser,
   applyUserRule,
+  hasSpaces,
+  mergeSelectorArgs,
+  ruleErrorText,
+  type AclSelector,
+} from '../aclRules.js';
+import {
   describeChannels,
   describeCommandRules,
   describeKeys,
   describeUser,
-  hasSpaces,
-  mergeSelectorArgs,
-  ruleErrorText,
   userFlags,
-  type AclSelector,
-} from '../aclRules.js';
+} from '../aclDescribe.js';
 import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
 import { string2ll } from '../../numbers.js';
 import { NOT_INTEGER, subcommandSyntaxError, type Handler } from './shared.js';
