@@ -115,7 +115,6 @@ function yesNo(s: string): boolean | undefined {
   return v === 'yes' ? true : v === 'no' ? false : undefined;
 }
 
-export { normalizeNumericHost } from './address.js';
 
 /**
  * Redis createSentinelAddr(): port range first, then the host. With

@@ -62,7 +62,7 @@ interface AclLogEntry {
 }
 
 /** acllog-max-len's default. */
-export const ACL_LOG_MAX_LEN = 128;
+const ACL_LOG_MAX_LEN = 128;
 /** ACL_LOG_GROUPING_MAX_TIME_DELTA: a repeat within 60 s bumps the count of the entry. */
 const ACL_LOG_GROUPING_MS = 60_000;
 /** Redis looks for a matching entry among the 10 newest only. */

@@ -7,7 +7,7 @@ import { AclSelector, AclUser, hashPassword } from './aclRules.js';
 export type AclDenial = { readonly reason: 'command' } | { readonly reason: 'channel'; readonly argIndex: number };
 
 /** ACLSelectorCheckCmd: command bits (or first argument), then channels. Sentinel commands take no keys. */
-export function checkSelector(s: AclSelector, cmd: AclCommand, argv: readonly string[]): AclDenial | undefined {
+function checkSelector(s: AclSelector, cmd: AclCommand, argv: readonly string[]): AclDenial | undefined {
   if (!s.allCommands && !cmd.noAuth && !s.allowed.has(cmd.id)) {
     const args = s.firstArgs.get(cmd.id);
     const first = argv[cmd.parent !== undefined ? 2 : 1];

@@ -74,7 +74,7 @@ export function describeChannels(s: AclSelector): string {
 }
 
 /** ACLDescribeSelector: keys, channels (with "resetchannels"), command rules. */
-export function describeSelector(s: AclSelector, catalog: CommandCatalog = SENTINEL_CATALOG): string {
+function describeSelector(s: AclSelector, catalog: CommandCatalog = SENTINEL_CATALOG): string {
   const parts: string[] = [];
   if (s.allKeys) parts.push('~*');
   else parts.push(...s.keys.map(keyPatternText));

@@ -32,18 +32,18 @@ const STAR = 42;
 const DOLLAR = 36;
 
 /** PROTO_INLINE_MAX_SIZE: longest inline request and longest `*`/`$` header line. */
-export const INLINE_MAX_BYTES = 64 * 1024;
+const INLINE_MAX_BYTES = 64 * 1024;
 /** proto-max-bulk-len default. */
 export const BULK_MAX_BYTES = 512 * 1024 * 1024;
 /** client-query-buffer-limit default. */
 export const QUERY_BUFFER_MAX_BYTES = 1024 * 1024 * 1024;
 /** Redis 7 rejects a multibulk count above INT_MAX. */
-export const MULTIBULK_MAX = 2147483647;
+const MULTIBULK_MAX = 2147483647;
 /** Before AUTH, Redis caps requests so an anonymous client cannot make it allocate much. */
-export const UNAUTH_MULTIBULK_MAX = 10;
+const UNAUTH_MULTIBULK_MAX = 10;
 export const UNAUTH_BULK_MAX_BYTES = 16384;
 /** PROTO_MBULK_BIG_ARG: from this size an argument gets its own buffer, allocated once. */
-export const BIG_ARG_BYTES = 32 * 1024;
+const BIG_ARG_BYTES = 32 * 1024;
 /** PROTO_IOBUF_LEN: the smallest input buffer allocated when bytes must be kept. */
 const IOBUF_BYTES = 16 * 1024;
 

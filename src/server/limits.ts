@@ -105,7 +105,7 @@ export function serverLimitsFrom(lines: ReadonlyArray<{ directive: string; args:
 }
 
 /** CONFIG_MIN_RESERVED_FDS: descriptors Redis keeps for itself (logs, links, persistence). */
-export const RESERVED_FDS = 32;
+const RESERVED_FDS = 32;
 
 /** The soft RLIMIT_NOFILE (Node raises it to the hard limit at start and cannot go further). */
 export function openFilesLimit(limitsText?: string): number | undefined {
@@ -143,7 +143,7 @@ export function maxClientsForFdLimit(maxClients: number, fdLimit: number | undef
 }
 
 /** LOG_MAX_LEN: sentinelEvent formats into a 1024-byte buffer, so events carry at most 1023 bytes. */
-export const EVENT_MAX_BYTES = 1023;
+const EVENT_MAX_BYTES = 1023;
 
 /** Cuts text to at most maxBytes of UTF-8, on a character boundary. */
 export function truncateUtf8(text: string, maxBytes = EVENT_MAX_BYTES): string {

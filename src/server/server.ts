@@ -19,7 +19,6 @@ import type {
   CommandEntry,
   CommandHandler,
   CommandSpec,
-  Protocol,
   ServerApi,
   ServerStats,
 } from './types.js';

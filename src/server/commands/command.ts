@@ -1,5 +1,5 @@
 /** COMMAND and its subcommands (INFO, DOCS, COUNT, LIST, GETKEYS), read from the command index. */
-import { indexedCommand, topLevelRank, type IndexedCommand } from '../commandIndex.js';
+import { indexedCommand, topLevelRank } from '../commandIndex.js';
 import { globMatch } from '../glob.js';
 import { encodeReply } from '../encode.js';
 import { NULL, array, bulk, bulkArray, error, fieldMap, int, map, simple, type Reply } from '../reply.js';
