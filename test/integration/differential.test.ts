@@ -312,6 +312,12 @@ const CASES: readonly Case[] = [
   cmd(['ACL', 'USERS']),
   cmd(['ACL', 'LIST']),
   cmd(['ACL', 'GETUSER', 'default']),
+  // A selector body is split by sdssplitargs: a quote may open mid-token, "\x41" is one byte.
+  C('ACL SETUSER with a quoted selector, GETUSER, DELUSER', [
+    ['ACL', 'SETUSER', 'tmpq', '(+ping ~"ab")', '(+ping "~a\\x41")', "(+ping '~c\\n')"],
+    ['ACL', 'GETUSER', 'tmpq'],
+    ['ACL', 'DELUSER', 'tmpq'],
+  ]),
   // --- pub/sub
   cmd(['PUBLISH', 'foo', 'bar']),
   cmd(['PUBLISH', '__sentinel__:hello', 'not,a,hello']),
