@@ -3,8 +3,9 @@
  * so each caller picks the variant Redis uses at that place.
  *
  * - string2ll: strict (commands, request headers, most config values).
- * - cAtoi / cStrtoull: lenient C conversions, where Redis's config loader
- *   uses atoi()/strtoull() ("abc" is 0, trailing junk ignored).
+ * - cAtoi / cStrtoll / cStrtoull: lenient C conversions, where Redis's
+ *   config loader uses atoi() / strtoll() / strtoull() ("abc" is 0,
+ *   trailing junk ignored).
  *
  * Values past 2^53 are returned as the nearest double.
  */
@@ -55,15 +56,21 @@ export function string2ll(s: string): number | undefined {
 
 const C_SPACE_SIGN_DIGITS = /^[ \t\n\v\f\r]*([+-]?)([0-9]*)/;
 
+/** C strtoll(s, NULL, 10): leading spaces and sign, digits up to the first other character; saturates at 64 bits. "abc" is 0. */
+export function cStrtoll(s: string): number {
+  return Number(strtollBig(s));
+}
+
 /** C atoi() as glibc does it: strtol (saturating at 64 bits) cast to int. "abc" is 0. */
 export function cAtoi(s: string): number {
+  return Number(BigInt.asIntN(32, strtollBig(s)));
+}
+
+function strtollBig(s: string): bigint {
   const m = C_SPACE_SIGN_DIGITS.exec(s);
-  if (!m?.[2]) return 0;
-  let v = BigInt(m[2]);
-  if (m[1] === '-') v = -v;
-  if (v > INT64_MAX) v = INT64_MAX;
-  if (v < INT64_MIN) v = INT64_MIN;
-  return Number(BigInt.asIntN(32, v));
+  if (!m?.[2]) return 0n;
+  const v = m[1] === '-' ? -BigInt(m[2]) : BigInt(m[2]);
+  return v > INT64_MAX ? INT64_MAX : v < INT64_MIN ? INT64_MIN : v;
 }
 
 /** C strtoull(s, NULL, 10): "abc" is 0, "-1" wraps to 2^64-1, overflow saturates. */

@@ -7,6 +7,7 @@
  * back untouched) after validating them here with Redis's error texts;
  * app.ts turns the accepted lines into ServerLimits.
  */
+import { cStrtoll } from '../numbers.js';
 import { readFileSync } from 'node:fs';
 import { BULK_MAX_BYTES, QUERY_BUFFER_MAX_BYTES } from './decode.js';
 
@@ -73,7 +74,7 @@ function outputLimitDirective(args: readonly string[]): Array<[ClientClass, Outp
       return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
     }
     // soft_seconds goes through strtoll: the unit is dropped.
-    out.push([cls, { hardBytes: hard, softBytes: soft, softSeconds: Number.parseInt(args[j + 3] as string, 10) || 0 }]);
+    out.push([cls, { hardBytes: hard, softBytes: soft, softSeconds: cStrtoll(args[j + 3] as string) }]);
   }
   return out;
 }

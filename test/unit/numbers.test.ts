@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { cAtoi, cStrtoull, string2ll, string2llBytes } from '../../src/numbers.js';
+import { cAtoi, cStrtoll, cStrtoull, string2ll, string2llBytes } from '../../src/numbers.js';
 
 describe('string2ll: Redis strict integers', () => {
   it('accepts plain decimals up to the long long range, exactly at its ends', () => {
@@ -30,6 +30,13 @@ describe('C conversions used by the config loader', () => {
     expect(cAtoi('  42abc')).toBe(42);
     expect(cAtoi('abc')).toBe(0);
     expect(cAtoi('4294967297')).toBe(1);
+  });
+
+  it('cStrtoll saturates at 64 bits and stops at the first non-digit', () => {
+    expect(cStrtoll('60mb')).toBe(60);
+    expect(cStrtoll('-7')).toBe(-7);
+    expect(cStrtoll('99999999999999999999')).toBe(Number(2n ** 63n - 1n));
+    expect(cStrtoll('kb')).toBe(0);
   });
 
   it('cStrtoull wraps negatives', () => {
