@@ -122,7 +122,7 @@ export class Acl {
   readonly log: AclLog;
   readonly aclFile: string | undefined;
   readonly catalog: CommandCatalog;
-  /** CLIENT INFO text for ACL LOG entries; set by the builtins (which own the format). */
+  /** CLIENT INFO text for ACL LOG entries; set by registerBuiltins (commands/client.ts owns the format). */
   describeClient: (c: Client) => string = (c) => `id=${c.id} addr=${c.addr} laddr=${c.laddr} user=${c.user}`;
   /** Called after ACL SETUSER / DELUSER / LOAD: the host keeps the config's `user` lines in sync. */
   onUsersChanged: (() => void) | undefined;
