@@ -13,7 +13,7 @@ import { CLIENT_SUBCOMMANDS, formatClientInfo } from './commands/client.js';
 import { COMMAND_SUBCOMMANDS, commandAll } from './commands/command.js';
 import { auth, hello, ping } from './commands/connection.js';
 import { publish, subscribeAll, unsubscribeAll } from './commands/pubsub.js';
-import type { Handler } from './commands/shared.js';
+import type { Handler } from './commands/handler.js';
 import { shutdown } from './commands/shutdown.js';
 
 /** Registers every generic command on the server. */

@@ -6,7 +6,7 @@ import { bulk, bulkArray, error, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
 import { categoriesOf, flattenCommands, orderedCommands } from './command.js';
-import { type Handler, NOT_INTEGER, helpReply, subcommandSyntaxError } from './shared.js';
+import { type Handler, NOT_INTEGER, helpReply, subcommandSyntaxError } from './handler.js';
 import { ACL_USER_COMMANDS } from './aclUsers.js';
 
 const ACL_HELP = [

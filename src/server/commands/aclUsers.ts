@@ -20,7 +20,7 @@ import {
 } from '../aclDescribe.js';
 import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
 import { string2ll } from '../../numbers.js';
-import { NOT_INTEGER, subcommandSyntaxError, type Handler } from './shared.js';
+import { NOT_INTEGER, subcommandSyntaxError, type Handler } from './handler.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
 import type { CommandEntry } from '../types.js';

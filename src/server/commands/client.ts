@@ -1,12 +1,22 @@
 /** CLIENT: the client list and its formats, KILL, names, PAUSE, REPLY, UNBLOCK. */
 import { string2ll } from '../../numbers.js';
 import type { Acl } from '../acl.js';
-import { NULL, OK, bulk, error, int, verbatim, type Reply } from '../reply.js';
+import { NO_REPLY, NULL, OK, bulk, error, int, verbatim, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
-import { NO_REPLY } from '../reply.js';
 import { clientCaching, clientTracking, trackingInfo } from './clientTracking.js';
-import { CLIENT_NAME_ERROR, type Handler, NOT_INTEGER, SYNTAX_ERROR, helpReply, subcommandSyntaxError, validClientName } from './shared.js';
+import { type Handler, NOT_INTEGER, SYNTAX_ERROR, helpReply, subcommandSyntaxError } from './handler.js';
+
+/** Redis's validateClientName: printable ASCII without spaces. */
+export function validClientName(name: string): boolean {
+  for (let i = 0; i < name.length; i++) {
+    const ch = name.charCodeAt(i);
+    if (ch < 33 || ch > 126) return false;
+  }
+  return true;
+}
+
+export const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
 
 const CLIENT_HELP = [
   'CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

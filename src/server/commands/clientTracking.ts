@@ -3,7 +3,7 @@ import { string2ll } from '../../numbers.js';
 import { OK, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
-import { NOT_INTEGER, SYNTAX_ERROR } from './shared.js';
+import { NOT_INTEGER, SYNTAX_ERROR } from './handler.js';
 
 interface TrackingRequest {
   redirect: number;

@@ -6,7 +6,7 @@ import { NULL, array, bulk, bulkArray, error, fieldMap, int, map, simple, type R
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
 import type { CommandEntry } from '../types.js';
-import { type Handler, SYNTAX_ERROR, helpReply } from './shared.js';
+import { type Handler, SYNTAX_ERROR, helpReply } from './handler.js';
 
 const COMMAND_HELP = [
   'COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:',

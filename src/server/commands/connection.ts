@@ -4,7 +4,8 @@ import { REDIS_VERSION } from '../commandIndex.js';
 import { OK, array, bulk, bulkArray, error, fieldMap, int, simple, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
-import { CLIENT_NAME_ERROR, SYNTAX_ERROR, validClientName } from './shared.js';
+import { CLIENT_NAME_ERROR, validClientName } from './client.js';
+import { SYNTAX_ERROR } from './handler.js';
 
 export function ping(_s: RespServer, c: Client, argv: readonly string[]): Reply {
   // PING's table arity is -1: the handler itself rejects extra arguments, after the auth check.

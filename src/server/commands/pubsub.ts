@@ -1,8 +1,7 @@
 /** (P)SUBSCRIBE, (P)UNSUBSCRIBE and PUBLISH (only to the hello channel, as redis-sentinel). */
-import { NULL, bulk, error, int, type Reply } from '../reply.js';
+import { NO_REPLY, NULL, bulk, error, int, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
-import { NO_REPLY } from '../reply.js';
 
 const HELLO_CHANNEL = '__sentinel__:hello';
 

@@ -1,9 +1,8 @@
 /** SHUTDOWN. */
-import { error, type Reply } from '../reply.js';
+import { NO_REPLY, error, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
-import { NO_REPLY } from '../reply.js';
-import { SYNTAX_ERROR } from './shared.js';
+import { SYNTAX_ERROR } from './handler.js';
 
 export function shutdown(s: RespServer, c: Client, argv: readonly string[]): Reply | Promise<Reply> {
   const seen = new Set<string>();

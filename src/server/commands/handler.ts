@@ -1,4 +1,4 @@
-/** Helpers the generic command handlers share: the handler shape, common errors, HELP replies, client name rules. */
+/** The shape of a generic command handler, and the replies several of them give (errors, HELP). */
 import { array, error, simple, type Reply } from '../reply.js';
 import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
@@ -15,14 +15,3 @@ export function subcommandSyntaxError(argv: readonly string[]): Reply {
 export function helpReply(lines: readonly string[]): Reply {
   return array(lines.map(simple));
 }
-
-/** Redis's validateClientName: printable ASCII without spaces. */
-export function validClientName(name: string): boolean {
-  for (let i = 0; i < name.length; i++) {
-    const ch = name.charCodeAt(i);
-    if (ch < 33 || ch > 126) return false;
-  }
-  return true;
-}
-
-export const CLIENT_NAME_ERROR = 'ERR Client names cannot contain spaces, newlines or special characters.';
