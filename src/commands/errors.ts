@@ -11,10 +11,6 @@ export function unknownSetOption(option: string): Reply {
   return error(`ERR Unknown option or number of arguments for SENTINEL SET '${option}'`);
 }
 
-export function wrongArity(command: string): Reply {
-  return error(`ERR wrong number of arguments for '${command}' command`);
-}
-
 export const SCRIPTS_DENIED = error(
   'ERR Reconfiguration of scripts path is denied for security reasons. ' +
     'Check the deny-scripts-reconfig configuration directive in your Sentinel configuration',

@@ -5,7 +5,7 @@
 import { shownHost, type AnyInstance, type LinkState, type MasterState, type SentinelState } from '../core/state.js';
 import { stringMap, type Reply } from '../server/reply.js';
 
-export function instanceFlags(inst: AnyInstance, link: LinkState | undefined): string {
+function instanceFlags(inst: AnyInstance, link: LinkState | undefined): string {
   const flags: string[] = [];
   if (inst.sdown) flags.push('s_down');
   if (inst.kind === 'master' && inst.odown) flags.push('o_down');
@@ -20,7 +20,7 @@ export function instanceFlags(inst: AnyInstance, link: LinkState | undefined): s
   return flags.join(',');
 }
 
-export function instanceFields(
+function instanceFields(
   state: SentinelState,
   inst: AnyInstance,
   master: MasterState,

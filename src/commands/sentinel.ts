@@ -25,7 +25,7 @@ import {
 import type { CommandContext } from '../server/types.js';
 import { NO_SUCH_MASTER, SAVE_FAILED, flushConfigAndReply } from './errors.js';
 import { instanceReply } from './instanceReply.js';
-import { parseStrictInt } from './numbers.js';
+import { string2ll } from '../numbers.js';
 import { sentinelConfigCommand } from './sentinelConfig.js';
 import { sentinelDebugCommand } from './sentinelDebug.js';
 import { CONFIG_INT_MAX, sentinelSetCommand } from './sentinelSet.js';
@@ -75,10 +75,10 @@ const myid: SubHandler = (rt) => bulk(rt.state.myId);
 
 const monitor: SubHandler = async (rt, argv) => {
   const [, , name = '', host = '', portArg = '', quorumArg = ''] = argv;
-  const port = parseStrictInt(portArg);
+  const port = string2ll(portArg);
   if (port === undefined) return error('ERR Invalid port');
   if (port < 0 || port > 65535) return error('ERR Invalid port number.');
-  const quorum = parseStrictInt(quorumArg);
+  const quorum = string2ll(quorumArg);
   // Above INT_MAX the config loader (atoi, as Redis) would not read it back.
   if (quorum === undefined || quorum > CONFIG_INT_MAX) return error('ERR Invalid quorum');
   if (quorum <= 0) return error('ERR Quorum must be 1 or greater.');
@@ -142,8 +142,8 @@ const infoCache: SubHandler = (rt, argv) => {
 
 const isMasterDownByAddr: SubHandler = async (rt, argv) => {
   const [, , ip = '', portArg = '', epochArg = '', runId = ''] = argv;
-  const port = parseStrictInt(portArg);
-  const epoch = parseStrictInt(epochArg);
+  const port = string2ll(portArg);
+  const epoch = string2ll(epochArg);
   if (port === undefined || epoch === undefined) return error('ERR value is not an integer or out of range');
   try {
     const [down, leader, leaderEpoch] = await rt.isMasterDownByAddr(ip, port, epoch, runId);

@@ -8,7 +8,7 @@
 import type { Runtime } from '../runtime.js';
 import { globMatch } from '../server/glob.js';
 import { OK, error, stringMap, type Reply } from '../server/reply.js';
-import { parseStrictInt } from './numbers.js';
+import { string2ll } from '../numbers.js';
 import { normalizeNumericHost } from '../config/address.js';
 import { pinoLevel, type SentinelLogLevel } from '../log.js';
 import type { SentinelOptionChanges } from '../core/admin.js';
@@ -60,7 +60,7 @@ const PARAMS: Record<string, Param> = {
   'announce-port': {
     get: (rt) => String(rt.state.settings.announcePort),
     parse: (v) => {
-      const n = parseStrictInt(v);
+      const n = string2ll(v);
       if (n === undefined || n < 0 || n > 65535) return undefined;
       return { settings: { announcePort: n } };
     },

@@ -2,7 +2,7 @@
 import { DEBUG_PARAMS } from '../core/timing.js';
 import type { Runtime } from '../runtime.js';
 import { OK, bulk, error, fieldMap, type Reply } from '../server/reply.js';
-import { parseStrictInt } from './numbers.js';
+import { string2ll } from '../numbers.js';
 
 export function sentinelDebugCommand(rt: Runtime, argv: readonly string[]): Reply {
   const timing = rt.state.timing;
@@ -17,7 +17,7 @@ export function sentinelDebugCommand(rt: Runtime, argv: readonly string[]): Repl
     if (!param || value === undefined) {
       return error(`ERR Unknown option or number of arguments for SENTINEL DEBUG '${name}'`);
     }
-    const n = parseStrictInt(value);
+    const n = string2ll(value);
     if (n === undefined || n <= 0) {
       return error(`ERR Invalid argument '${value}' for SENTINEL DEBUG '${name}'`);
     }

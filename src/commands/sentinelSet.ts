@@ -7,7 +7,7 @@ import type { MasterOptionChange } from '../core/admin.js';
 import type { Runtime } from '../runtime.js';
 import { OK, error, type Reply } from '../server/reply.js';
 import { NO_SUCH_MASTER, SCRIPTS_DENIED, flushConfigAndReply, invalidSetArg, unknownSetOption } from './errors.js';
-import { parseStrictInt } from './numbers.js';
+import { string2ll } from '../numbers.js';
 import { isExecutable } from '../scripts/executable.js';
 
 type OptionResult = { consumed: number; change: MasterOptionChange } | Reply;
@@ -23,7 +23,7 @@ export const CONFIG_INT_MAX = 2_147_483_647;
 
 function positiveMs(field: Extract<MasterOptionChange, { value: number }>['field'], min: number): OptionHandler {
   return (_rt, [value = ''], option) => {
-    const n = parseStrictInt(value);
+    const n = string2ll(value);
     if (n === undefined || n < min || n > CONFIG_INT_MAX) return invalidSetArg(value, option);
     return { consumed: 1, change: { field, option, raw: value, value: n } };
   };

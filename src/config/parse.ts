@@ -15,8 +15,9 @@ import {
   DEPRECATED_DIRECTIVES, FIXED_ARITY_DIRECTIVES, MULTI_ARG_DIRECTIVES,
   SPECIAL_DIRECTIVES, STANDARD_DIRECTIVES,
 } from './redisDirectives.js';
-import { configLines, joinArgs, splitArgs } from './tokenize.js';
-import { cAtoi, cStrtoull, string2ll } from './cnum.js';
+import { splitArgsText } from '../redisArgs.js';
+import { configLines, joinArgs } from './tokenize.js';
+import { cAtoi, cStrtoull, string2ll } from '../numbers.js';
 import { checkAddress } from './address.js';
 import { checkLimitDirective } from '../server/limits.js';
 import { checkUserDeclaration, ruleErrorText } from '../server/aclRules.js';
@@ -95,7 +96,7 @@ function* fileLines(text: string, readInclude: ParseOptions['readInclude'], dept
   for (let i = 0; i < lines.length; i++) {
     const lineText = lines[i] ?? '';
     if (lineText === '' || lineText.startsWith('#')) continue;
-    const args = splitArgs(lineText);
+    const args = splitArgsText(lineText);
     if (args === null) throw new ConfigError(i + 1, lineText, 'Unbalanced quotes in configuration line');
     if (args.length === 0) continue;
     if ((args[0] ?? '').toLowerCase() === 'include' && args.length === 2) {
@@ -114,8 +115,6 @@ function yesNo(s: string): boolean | undefined {
   return v === 'yes' ? true : v === 'no' ? false : undefined;
 }
 
-export { cAtoi, cStrtoull, string2ll } from './cnum.js';
-export { normalizeNumericHost } from './address.js';
 
 /**
  * Redis createSentinelAddr(): port range first, then the host. With
@@ -164,7 +163,7 @@ function applyStandard(cfg: SentinelConfig, d: string, args: string[], lineNum: 
   const multi = MULTI_ARG_DIRECTIVES.has(d);
   if (!multi && args.length !== 1) return 'wrong number of arguments';
   // Redis re-splits a lone non-empty argument of a multi-arg config: save "900 1".
-  const a = multi && args.length === 1 && args[0] !== '' ? (splitArgs(args[0] ?? '') ?? args) : args;
+  const a = multi && args.length === 1 && args[0] !== '' ? (splitArgsText(args[0] ?? '') ?? args) : args;
   const handler = SERVER_HANDLERS[d] ?? (d.startsWith('tls-') ? setTls : undefined);
   if (handler) return handler(cfg, a, d);
   const arity = FIXED_ARITY_DIRECTIVES.get(d);

@@ -2,29 +2,31 @@
  * The ACL of one Sentinel, as redis-sentinel 7.0 runs it: the users (from
  * `requirepass`, `user` lines and `aclfile`), authentication, the permission
  * check of every command, ACL LOG, and ACL LOAD / SAVE. The rule language
- * itself is pure and lives in aclRules.ts; the ACL command handlers are in
- * aclCommands.ts.
+ * itself is pure and lives in aclRules.ts (with aclCatalog.ts, aclDescribe.ts
+ * and aclCheck.ts); the ACL command handlers are in commands/acl*.ts.
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import {
   AclUser,
-  SENTINEL_CATALOG,
   applyUserRule,
-  checkUser,
   createDefaultUser,
-  credentialsMatch,
-  describeUser,
   hasSpaces,
   mergeSelectorArgs,
-  channelAllowed,
   ruleErrorText,
-  type AclDenial,
-  type CommandCatalog,
 } from './aclRules.js';
+import { SENTINEL_CATALOG, type CommandCatalog } from './aclCatalog.js';
+import {
+  checkUser,
+  credentialsMatch,
+  channelAllowed,
+  type AclDenial,
+} from './aclCheck.js';
+import { describeUser } from './aclDescribe.js';
 import { array, bulk, fieldMap, int, type Reply } from './reply.js';
-import type { Client, RespServer } from './server.js';
+import type { RespServer } from './server.js';
+import type { Client } from './clientState.js';
 
 export interface AclOptions {
   /** requirepass: the default user's password. */
@@ -60,7 +62,7 @@ interface AclLogEntry {
 }
 
 /** acllog-max-len's default. */
-export const ACL_LOG_MAX_LEN = 128;
+const ACL_LOG_MAX_LEN = 128;
 /** ACL_LOG_GROUPING_MAX_TIME_DELTA: a repeat within 60 s bumps the count of the entry. */
 const ACL_LOG_GROUPING_MS = 60_000;
 /** Redis looks for a matching entry among the 10 newest only. */
@@ -120,7 +122,7 @@ export class Acl {
   readonly log: AclLog;
   readonly aclFile: string | undefined;
   readonly catalog: CommandCatalog;
-  /** CLIENT INFO text for ACL LOG entries; set by the builtins (which own the format). */
+  /** CLIENT INFO text for ACL LOG entries; set by registerBuiltins (commands/client.ts owns the format). */
   describeClient: (c: Client) => string = (c) => `id=${c.id} addr=${c.addr} laddr=${c.laddr} user=${c.user}`;
   /** Called after ACL SETUSER / DELUSER / LOAD: the host keeps the config's `user` lines in sync. */
   onUsersChanged: (() => void) | undefined;
@@ -415,6 +417,8 @@ export function parseAclFile(
     const n = i + 1;
     const line = (lines[i] as string).replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
     if (line === '') continue;
+    // Not sdssplitargs: Redis splits ACL file lines on single spaces
+    // (sdssplitlen), so quotes are literal and two spaces make an empty rule.
     const argv = line.split(' ');
     const name = argv[1];
     if (argv[0] !== 'user' || name === undefined) {

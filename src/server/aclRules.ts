@@ -1,142 +1,17 @@
 /**
- * Redis 7.0 ACL rules (acl.c), pure: users, selectors, the rule language of
- * `ACL SETUSER` / `user` lines, the permission check, and the descriptions
- * `ACL LIST` / `ACL GETUSER` print. No I/O: the server side (clients, log,
- * files) is in acl.ts.
- *
- * Commands are known by redis-sentinel's own table (commandTable.ts) plus
- * the added subcommands (commandTableFull.ts), the equivalent of Redis's
- * `server.orig_commands`, so a rule names exactly the commands and
- * subcommands this Sentinel accepts.
+ * Redis 7.0 ACL rules (acl.c), pure: users, selectors and the rule language
+ * of `ACL SETUSER` / `user` lines. The commands a rule can name are in
+ * aclCatalog.ts, the descriptions `ACL LIST` / `ACL GETUSER` print in
+ * aclDescribe.ts, the permission check in aclCheck.ts. No I/O: the server
+ * side (clients, log, files) is in acl.ts.
  *
  * Where Redis keeps a command bitmap, a selector keeps a Set of command ids
  * plus the "future commands" bit that only `+@all` / `allcommands` sets: it is
  * how Redis decides whether a description starts with `+@all` or `-@all`.
  */
 import { createHash } from 'node:crypto';
-import { ACL_CATEGORIES } from './commandTable.js';
-import { FULL_COMMAND_INFO } from './commandTableFull.js';
-import { globMatch } from './glob.js';
-import type { Reply } from './reply.js';
-
-// --- the command catalog -----------------------------------------------------
-
-export interface AclCommand {
-  /** Position in the catalog, Redis's command id. */
-  readonly id: number;
-  /** Full name as Redis prints it: "ping", "client|kill". */
-  readonly name: string;
-  readonly categories: ReadonlySet<string>;
-  /** CMD_NO_AUTH (AUTH, HELLO): never refused by the command rules. */
-  readonly noAuth: boolean;
-  readonly parent: AclCommand | undefined;
-  /** By lower-case subcommand name, in table order. */
-  readonly subcommands: ReadonlyMap<string, AclCommand> | undefined;
-}
-
-/** Which arguments are channels (Redis's getChannelsFromCommand table, for the commands Sentinel has). */
-const CHANNEL_ARGS: Readonly<Record<string, { first: number; last: number; pattern: boolean }>> = {
-  publish: { first: 1, last: 1, pattern: false },
-  subscribe: { first: 1, last: -1, pattern: false },
-  psubscribe: { first: 1, last: -1, pattern: true },
-};
-
-export class CommandCatalog {
-  /** Top-level commands in table order (Redis walks its command dict in the same spirit). */
-  readonly commands: readonly AclCommand[];
-  readonly categories: readonly string[];
-  private readonly byName = new Map<string, AclCommand>();
-
-  constructor(info: readonly Reply[], categories: readonly string[]) {
-    this.categories = categories;
-    let nextId = 0;
-    const build = (entry: Reply, parent: AclCommand | undefined): AclCommand | undefined => {
-      if (entry.kind !== 'array') return undefined;
-      const [name, , flags, , , , cats] = entry.items;
-      const names = (r: Reply | undefined): string[] =>
-        r?.kind === 'set' || r?.kind === 'array' ? r.items.map((i) => (i.kind === 'simple' || i.kind === 'bulk' ? String(i.value) : '')) : [];
-      const subsReply = entry.items[9];
-      const subs = (subsReply?.kind === 'set' || subsReply?.kind === 'array') && subsReply.items.length > 0 ? subsReply.items : [];
-      const subcommands = subs.length > 0 ? new Map<string, AclCommand>() : undefined;
-      const cmd: AclCommand = {
-        id: nextId++,
-        name: name?.kind === 'bulk' ? String(name.value).toLowerCase() : '',
-        categories: new Set(names(cats).map((c) => c.replace(/^@/, '').toLowerCase())),
-        noAuth: names(flags).includes('no_auth'),
-        parent,
-        subcommands,
-      };
-      for (const s of subs) {
-        const sub = build(s, cmd);
-        if (sub !== undefined) subcommands?.set(sub.name.split('|')[1] ?? sub.name, sub);
-      }
-      return cmd;
-    };
-    const top: AclCommand[] = [];
-    for (const entry of info) {
-      const cmd = build(entry, undefined);
-      if (cmd === undefined) continue;
-      top.push(cmd);
-      this.byName.set(cmd.name, cmd);
-    }
-    this.commands = top;
-  }
-
-  /**
-   * Redis's lookupCommandBySds (strict): "name" or "name|sub", case-insensitive;
-   * a second part on a command without subcommands, or a third part, is no command.
-   */
-  lookup(name: string): AclCommand | undefined {
-    const cached = this.lookupCache.get(name);
-    if (cached !== undefined) return cached;
-    const found = this.lookupUncached(name);
-    // Only real command names are cached, and a bounded number of spellings
-    // (case variants are endless).
-    if (found !== undefined && this.lookupCache.size < 1024) this.lookupCache.set(name, found);
-    return found;
-  }
-
-  private readonly lookupCache = new Map<string, AclCommand>();
-
-  private lookupUncached(name: string): AclCommand | undefined {
-    const parts = name.split('|');
-    if (parts.length > 2) return undefined;
-    const base = this.byName.get(asciiLower(parts[0] ?? ''));
-    if (parts.length === 1 || base === undefined) return base;
-    return base.subcommands?.get(asciiLower(parts[1] ?? ''));
-  }
-
-  hasCategory(name: string): boolean {
-    return this.categories.includes(asciiLower(name));
-  }
-
-  /** Every command and subcommand, each container followed by its subcommands. */
-  *all(): Generator<AclCommand> {
-    for (const cmd of this.commands) {
-      yield cmd;
-      if (cmd.subcommands !== undefined) yield* cmd.subcommands.values();
-    }
-  }
-}
-
-/** redis-sentinel 7.0.15's commands, as its ACL sees them, and the Redis 7.2 / Valkey additions. */
-export const SENTINEL_CATALOG = new CommandCatalog(FULL_COMMAND_INFO, ACL_CATEGORIES);
-
-function asciiLower(s: string): string {
-  // Hot path (every command is checked): most names are lower case already.
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 65 && c <= 90) return s.replace(/[A-Z]/g, (ch) => String.fromCharCode(ch.charCodeAt(0) + 32));
-  }
-  return s;
-}
-
-/** C strcasecmp() == 0: ASCII letters only fold. */
-export function equalsNoCase(a: string, b: string): boolean {
-  return a.length === b.length && asciiLower(a) === asciiLower(b);
-}
-
-// --- errors ------------------------------------------------------------------
+import { splitArgsText } from '../redisArgs.js';
+import { type AclCommand, CommandCatalog, SENTINEL_CATALOG, asciiLower, equalsNoCase } from './aclCatalog.js';
 
 /** The errno values acl.c sets; ACLSetUserStringError turns them into text. */
 export type AclRuleError = 'ENOENT' | 'EINVAL' | 'EEXIST' | 'EISDIR' | 'ENODEV' | 'EBADMSG' | 'EALREADY' | 'ECHILD';
@@ -172,9 +47,9 @@ export function isPasswordHash(s: string): boolean {
 
 // --- selectors and users -----------------------------------------------------
 
-const KEY_READ = 1;
+export const KEY_READ = 1;
 const KEY_WRITE = 2;
-const KEY_ALL = KEY_READ | KEY_WRITE;
+export const KEY_ALL = KEY_READ | KEY_WRITE;
 
 export interface KeyPattern {
   readonly pattern: string;
@@ -324,7 +199,7 @@ function removePassword(u: AclUser, op: string): AclRuleError | undefined {
 /** aclCreateSelectorFromOpSet: "(op op ...)" split like sdssplitargs. */
 function selectorFromOpSet(op: string, pubsubAllChannels: boolean, catalog: CommandCatalog): AclSelector | AclRuleError {
   const sel = new AclSelector(false, pubsubAllChannels);
-  for (const inner of splitArgs(op.slice(1, -1)) ?? []) {
+  for (const inner of splitArgsText(op.slice(1, -1)) ?? []) {
     const err = applySelectorRule(sel, inner, catalog);
     if (err !== undefined) return err;
   }
@@ -449,14 +324,14 @@ function setBit(s: AclSelector, id: number, allow: boolean): void {
 }
 
 /** ACLChangeSelectorPerm: a container takes its subcommands along; first arguments are forgotten. */
-function changePerm(s: AclSelector, cmd: AclCommand, allow: boolean): void {
+export function changePerm(s: AclSelector, cmd: AclCommand, allow: boolean): void {
   setBit(s, cmd.id, allow);
   s.firstArgs.delete(cmd.id);
   for (const sub of cmd.subcommands?.values() ?? []) setBit(s, sub.id, allow);
 }
 
 /** ACLSetSelectorCommandBitsForCategory: commands of the category, subcommands included. */
-function setCategory(s: AclSelector, category: string, allow: boolean, catalog: CommandCatalog): void {
+export function setCategory(s: AclSelector, category: string, allow: boolean, catalog: CommandCatalog): void {
   const visit = (cmds: Iterable<AclCommand>): void => {
     for (const cmd of cmds) {
       if (cmd.categories.has(category)) changePerm(s, cmd, allow);
@@ -466,7 +341,7 @@ function setCategory(s: AclSelector, category: string, allow: boolean, catalog: 
   visit(catalog.commands);
 }
 
-function countCategory(s: AclSelector, category: string, catalog: CommandCatalog): { on: number; off: number } {
+export function countCategory(s: AclSelector, category: string, catalog: CommandCatalog): { on: number; off: number } {
   let on = 0;
   let off = 0;
   for (const cmd of catalog.all()) {
@@ -503,200 +378,6 @@ export function mergeSelectorArgs(args: readonly string[]): string[] | { unmatch
     out.push(op);
   }
   return openAt >= 0 ? { unmatchedAt: openAt } : out;
-}
-
-/** Redis's sdssplitargs, enough for selector bodies: spaces split, "..." and '...' quote. */
-function splitArgs(line: string): string[] | undefined {
-  const out: string[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i] as string)) i++;
-    if (i >= line.length) break;
-    let cur = '';
-    const quote = line[i] === '"' || line[i] === "'" ? line[i++] : undefined;
-    for (;;) {
-      if (i >= line.length) {
-        if (quote !== undefined) return undefined;
-        break;
-      }
-      const ch = line[i] as string;
-      if (quote === undefined && /\s/.test(ch)) break;
-      if (quote !== undefined && ch === quote) {
-        i++;
-        break;
-      }
-      if (quote === '"' && ch === '\\' && i + 1 < line.length) {
-        cur += line[i + 1];
-        i += 2;
-        continue;
-      }
-      cur += ch;
-      i++;
-    }
-    out.push(cur);
-  }
-  return out;
-}
-
-// --- descriptions ------------------------------------------------------------
-
-function keyPatternText(k: KeyPattern): string {
-  const prefix = k.flags === KEY_ALL ? '~' : k.flags === KEY_READ ? '%R~' : '%W~';
-  return prefix + k.pattern;
-}
-
-/**
- * ACLDescribeSelectorCommandRules (7.0): a best-fit rewrite of the command
- * set: start from +@all or -@all, add whole categories while they fit better
- * than not, then fix single commands and first arguments, in table order.
- */
-export function describeCommandRules(s: AclSelector, catalog: CommandCatalog = SENTINEL_CATALOG): string {
-  const additive = !s.future;
-  const rules: string[] = [additive ? '-@all' : '+@all'];
-  const fake = new AclSelector(false);
-  applySelectorRule(fake, rules[0] as string, catalog);
-  const temp = new AclSelector(false);
-  for (const id of s.allowed) temp.allowed.add(id);
-  const applied = new Set<string>();
-  for (;;) {
-    const best = bestCategory(temp, additive, applied, catalog);
-    if (best === undefined) break;
-    setCategory(fake, best, additive, catalog);
-    setCategory(temp, best, !additive, catalog);
-    rules.push(`${additive ? '+' : '-'}@${best}`);
-    applied.add(best);
-  }
-  for (const cmd of catalog.commands) {
-    const userBit = s.allowed.has(cmd.id);
-    fixSingle(s, fake, cmd, rules);
-    for (const sub of cmd.subcommands?.values() ?? []) fixSingle(s, fake, sub, rules);
-    const firstArgs = s.firstArgs.get(cmd.id);
-    if (!userBit && firstArgs !== undefined) for (const arg of firstArgs) rules.push(`+${cmd.name}|${arg}`);
-  }
-  return rules.join(' ');
-}
-
-function bestCategory(temp: AclSelector, additive: boolean, applied: ReadonlySet<string>, catalog: CommandCatalog): string | undefined {
-  let best: string | undefined;
-  let minDiff = Number.MAX_SAFE_INTEGER;
-  let maxSame = 0;
-  for (const category of catalog.categories) {
-    if (applied.has(category)) continue;
-    const { on, off } = countCategory(temp, category, catalog);
-    const diff = additive ? off : on;
-    const same = additive ? on : off;
-    if (same > diff && (diff < minDiff || (diff === minDiff && same > maxSame))) {
-      best = category;
-      minDiff = diff;
-      maxSame = same;
-    }
-  }
-  return best;
-}
-
-function fixSingle(s: AclSelector, fake: AclSelector, cmd: AclCommand, rules: string[]): void {
-  const userBit = s.allowed.has(cmd.id);
-  if (userBit === fake.allowed.has(cmd.id)) return;
-  rules.push(`${userBit ? '+' : '-'}${cmd.name}`);
-  changePerm(fake, cmd, userBit);
-}
-
-/** ACL GETUSER "keys": "~*" for allkeys, else the patterns. */
-export function describeKeys(s: AclSelector): string {
-  return s.allKeys ? '~*' : s.keys.map(keyPatternText).join(' ');
-}
-
-/** ACL GETUSER "channels": "&*" for allchannels, else the patterns. */
-export function describeChannels(s: AclSelector): string {
-  return s.allChannels ? '&*' : s.channels.map((c) => `&${c}`).join(' ');
-}
-
-/** ACLDescribeSelector: keys, channels (with "resetchannels"), command rules. */
-export function describeSelector(s: AclSelector, catalog: CommandCatalog = SENTINEL_CATALOG): string {
-  const parts: string[] = [];
-  if (s.allKeys) parts.push('~*');
-  else parts.push(...s.keys.map(keyPatternText));
-  if (s.allChannels) parts.push('&*');
-  else parts.push('resetchannels', ...s.channels.map((c) => `&${c}`));
-  parts.push(describeCommandRules(s, catalog));
-  return parts.join(' ');
-}
-
-/** Flags in Redis's ACLUserFlags order. */
-export function userFlags(u: AclUser): string[] {
-  const flags = [u.enabled ? 'on' : 'off'];
-  if (u.nopass) flags.push('nopass');
-  if (u.sanitize === 'skip-sanitize-payload') flags.push('skip-sanitize-payload');
-  if (u.sanitize === 'sanitize-payload') flags.push('sanitize-payload');
-  return flags;
-}
-
-/** ACLDescribeUser: the rules after "user <name>" in ACL LIST and the ACL file. */
-export function describeUser(u: AclUser, catalog: CommandCatalog = SENTINEL_CATALOG): string {
-  const parts = [...userFlags(u), ...u.passwords.map((p) => `#${p}`)];
-  let text = parts.map((p) => `${p} `).join('');
-  for (const s of u.selectors) {
-    const d = describeSelector(s, catalog);
-    text += s.root ? d : ` (${d})`;
-  }
-  return text;
-}
-
-// --- permission checks ----------------------------------------------------------
-
-/** Redis's ACL_DENIED_* in their order of relevance (a channel denial outranks a command one). */
-export type AclDenial = { readonly reason: 'command' } | { readonly reason: 'channel'; readonly argIndex: number };
-
-/** ACLSelectorCheckCmd: command bits (or first argument), then channels. Sentinel commands take no keys. */
-export function checkSelector(s: AclSelector, cmd: AclCommand, argv: readonly string[]): AclDenial | undefined {
-  if (!s.allCommands && !cmd.noAuth && !s.allowed.has(cmd.id)) {
-    const args = s.firstArgs.get(cmd.id);
-    const first = argv[cmd.parent !== undefined ? 2 : 1];
-    if (args === undefined || argv.length < 2 || first === undefined || !args.some((a) => equalsNoCase(a, first))) {
-      return { reason: 'command' };
-    }
-  }
-  const spec = CHANNEL_ARGS[cmd.name];
-  if (s.allChannels || spec === undefined) return undefined;
-  const last = spec.last < 0 ? argv.length - 1 : Math.min(spec.last, argv.length - 1);
-  for (let i = spec.first; i <= last; i++) {
-    if (!channelAllowed(s.channels, argv[i] as string, spec.pattern)) return { reason: 'channel', argIndex: i };
-  }
-  return undefined;
-}
-
-/** ACLCheckChannelAgainstList: a pattern subscription must be listed literally; a channel may match a pattern. */
-export function channelAllowed(patterns: readonly string[], channel: string, isPattern: boolean): boolean {
-  return patterns.some((p) => (isPattern ? p === channel : globMatch(p, channel)));
-}
-
-/** ACLCheckAllUserCommandPerm: allowed when any selector allows; else the most relevant denial. */
-export function checkUser(u: AclUser, cmd: AclCommand, argv: readonly string[]): AclDenial | undefined {
-  let relevant: AclDenial = { reason: 'command' };
-  for (const s of u.selectors) {
-    const denial = checkSelector(s, cmd, argv);
-    if (denial === undefined) return undefined;
-    if (denial.reason === 'channel' && (relevant.reason === 'command' || denial.argIndex > relevant.argIndex)) relevant = denial;
-  }
-  return relevant;
-}
-
-/** ACLCheckUserCredentials: the user exists, is on, and is nopass or has this password. */
-export function credentialsMatch(u: AclUser | undefined, password: string): boolean {
-  if (u === undefined || !u.enabled) return false;
-  if (u.nopass) return true;
-  const hashed = hashPassword(password);
-  // Every stored hash is compared, so the time does not tell which one matched.
-  let match = false;
-  for (const p of u.passwords) match = constantTimeEqual(p, hashed) || match;
-  return match;
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
-  return diff === 0;
 }
 
 /**

@@ -5,7 +5,7 @@
  * projects' command JSON files, in the shape COMMAND INFO / COMMAND DOCS of
  * a 7.0 server prints (no 7.2 `display_text`, no reply schemas).
  *
- * Data only: commandTableFull.ts turns each entry into the same RESP3 trees
+ * Data only: commandIndex.ts turns each entry into the same RESP3 trees
  * the captured table holds, for COMMAND INFO / DOCS and the ACL catalog.
  * `scripts/capture-command-table.mjs` rewrites commandTable.ts only, so a
  * new capture keeps these.

@@ -23,24 +23,27 @@
  * - consumed input is released at once (an idle client holds no buffer).
  */
 
+import { string2llBytes } from '../numbers.js';
+import { splitArgs } from '../redisArgs.js';
+
 const CR = 13;
 const LF = 10;
 const STAR = 42;
 const DOLLAR = 36;
 
 /** PROTO_INLINE_MAX_SIZE: longest inline request and longest `*`/`$` header line. */
-export const INLINE_MAX_BYTES = 64 * 1024;
+const INLINE_MAX_BYTES = 64 * 1024;
 /** proto-max-bulk-len default. */
 export const BULK_MAX_BYTES = 512 * 1024 * 1024;
 /** client-query-buffer-limit default. */
 export const QUERY_BUFFER_MAX_BYTES = 1024 * 1024 * 1024;
 /** Redis 7 rejects a multibulk count above INT_MAX. */
-export const MULTIBULK_MAX = 2147483647;
+const MULTIBULK_MAX = 2147483647;
 /** Before AUTH, Redis caps requests so an anonymous client cannot make it allocate much. */
-export const UNAUTH_MULTIBULK_MAX = 10;
+const UNAUTH_MULTIBULK_MAX = 10;
 export const UNAUTH_BULK_MAX_BYTES = 16384;
 /** PROTO_MBULK_BIG_ARG: from this size an argument gets its own buffer, allocated once. */
-export const BIG_ARG_BYTES = 32 * 1024;
+const BIG_ARG_BYTES = 32 * 1024;
 /** PROTO_IOBUF_LEN: the smallest input buffer allocated when bytes must be kept. */
 const IOBUF_BYTES = 16 * 1024;
 
@@ -517,7 +520,7 @@ export class RequestDecoder {
     }
     if (cr - this.pos > INLINE_MAX_BYTES) throw new ProtocolError(tooBig);
     if (cr + 1 >= this.end) return undefined;
-    const n = parseStrictInt(this.buf, this.pos + 1, cr);
+    const n = string2llBytes(this.buf, this.pos + 1, cr);
     if (n === undefined) {
       throw new ProtocolError(this.buf[this.pos] === STAR ? 'Protocol error: invalid multibulk length' : 'Protocol error: invalid bulk length');
     }
@@ -527,139 +530,3 @@ export class RequestDecoder {
 }
 
 class ProtocolError extends Error {}
-
-const LLONG_MAX = 9223372036854775807;
-
-/**
- * Redis's string2ll: optional '-', no '+', no leading zeros, no spaces, at
- * most 20 characters. Returns undefined where Redis's would fail. Values past
- * 2^53 only need to compare as "too big", which a float does.
- */
-export function parseStrictInt(buf: Buffer, start: number, end: number): number | undefined {
-  const len = end - start;
-  if (len <= 0 || len > 20) return undefined;
-  if (len === 1 && buf[start] === 48) return 0;
-  let i = start;
-  const negative = buf[i] === 45;
-  if (negative) i++;
-  const first = buf[i];
-  if (first === undefined || i >= end || first < 49 || first > 57) return undefined;
-  let n = 0;
-  for (; i < end; i++) {
-    const c = buf[i] as number;
-    if (c < 48 || c > 57) return undefined;
-    n = n * 10 + (c - 48);
-  }
-  // long long overflow fails in Redis (and must not wrap to a small count here).
-  if (n > (negative ? LLONG_MAX + 1 : LLONG_MAX)) return undefined;
-  return negative ? -n : n;
-}
-
-// --- sdssplitargs ----------------------------------------------------------
-
-const SPACE = 32;
-const TAB = 9;
-const QUOTE = 34;
-const APOS = 39;
-const BACKSLASH = 92;
-
-/** isspace() in the C locale. */
-function isSpace(c: number | undefined): boolean {
-  return c === SPACE || (c !== undefined && c >= 9 && c <= 13);
-}
-
-function hexValue(c: number | undefined): number {
-  if (c === undefined) return -1;
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 97 && c <= 102) return c - 87;
-  if (c >= 65 && c <= 70) return c - 55;
-  return -1;
-}
-
-/**
- * Redis's sdssplitargs over bytes: whitespace-separated tokens, "double
- * quotes" with \n \r \t \b \a \xHH escapes, 'single quotes' with \' only. A
- * closing quote must be followed by a space or the end. A NUL byte ends the
- * line, since Redis works on a C string. Returns undefined on unbalanced quotes.
- */
-export function splitArgs(line: Buffer): Buffer[] | undefined {
-  const nul = line.indexOf(0);
-  const end = nul >= 0 ? nul : line.length;
-  const argv: Buffer[] = [];
-  let p = 0;
-  for (;;) {
-    while (p < end && isSpace(line[p])) p++;
-    if (p >= end) return argv;
-    const token = readToken(line, p, end);
-    if (token === undefined) return undefined;
-    argv.push(token.value);
-    p = token.next;
-  }
-}
-
-function readToken(line: Buffer, start: number, end: number): { value: Buffer; next: number } | undefined {
-  const bytes: number[] = [];
-  let p = start;
-  let mode: 'plain' | 'double' | 'single' = 'plain';
-  for (;;) {
-    const c = p < end ? (line[p] as number) : undefined;
-    if (mode === 'plain') {
-      if (c === undefined || c === SPACE || c === LF || c === CR || c === TAB) break;
-      if (c === QUOTE) mode = 'double';
-      else if (c === APOS) mode = 'single';
-      else bytes.push(c);
-      p++;
-      continue;
-    }
-    if (c === undefined) return undefined;
-    const next = p + 1 < end ? line[p + 1] : undefined;
-    const closing = mode === 'double' ? QUOTE : APOS;
-    if (c === closing) {
-      if (next !== undefined && !isSpace(next)) return undefined;
-      p++;
-      break;
-    }
-    p += mode === 'double' ? readDoubleQuoted(line, p, end, bytes) : readSingleQuoted(c, next, bytes);
-  }
-  return { value: Buffer.from(bytes), next: p };
-}
-
-/** One unit inside "double quotes"; returns how many bytes it took. */
-function readDoubleQuoted(line: Buffer, p: number, end: number, out: number[]): number {
-  const c = line[p] as number;
-  const next = p + 1 < end ? line[p + 1] : undefined;
-  if (c === BACKSLASH && next === 120) {
-    const hi = hexValue(p + 2 < end ? line[p + 2] : undefined);
-    const lo = hexValue(p + 3 < end ? line[p + 3] : undefined);
-    if (hi >= 0 && lo >= 0) {
-      out.push(hi * 16 + lo);
-      return 4;
-    }
-  }
-  if (c === BACKSLASH && next !== undefined) {
-    out.push(unescape(next));
-    return 2;
-  }
-  out.push(c);
-  return 1;
-}
-
-function unescape(c: number): number {
-  switch (c) {
-    case 110: return LF; // n
-    case 114: return CR; // r
-    case 116: return TAB; // t
-    case 98: return 8; // b
-    case 97: return 7; // a
-    default: return c;
-  }
-}
-
-function readSingleQuoted(c: number, next: number | undefined, out: number[]): number {
-  if (c === BACKSLASH && next === APOS) {
-    out.push(APOS);
-    return 2;
-  }
-  out.push(c);
-  return 1;
-}

@@ -130,7 +130,7 @@ export function formatDouble(d: number): string {
 }
 
 /** printf's %.<precision>g for a finite, non-zero number. */
-export function formatG(d: number, precision: number): string {
+function formatG(d: number, precision: number): string {
   const exp = d.toExponential(precision - 1);
   const eAt = exp.indexOf('e');
   const x = Number(exp.slice(eAt + 1));

@@ -7,6 +7,7 @@
  * back untouched) after validating them here with Redis's error texts;
  * app.ts turns the accepted lines into ServerLimits.
  */
+import { cStrtoll } from '../numbers.js';
 import { readFileSync } from 'node:fs';
 import { BULK_MAX_BYTES, QUERY_BUFFER_MAX_BYTES } from './decode.js';
 
@@ -73,7 +74,7 @@ function outputLimitDirective(args: readonly string[]): Array<[ClientClass, Outp
       return 'Error in hard, soft or soft_seconds setting in buffer limit configuration.';
     }
     // soft_seconds goes through strtoll: the unit is dropped.
-    out.push([cls, { hardBytes: hard, softBytes: soft, softSeconds: Number.parseInt(args[j + 3] as string, 10) || 0 }]);
+    out.push([cls, { hardBytes: hard, softBytes: soft, softSeconds: cStrtoll(args[j + 3] as string) }]);
   }
   return out;
 }
@@ -105,7 +106,7 @@ export function serverLimitsFrom(lines: ReadonlyArray<{ directive: string; args:
 }
 
 /** CONFIG_MIN_RESERVED_FDS: descriptors Redis keeps for itself (logs, links, persistence). */
-export const RESERVED_FDS = 32;
+const RESERVED_FDS = 32;
 
 /** The soft RLIMIT_NOFILE (Node raises it to the hard limit at start and cannot go further). */
 export function openFilesLimit(limitsText?: string): number | undefined {
@@ -143,7 +144,7 @@ export function maxClientsForFdLimit(maxClients: number, fdLimit: number | undef
 }
 
 /** LOG_MAX_LEN: sentinelEvent formats into a 1024-byte buffer, so events carry at most 1023 bytes. */
-export const EVENT_MAX_BYTES = 1023;
+const EVENT_MAX_BYTES = 1023;
 
 /** Cuts text to at most maxBytes of UTF-8, on a character boundary. */
 export function truncateUtf8(text: string, maxBytes = EVENT_MAX_BYTES): string {

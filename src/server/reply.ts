@@ -57,3 +57,6 @@ export function stringMap(fields: ReadonlyArray<readonly [string, string]>): Rep
 export function verbatim(value: string, format = 'txt'): Reply {
   return { kind: 'verbatim', format, value };
 }
+
+/** A handler reply that sends nothing (SHUTDOWN: the connection just goes away). */
+export const NO_REPLY: Reply = { kind: 'raw', value: Buffer.alloc(0) };

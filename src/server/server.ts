@@ -1,21 +1,24 @@
 import net from 'node:net';
 import type { Logger } from 'pino';
 import type { TlsListenerOptions } from '../tls.js';
-import { RequestDecoder, type RequestArgs } from './decode.js';
+import { reprBytes } from '../redisArgs.js';
+import { Client } from './clientState.js';
+import type { RequestArgs } from './decode.js';
 import { GC_HINT_BYTES, collectGarbageSoon } from './gcHint.js';
 import { defaultServerLimits, maxClientsForFdLimit, openFilesLimit, type ClientClass, type ServerLimits } from './limits.js';
 import { Acl } from './acl.js';
-import { createTlsListener } from './tlsListener.js';
+import { Listeners } from './listeners.js';
+import { PubSub, type EncodedCache } from './pubsub.js';
+import { NAME_BYTES_MAX, cString, headStrings, headText, unknownCommandError } from './requestErrors.js';
 import { encodeReplyChunk } from './encode.js';
-import { globMatch } from './glob.js';
-import { COMMAND_INFO } from './commandTable.js';
-import { bulk, error, type Reply } from './reply.js';
+import { indexedCommand } from './commandIndex.js';
+import { error, type Reply } from './reply.js';
 import type {
   ClientSession,
   CommandContext,
+  CommandEntry,
   CommandHandler,
   CommandSpec,
-  Protocol,
   ServerApi,
   ServerStats,
 } from './types.js';
@@ -39,152 +42,6 @@ export interface RespServerOptions {
   limits?: ServerLimits;
   /** The process's open files limit (tests); read from /proc/self/limits by default. */
   fdLimit?: number;
-}
-
-/** A handler reply that sends nothing (SHUTDOWN: the connection just goes away). */
-export const NO_REPLY: Reply = { kind: 'raw', value: Buffer.alloc(0) };
-
-/** A command as dispatched: arity and flags come from redis-sentinel's own table when it knows the name. */
-export interface CommandEntry {
-  /** Full name as Redis prints it: "ping", "client|list". */
-  readonly name: string;
-  readonly arity: number;
-  readonly flags: ReadonlySet<string>;
-  readonly spec: CommandSpec;
-  readonly handler: CommandHandler | undefined;
-  readonly subcommands: ReadonlyMap<string, CommandEntry> | undefined;
-}
-
-export type ReplyMode = 'on' | 'off' | 'skip-next' | 'skip';
-
-export interface TrackingState {
-  redirect: number;
-  bcast: boolean;
-  optin: boolean;
-  optout: boolean;
-  noloop: boolean;
-  /** CLIENT CACHING yes|no, valid for the next command only. */
-  caching: boolean;
-  prefixes: string[];
-}
-
-/** One connection. Public fields are for builtins.ts (CLIENT, HELLO, pub/sub); hosts should treat them as read-only. */
-export class Client implements ClientSession {
-  name = '';
-  protocol: Protocol = 2;
-  user = 'default';
-  authenticated: boolean;
-  readonly decoder = new RequestDecoder();
-  readonly createdAtMs: number;
-  lastInteractionMs: number;
-  /** Full name of the last command looked up, "NULL" before the first (CLIENT LIST cmd=). */
-  lastCommand = 'NULL';
-  /** The command being executed, for CLIENT LIST argv-mem. */
-  currentArgv: readonly string[] | undefined;
-  /** The same arguments as bytes (binary-safe replies: PING). */
-  currentArgs: RequestArgs | undefined;
-  readonly channels = new Set<string>();
-  readonly patterns = new Set<string>();
-  replyMode: ReplyMode = 'on';
-  noEvict = false;
-  /** CLIENT SETINFO lib-name / lib-ver (Redis 7.2); undefined until the client sets either. */
-  libName: string | undefined;
-  libVer: string | undefined;
-  tracking: TrackingState | undefined;
-  /** A handler's Promise or a CLIENT PAUSE holds this client's later commands. */
-  waiting = false;
-  /** Command held back by CLIENT PAUSE, run again when the pause ends. */
-  postponed: RequestArgs | undefined;
-  /** Out of its turn (pipeline budget spent): resumes on setImmediate or on the socket's 'drain'. */
-  yielded = false;
-  /** Commands run in the current turn. */
-  turnCommands = 0;
-  /** When the output first went over the soft limit, 0 while under it. */
-  softLimitSinceMs = 0;
-  closing = false;
-  closed = false;
-  /** Bytes of the largest flush since the last CLIENT LIST sample (rbp estimate). */
-  replyPeakBytes = 0;
-  /** Calls execute() for the decoder without a closure per chunk. */
-  readonly sink: (args: RequestArgs) => boolean;
-  private outText = '';
-  private outParts: Array<string | Buffer> | undefined;
-  /** Bytes queued by write() since the last takeOutput() (characters for text: close enough for budgets). */
-  private outBytes = 0;
-
-  constructor(
-    readonly id: number,
-    readonly socket: net.Socket,
-    readonly addr: string,
-    readonly laddr: string,
-    authenticated: boolean,
-    nowMs: number,
-    sink: (c: Client, args: RequestArgs) => boolean,
-  ) {
-    this.authenticated = authenticated;
-    this.createdAtMs = nowMs;
-    this.lastInteractionMs = nowMs;
-    this.sink = (args) => sink(this, args);
-  }
-
-  /** Argument i of the command being executed, as the bytes received. */
-  rawArg(i: number): Buffer | undefined {
-    const args = this.currentArgs;
-    return args !== undefined && i < args.count ? args.arg(i) : undefined;
-  }
-
-  closeAfterReply(): void {
-    this.closing = true;
-  }
-
-  get subscriptionCount(): number {
-    return this.channels.size + this.patterns.size;
-  }
-
-  /** Queues encoded bytes; they leave in one write at the end of the event-loop turn. */
-  write(data: string | Buffer): void {
-    this.outBytes += data.length;
-    if (typeof data === 'string') {
-      this.outText += data;
-      return;
-    }
-    this.outParts ??= [];
-    if (this.outText.length > 0) this.outParts.push(this.outText);
-    this.outText = '';
-    this.outParts.push(data);
-  }
-
-  get hasOutput(): boolean {
-    return this.outText.length > 0 || this.outParts !== undefined;
-  }
-
-  /** Bytes queued and not yet handed to the socket (CLIENT LIST obl). */
-  get pendingOutputBytes(): number {
-    let n = Buffer.byteLength(this.outText, 'utf8');
-    for (const p of this.outParts ?? []) n += typeof p === 'string' ? Buffer.byteLength(p, 'utf8') : p.length;
-    return n;
-  }
-
-  /** Output queued here plus what the socket still holds: Redis's obuf memory for the output limits. */
-  get outputBufferBytes(): number {
-    return this.outBytes + this.socket.writableLength;
-  }
-
-  /** Bytes queued since the last flush (the turn budget). */
-  get queuedOutputBytes(): number {
-    return this.outBytes;
-  }
-
-  takeOutput(): string | Array<string | Buffer> {
-    const parts = this.outParts;
-    const text = this.outText;
-    this.outBytes = 0;
-    this.outParts = undefined;
-    this.outText = '';
-    if (parts === undefined) return text;
-    if (text.length > 0) parts.push(text);
-    return parts;
-  }
 }
 
 /**
@@ -213,8 +70,6 @@ const BIG_REPLY_BYTES = 64 * 1024;
 const STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 /** Commands whose handlers read their payload with Client.rawArg (binary-safe). */
 const RAW_ARG_COMMANDS = new Set(['ping']);
-/** A name or subcommand longer than this matches nothing; only this much is decoded for the error. */
-const NAME_BYTES_MAX = 512;
 
 const PUBSUB_CONTEXT_COMMANDS = new Set([
   'ping', 'subscribe', 'unsubscribe', 'psubscribe', 'punsubscribe', 'ssubscribe', 'sunsubscribe', 'quit', 'reset',
@@ -223,47 +78,10 @@ const PUBSUB_CONTEXT_COMMANDS = new Set([
 const DENIED_PROTECTED_MODE =
   '-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. 4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside.\r\n';
 
-/** strerror() texts for the bind errors Redis reports. */
-const STRERROR: Record<string, string> = {
-  EADDRINUSE: 'Address already in use',
-  EADDRNOTAVAIL: 'Cannot assign requested address',
-  EACCES: 'Permission denied',
-  EAFNOSUPPORT: 'Address family not supported by protocol',
-  EINVAL: 'Invalid argument',
-};
-
-/** Arity and flags of every command and subcommand redis-sentinel knows, by full name. */
-const CAPTURED_META = capturedMeta();
-
-function capturedMeta(): Map<string, { arity: number; flags: Set<string> }> {
-  const out = new Map<string, { arity: number; flags: Set<string> }>();
-  const visit = (info: Reply): void => {
-    if (info.kind !== 'array') return;
-    const [name, arity, flags] = info.items;
-    if (name?.kind !== 'bulk' || arity?.kind !== 'int' || flags?.kind !== 'set') return;
-    const flagNames = flags.items.map((f) => (f.kind === 'simple' ? f.value : ''));
-    out.set(String(name.value), { arity: Number(arity.value), flags: new Set(flagNames) });
-    const subs = info.items[9];
-    if (subs?.kind === 'array' || subs?.kind === 'set') subs.items.forEach(visit);
-  };
-  COMMAND_INFO.forEach(visit);
-  return out;
-}
-
-interface PatternSubscription {
-  readonly bytes: Buffer;
-  readonly clients: Set<Client>;
-}
-
 interface PauseState {
   endMs: number;
   mode: 'write' | 'all';
   timer: NodeJS.Timeout;
-}
-
-/** A listener could not be bound; the message holds Redis's two lines. */
-export class ListenError extends Error {
-  override readonly name = 'ListenError';
 }
 
 export class RespServer implements ServerApi {
@@ -287,14 +105,12 @@ export class RespServer implements ServerApi {
   private readonly opts: RespServerOptions;
   private readonly commands = new Map<string, CommandEntry>();
   private readonly clientsById = new Map<number, Client>();
-  private readonly listeners: net.Server[] = [];
-  private readonly channelSubs = new Map<string, Set<Client>>();
-  private readonly patternSubs = new Map<string, PatternSubscription>();
+  private readonly listeners: Listeners;
+  /** Channel and pattern subscriptions; PUBLISH fans out through deliver(). */
+  readonly pubsub = new PubSub((c, msg, cache) => this.deliver(c, msg, cache));
   private readonly dirty = new Set<Client>();
   private flushScheduled = false;
   private nextClientId = 1;
-  private boundPort = 0;
-  private tlsBoundPort = 0;
   private pause: PauseState | undefined;
   private readonly counters = {
     totalConnectionsReceived: 0,
@@ -316,6 +132,7 @@ export class RespServer implements ServerApi {
     const fit = maxClientsForFdLimit(opts.maxClients, 'fdLimit' in opts ? opts.fdLimit : openFilesLimit());
     for (const line of fit.warnings) this.logger.warn(line);
     this.maxClients = fit.maxClients;
+    this.listeners = new Listeners(opts, this.logger, (s) => this.onConnection(s), () => this.close());
   }
 
   // --- commands -------------------------------------------------------------
@@ -327,7 +144,7 @@ export class RespServer implements ServerApi {
   }
 
   private toEntry(spec: CommandSpec, fullName: string): CommandEntry {
-    const meta = CAPTURED_META.get(fullName);
+    const meta = indexedCommand(fullName);
     let subcommands: Map<string, CommandEntry> | undefined;
     if (spec.subcommands !== undefined && spec.subcommands.length > 0) {
       subcommands = new Map();
@@ -339,7 +156,7 @@ export class RespServer implements ServerApi {
     return {
       name: fullName,
       arity: meta?.arity ?? spec.arity,
-      flags: meta?.flags ?? new Set(spec.flags),
+      flags: new Set(meta?.flags ?? spec.flags),
       spec,
       handler: spec.handler,
       subcommands,
@@ -359,76 +176,19 @@ export class RespServer implements ServerApi {
     return entry.subcommands?.get(inner);
   }
 
-  // --- listening ------------------------------------------------------------
-
   /** Binds every address (plain ones first, then TLS, as Redis); on failure closes what was bound and rejects with Redis's message. */
-  async listen(): Promise<void> {
-    if (this.opts.plain !== false) await this.listenAll(false);
-    if (this.opts.tls !== undefined) await this.listenAll(true);
-  }
-
-  private async listenAll(tls: boolean): Promise<void> {
-    const addrs = this.opts.bind.length > 0 ? this.opts.bind : ['*', '-::*'];
-    for (const addr of addrs) {
-      try {
-        await this.listenOne(addr, tls);
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? '';
-        const optional = addr.startsWith('-');
-        if (optional && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) {
-          this.logger.warn({ addr }, `Could not bind optional address ${addr.slice(1)}: ${STRERROR[code]}`);
-          continue;
-        }
-        await this.close();
-        const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
-        throw new ListenError(
-          `Warning: Could not create server TCP listening socket ${addr.replace(/^-/, '')}:${port}: bind: ${STRERROR[code] ?? (e as Error).message}\n` +
-          `Failed listening on port ${port} (${tls ? 'TLS' : 'TCP'}), aborting.`,
-        );
-      }
-    }
-  }
-
-  private listenOne(addr: string, tls = false): Promise<void> {
-    const spec = addr.replace(/^-/, '');
-    const host = spec === '*' ? '0.0.0.0' : spec === '::*' ? '::' : spec;
-    const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 };
-    const onConnection = (s: net.Socket): void => {
-      try {
-        this.onConnection(s);
-      } catch (err) {
-        this.logger.error({ err }, 'Internal error while accepting a client: closing it');
-        s.destroy();
-      }
-    };
-    const srv = tls && this.opts.tls !== undefined
-      ? createTlsListener(this.opts.tls, socketOptions, onConnection, this.logger)
-      : net.createServer(socketOptions, onConnection);
-    const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
-    return new Promise((resolve, reject) => {
-      srv.once('error', reject);
-      // ipv6Only so `::` and `0.0.0.0` can both be bound, as Redis does.
-      srv.listen({ host, port, backlog: 511, ipv6Only: host.includes(':') }, () => {
-        srv.off('error', reject);
-        srv.on('error', (err) => this.logger.error({ err }, 'listener error'));
-        this.listeners.push(srv);
-        const a = srv.address();
-        const bound = a !== null && typeof a === 'object' ? a.port : 0;
-        if (tls && this.tlsBoundPort === 0) this.tlsBoundPort = bound;
-        if (!tls && this.boundPort === 0) this.boundPort = bound;
-        resolve();
-      });
-    });
+  listen(): Promise<void> {
+    return this.listeners.listen();
   }
 
   /** The TCP port in use (the real one when listening on port 0). */
   get port(): number {
-    return this.boundPort || this.opts.port;
+    return this.listeners.port;
   }
 
   /** The TLS port in use; 0 without a TLS listener. */
   get tlsPort(): number {
-    return this.tlsBoundPort || (this.opts.tls?.port ?? 0);
+    return this.listeners.tlsPort;
   }
 
   /** Stops listening and drops every client. */
@@ -436,8 +196,7 @@ export class RespServer implements ServerApi {
     if (this.pause !== undefined) clearTimeout(this.pause.timer);
     this.pause = undefined;
     for (const c of this.clientsById.values()) c.socket.destroy();
-    const listeners = this.listeners.splice(0);
-    await Promise.all(listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    await this.listeners.close();
   }
 
   // --- connections ----------------------------------------------------------
@@ -559,7 +318,7 @@ export class RespServer implements ServerApi {
     c.currentArgs = undefined;
     this.clientsById.delete(c.id);
     this.dirty.delete(c);
-    this.unsubscribeAll(c);
+    this.pubsub.unsubscribeAll(c);
     c.postponed = undefined;
   }
 
@@ -806,71 +565,16 @@ export class RespServer implements ServerApi {
 
   /** Delivers to channel subscribers, then to matching patterns; returns the number of receivers. */
   publish(channel: string, message: string): number {
-    let receivers = 0;
-    const encoded: Partial<Record<Protocol, string | Buffer>> = {};
-    const subs = this.channelSubs.get(channel);
-    if (subs !== undefined) {
-      const msg: Reply = { kind: 'push', items: [bulk('message'), bulk(channel), bulk(message)] };
-      for (const c of subs) receivers += this.deliver(c, msg, encoded);
-    }
-    if (this.patternSubs.size === 0) return receivers;
-    const channelBytes = Buffer.from(channel, 'utf8');
-    for (const [pattern, ps] of this.patternSubs) {
-      if (!globMatch(ps.bytes, channelBytes)) continue;
-      const msg: Reply = { kind: 'push', items: [bulk('pmessage'), bulk(pattern), bulk(channel), bulk(message)] };
-      const perPattern: Partial<Record<Protocol, string | Buffer>> = {};
-      for (const c of ps.clients) receivers += this.deliver(c, msg, perPattern);
-    }
-    return receivers;
+    return this.pubsub.publish(channel, message);
   }
 
-  private deliver(c: Client, msg: Reply, cache: Partial<Record<Protocol, string | Buffer>>): number {
+  private deliver(c: Client, msg: Reply, cache: EncodedCache): number {
     if (c.closed || c.replyMode === 'off' || c.replyMode === 'skip') return 1;
     const data = (cache[c.protocol] ??= encodeReplyChunk(msg, c.protocol));
     c.write(data);
     // client-output-buffer-limit pubsub: a subscriber that stopped reading is dropped, not buffered forever.
     if (!this.checkOutputLimits(c)) this.markDirty(c);
     return 1;
-  }
-
-  /** Returns true when newly subscribed. */
-  subscribe(c: Client, channel: string): boolean {
-    if (c.channels.has(channel)) return false;
-    c.channels.add(channel);
-    let set = this.channelSubs.get(channel);
-    if (set === undefined) this.channelSubs.set(channel, (set = new Set()));
-    set.add(c);
-    return true;
-  }
-
-  unsubscribe(c: Client, channel: string): boolean {
-    if (!c.channels.delete(channel)) return false;
-    const set = this.channelSubs.get(channel);
-    set?.delete(c);
-    if (set?.size === 0) this.channelSubs.delete(channel);
-    return true;
-  }
-
-  psubscribe(c: Client, pattern: string): boolean {
-    if (c.patterns.has(pattern)) return false;
-    c.patterns.add(pattern);
-    let ps = this.patternSubs.get(pattern);
-    if (ps === undefined) this.patternSubs.set(pattern, (ps = { bytes: Buffer.from(pattern, 'utf8'), clients: new Set() }));
-    ps.clients.add(c);
-    return true;
-  }
-
-  punsubscribe(c: Client, pattern: string): boolean {
-    if (!c.patterns.delete(pattern)) return false;
-    const ps = this.patternSubs.get(pattern);
-    ps?.clients.delete(c);
-    if (ps?.clients.size === 0) this.patternSubs.delete(pattern);
-    return true;
-  }
-
-  private unsubscribeAll(c: Client): void {
-    for (const ch of [...c.channels]) this.unsubscribe(c, ch);
-    for (const p of [...c.patterns]) this.punsubscribe(c, p);
   }
 
   // --- auth -----------------------------------------------------------------
@@ -920,8 +624,8 @@ export class RespServer implements ServerApi {
   stats(): ServerStats {
     return {
       ...this.counters,
-      pubsubChannels: this.channelSubs.size,
-      pubsubPatterns: this.patternSubs.size,
+      pubsubChannels: this.pubsub.channelCount,
+      pubsubPatterns: this.pubsub.patternCount,
       connectedClients: this.clientsById.size,
       maxClients: this.maxClients,
     };
@@ -948,48 +652,4 @@ function isLoopback(addr: string | undefined): boolean {
 export function formatAddr(ip: string | undefined, port: number | undefined): string {
   const host = ip ?? '?';
   return host.includes(':') ? `[${host}]:${port ?? 0}` : `${host}:${port ?? 0}`;
-}
-
-/** Redis's unknown-command error: the name and up to 128 characters of quoted arguments. */
-export function unknownCommandError(argv: readonly string[]): string {
-  let args = '';
-  for (let i = 1; i < argv.length && args.length < 128; i++) {
-    args += `'${cString(argv[i] as string).slice(0, 128 - args.length)}' `;
-  }
-  return `ERR unknown command '${cString(argv[0] as string).slice(0, 128)}', with args beginning with: ${args}`;
-}
-
-/** Argument i decoded as text, at most NAME_BYTES_MAX bytes of it (names and error messages). */
-function headText(args: RequestArgs, i: number): string {
-  const b = args.arg(i);
-  return (b.length > NAME_BYTES_MAX ? b.subarray(0, NAME_BYTES_MAX) : b).toString('utf8');
-}
-
-/** Enough of the arguments for unknownCommandError (it prints 128 characters at most). */
-function headStrings(args: RequestArgs): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < Math.min(args.count, 130); i++) out.push(headText(args, i));
-  return out;
-}
-
-/** Redis's sdscatrepr: printable ASCII as is, the rest escaped, in double quotes. */
-export function reprBytes(b: Buffer): string {
-  let out = '"';
-  for (const c of b) {
-    if (c === 0x5c || c === 0x22) out += `\\${String.fromCharCode(c)}`;
-    else if (c === 10) out += '\\n';
-    else if (c === 13) out += '\\r';
-    else if (c === 9) out += '\\t';
-    else if (c === 7) out += '\\a';
-    else if (c === 8) out += '\\b';
-    else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
-    else out += `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return `${out}"`;
-}
-
-/** Redis formats these errors with printf("%s"): an argument ends at its first NUL. */
-function cString(s: string): string {
-  const nul = s.indexOf('\0');
-  return nul < 0 ? s : s.slice(0, nul);
 }

@@ -67,3 +67,14 @@ export interface CommandSpec {
   /** Absent on a container command whose subcommands carry the handlers. */
   readonly handler?: CommandHandler;
 }
+
+/** A command as dispatched: arity and flags come from redis-sentinel's own table when it knows the name. */
+export interface CommandEntry {
+  /** Full name as Redis prints it: "ping", "client|list". */
+  readonly name: string;
+  readonly arity: number;
+  readonly flags: ReadonlySet<string>;
+  readonly spec: CommandSpec;
+  readonly handler: CommandHandler | undefined;
+  readonly subcommands: ReadonlyMap<string, CommandEntry> | undefined;
+}

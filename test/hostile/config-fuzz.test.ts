@@ -17,7 +17,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom, configFromState, stateFromConfig } from '../../src/core/sentinel.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { renderConfig } from '../../src/config/rewrite.js';
-import { configLines, joinArgs, quoteArg, splitArgs } from '../../src/config/tokenize.js';
+import { splitArgsText as splitArgs } from '../../src/redisArgs.js';
+import { configLines, joinArgs, quoteArg } from '../../src/config/tokenize.js';
 import { ConfigError } from '../../src/config/errors.js';
 import type { SentinelConfig } from '../../src/config/model.js';
 

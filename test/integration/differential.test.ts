@@ -203,6 +203,8 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', 'abc', '0', '*']),
   cmd(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '{master}', 'abc', '*']),
   cmd(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '{master}', '0']),
+  cmd(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '-0', '0', '*']),
+  cmd(['SENTINEL', 'IS-MASTER-DOWN-BY-ADDR', '127.0.0.1', '{master}', '9223372036854775808', '*']),
   // --- SENTINEL DEBUG / SIMULATE-FAILURE (reads and errors)
   cmd(['SENTINEL', 'DEBUG']),
   cmd(['SENTINEL', 'DEBUG', 'info-period', '10000']),
@@ -210,6 +212,9 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'DEBUG', 'info-period']),
   cmd(['SENTINEL', 'DEBUG', 'info-period', 'abc']),
   cmd(['SENTINEL', 'DEBUG', 'info-period', '0']),
+  // Integers are read as Redis's string2ll: no "-0", no '+', no leading zero, 64-bit range.
+  cmd(['SENTINEL', 'DEBUG', 'info-period', '-0']),
+  cmd(['SENTINEL', 'DEBUG', 'info-period', '+5']),
   cmd(['SENTINEL', 'DEBUG', 'nosuch', '1']),
   cmd(['SENTINEL', 'SIMULATE-FAILURE', 'HELP']),
   cmd(['SENTINEL', 'SIMULATE-FAILURE', 'nosuch']),
@@ -307,6 +312,12 @@ const CASES: readonly Case[] = [
   cmd(['ACL', 'USERS']),
   cmd(['ACL', 'LIST']),
   cmd(['ACL', 'GETUSER', 'default']),
+  // A selector body is split by sdssplitargs: a quote may open mid-token, "\x41" is one byte.
+  C('ACL SETUSER with a quoted selector, GETUSER, DELUSER', [
+    ['ACL', 'SETUSER', 'tmpq', '(+ping ~"ab")', '(+ping "~a\\x41")', "(+ping '~c\\n')"],
+    ['ACL', 'GETUSER', 'tmpq'],
+    ['ACL', 'DELUSER', 'tmpq'],
+  ]),
   // --- pub/sub
   cmd(['PUBLISH', 'foo', 'bar']),
   cmd(['PUBLISH', '__sentinel__:hello', 'not,a,hello']),
@@ -372,6 +383,7 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', 'abc']),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', '-1']),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', '70000']),
+  cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-port', '-0']),
   ...setAndRestore('sentinel-user', 'alice', ''),
   ...setAndRestore('sentinel-pass', 'secret', ''),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'deny-scripts-reconfig', 'no']),
@@ -386,7 +398,7 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'SET', 'nosuch', 'quorum', '2']),
   cmd(['SENTINEL', 'SET', 'setmaster', 'quorum']),
   ...setMasterOption('quorum', '3', '2', ['0', '-1', 'abc']),
-  ...setMasterOption('down-after-milliseconds', '4000', '5000', ['0', 'abc']),
+  ...setMasterOption('down-after-milliseconds', '4000', '5000', ['0', 'abc', '-0']),
   ...setMasterOption('failover-timeout', '60000', '180000', ['0', 'x']),
   ...setMasterOption('parallel-syncs', '2', '1', ['0', 'x']),
   ...setMasterOption('master-reboot-down-after-period', '5000', '0', ['-1']),
@@ -419,6 +431,9 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '-1', '2']),
   cmd(['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '{spare}', '0']),
   cmd(['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '{spare}', 'abc']),
+  cmd(['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '-0', '2']),
+  cmd(['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '{spare}', '-0']),
+  cmd(['SENTINEL', 'MONITOR', 'newmaster', '127.0.0.1', '{spare}', '02']),
   cmd(['SENTINEL', 'MONITOR', 'newmaster', 'not-an-ip', '{spare}', '2']),
   cmd(['SENTINEL', 'MONITOR', 'newmaster', '999.1.1.1', '{spare}', '2']),
   cmd(['SENTINEL', 'MONITOR', 'newmaster', 'localhost', '{spare}', '2']),

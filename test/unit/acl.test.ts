@@ -17,21 +17,18 @@ import { parseConfig } from '../../src/config/index.js';
 import { Acl, AclLog, AclStartupError, parseAclFile } from '../../src/server/acl.js';
 import {
   AclUser,
-  SENTINEL_CATALOG,
   applySelectorRule,
   applyUserRule,
-  checkUser,
   checkUserDeclaration,
   createDefaultUser,
-  credentialsMatch,
-  describeCommandRules,
-  describeUser,
   hashPassword,
   isPasswordHash,
   mergeSelectorArgs,
   ruleErrorText,
-  type AclCommand,
 } from '../../src/server/aclRules.js';
+import { SENTINEL_CATALOG, type AclCommand } from '../../src/server/aclCatalog.js';
+import { checkUser, credentialsMatch } from '../../src/server/aclCheck.js';
+import { describeCommandRules, describeUser } from '../../src/server/aclDescribe.js';
 import { registerBuiltins } from '../../src/server/builtins.js';
 import { RespServer } from '../../src/server/server.js';
 import { RawClient, toPlain, toRecord, type RespValue } from '../support/resp.js';

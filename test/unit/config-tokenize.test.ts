@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { configLines, joinArgs, quoteArg, reprArg, splitArgs } from '../../src/config/tokenize.js';
+import { splitArgsText as splitArgs } from '../../src/redisArgs.js';
+import { configLines, joinArgs, quoteArg, reprArg } from '../../src/config/tokenize.js';
 
 describe('splitArgs: bare tokens', () => {
   it('splits on spaces, tabs, CR and LF', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { seededRandom as mulberry32 } from '../../src/core/sentinel.js';
-import { RequestDecoder, splitArgs as splitBytes } from '../../src/server/decode.js';
+import { RequestDecoder } from '../../src/server/decode.js';
+import { splitArgs as splitBytes } from '../../src/redisArgs.js';
 
 interface Decoded {
   commands: string[][];

@@ -1,28 +1,31 @@
 /**
  * ACL SETUSER, GETUSER, DELUSER, LIST, USERS, WHOAMI, LOG, SAVE, LOAD and
  * DRYRUN with redis-sentinel 7.0.15's replies and errors. CAT, GENPASS and
- * HELP stay in builtins.ts with the other command-table readers.
+ * HELP are in acl.ts, with the ACL container.
  */
 import {
   AclUser,
   applyUserRule,
+  hasSpaces,
+  mergeSelectorArgs,
+  ruleErrorText,
+  type AclSelector,
+} from '../aclRules.js';
+import {
   describeChannels,
   describeCommandRules,
   describeKeys,
   describeUser,
-  hasSpaces,
-  mergeSelectorArgs,
-  ruleErrorText,
   userFlags,
-  type AclSelector,
-} from './aclRules.js';
-import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from './reply.js';
-import type { Client, CommandEntry, RespServer } from './server.js';
-
-type Handler = (server: RespServer, c: Client, argv: readonly string[]) => Reply;
+} from '../aclDescribe.js';
+import { NULL, OK, array, bulk, bulkArray, error, fieldMap, int, type Reply } from '../reply.js';
+import { string2ll } from '../../numbers.js';
+import { NOT_INTEGER, subcommandSyntaxError, type Handler } from './handler.js';
+import type { RespServer } from '../server.js';
+import type { Client } from '../clientState.js';
+import type { CommandEntry } from '../types.js';
 
 const NO_ACL_FILE = error('ERR This Redis instance is not configured to use an ACL file. You may want to specify users via the ACL SETUSER command and then issue a CONFIG REWRITE (assuming you have a Redis configuration file set) in order to store users in the Redis configuration.');
-const NOT_INTEGER = error('ERR value is not an integer or out of range');
 
 /** addReplyErrorFormat: newlines in an error become spaces, so the reply stays one line. */
 function errorFormat(text: string): Reply {
@@ -83,8 +86,8 @@ function log(s: RespServer, _c: Client, argv: readonly string[]): Reply {
     s.acl.log.reset();
     return OK;
   }
-  const count = arg === undefined ? 10 : parseLong(arg);
-  if (count === undefined) return NOT_INTEGER;
+  const count = arg === undefined ? 10 : string2ll(arg);
+  if (count === undefined) return error(NOT_INTEGER);
   return s.acl.log.reply(count);
 }
 
@@ -124,17 +127,6 @@ function lookupForDryRun(s: RespServer, target: readonly string[]): CommandEntry
   const base = s.findCommand(target[0] as string);
   if (base === undefined || base.subcommands === undefined || target.length < 2) return base;
   return s.findCommand(target[0] as string, target[1]);
-}
-
-function subcommandSyntaxError(argv: readonly string[]): Reply {
-  return error(`ERR unknown subcommand or wrong number of arguments for '${(argv[1] ?? '').slice(0, 128)}'. Try ${(argv[0] ?? '').toUpperCase()} HELP.`);
-}
-
-/** getLongFromObjectOrReply: a strict 64-bit integer. */
-function parseLong(s: string): number | undefined {
-  if (!/^(0|-?[1-9][0-9]{0,18})$/.test(s)) return undefined;
-  const n = BigInt(s);
-  return n > 9223372036854775807n || n < -9223372036854775808n ? undefined : Number(n);
 }
 
 /** The ACL subcommands implemented here, by name. */
