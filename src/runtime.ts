@@ -139,6 +139,8 @@ export class Runtime {
       case 'persist': return this.persistNow();
       case 'askMasterDown': return this.askMasterDown(effect);
       case 'slaveof': return this.slaveof(effect);
+      case 'failoverTo': return this.failoverTo(effect);
+      case 'failoverAbort': return this.failoverAbort(effect);
       case 'reconfigScript': return this.reconfigScript(effect);
       case 'log': return this.logLine(effect.level, effect.message, effect.master);
       case 'crash': return this.crash(effect.reason);
@@ -202,9 +204,31 @@ export class Runtime {
     );
   }
 
-  manualFailover(name: string): NonNullable<StepResult['manual']> {
-    const { effects, manual: result = 'nosuchmaster' } = step(this.state, { type: 'manualFailover', master: name }, this.now());
-    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${name}'`);
+  private failoverTo(e: Extract<Effect, { type: 'failoverTo' }>): void {
+    const link = this.links.get(e.link);
+    const done = (error?: string) => this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master, error });
+    if (!link) return done('link down');
+    link.call('failover', 'to', e.host, e.port, 'timeout', e.timeoutMs).then(
+      () => done(),
+      (err: unknown) => done(errorMessage(err)),
+    );
+  }
+
+  private failoverAbort(e: Extract<Effect, { type: 'failoverAbort' }>): void {
+    const link = this.links.get(e.link);
+    if (!link) return;
+    link.call('failover', 'abort').then(
+      () => this.log.warn({ target: e.target.name }, 'FAILOVER ABORT sent to the master of a stuck coordinated failover'),
+      (err: unknown) => this.log.warn({ err: errorMessage(err), target: e.target.name }, 'FAILOVER ABORT failed'),
+    );
+  }
+
+  manualFailover(name: string, coordinated = false): NonNullable<StepResult['manual']> {
+    const event = coordinated
+      ? { type: 'manualFailover' as const, master: name, coordinated: true }
+      : { type: 'manualFailover' as const, master: name };
+    const { effects, manual: result = 'nosuchmaster' } = step(this.state, event, this.now());
+    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${name}'${coordinated ? ' (coordinated)' : ''}`);
     this.apply(effects.filter((e) => e.type !== 'persist'));
     // The epoch this failover will use is on disk before the reply.
     if (effects.some((e) => e.type === 'persist')) this.persistNow();

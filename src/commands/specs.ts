@@ -11,7 +11,9 @@ const SENTINEL_ARITIES: ReadonlyArray<readonly [string, number]> = [
   ['ckquorum', 3],
   ['config', -3],
   ['debug', -2],
-  ['failover', 3],
+  // 3 in redis-sentinel 7.0; -3 for the COORDINATED option (the handler
+  // rejects other extra arguments with the same arity error).
+  ['failover', -3],
   ['flushconfig', 2],
   ['get-master-addr-by-name', 3],
   ['get-primary-addr-by-name', 3],

@@ -22,6 +22,7 @@ import {
   switchToPromoted,
   trackReconf,
 } from './failover.js';
+import { coordinatedInfoPeriodMs } from './coordinated.js';
 import {
   formatAddr,
   isIpLiteral,
@@ -146,6 +147,8 @@ function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number,
 }
 
 function infoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterState): number {
+  const coordinatedMs = coordinatedInfoPeriodMs(state, inst, master);
+  if (coordinatedMs !== undefined) return coordinatedMs;
   // While a failover waits on a replica (promotion, reconfiguration) poll it
   // fast: that wait is most of a failover's duration in Redis.
   if (inst.kind === 'slave' && failoverInProgress(master) &&
@@ -466,11 +469,20 @@ function replicaClaimsMaster(
   nowMs: number,
   effects: Effect[],
 ): void {
-  if (r.promoted && master.failover.state === 'wait-promotion') {
+  if (r.promoted && (master.failover.state === 'wait-promotion' || master.failover.state === 'wait-failover')) {
     onPromotedReplicaIsMaster(state, master, r, nowMs, effects);
     // Announce the new configuration now: peers switch on this hello, and
     // waiting for the next tick only delays every client.
     sendHellosNow(state, master, nowMs, effects);
+    return;
+  }
+  // The master we switched away from, back and still a master: every write
+  // it takes now is lost, so no settling wait (issue 12).
+  if (r.demoteAtOnce && !r.promoted && !failoverInProgress(master) && masterLooksSane(state, master, nowMs)) {
+    if (sendSlaveof(state, master, r, effects)) {
+      r.demoteAtOnce = false;
+      effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
+    }
     return;
   }
   const waitMs = state.timing.publishPeriodMs * 4;

@@ -100,6 +100,12 @@ export interface ReplicaState extends InstanceBase {
   reconfSentMs: number;
   /** When the replica last started replicating from a different master (role change). */
   slaveConfChangeMs: number;
+  /**
+   * The master we switched away from (kept as a replica by the switch): if it
+   * shows up again still claiming role:master, it is converted at once
+   * instead of after the usual settling wait. Not persisted.
+   */
+  demoteAtOnce: boolean;
 }
 
 export interface PeerSentinelState extends InstanceBase {
@@ -138,6 +144,9 @@ export type FailoverStateName =
   | 'select-slave'
   | 'send-slaveof-noone'
   | 'wait-promotion'
+  /** SENTINEL FAILOVER <name> COORDINATED: FAILOVER TO sent to the master, swap awaited (src/core/coordinated.ts). */
+  | 'send-failover'
+  | 'wait-failover'
   | 'reconf-slaves'
   | 'update-config';
 
@@ -149,6 +158,8 @@ export interface Failover {
   promoted?: string;
   /** SENTINEL FAILOVER: no election needed. */
   forced: boolean;
+  /** SENTINEL FAILOVER <name> COORDINATED: elected, then the master hands over with FAILOVER TO. */
+  coordinated: boolean;
 }
 
 export type AnyInstance = MasterState | ReplicaState | PeerSentinelState;

@@ -20,6 +20,7 @@ import {
   type PingOutcome,
 } from './monitor.js';
 import type { SentinelState } from './state.js';
+import { onFailoverToReply, pollFormerMaster } from './coordinated.js';
 
 export type CoreEvent =
   | { type: 'tick' }
@@ -34,7 +35,9 @@ export type CoreEvent =
   | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
   | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
-  | { type: 'manualFailover'; master: string }
+  | { type: 'manualFailover'; master: string; coordinated?: boolean }
+  /** The master's reply to FAILOVER TO: `error` is the error reply's text, undefined for +OK. */
+  | { type: 'failoverToReply'; link: string; master: string; error?: string }
   /** A `wakeAt` effect came due. */
   | { type: 'evaluate'; master: string };
 
@@ -43,7 +46,7 @@ export interface StepResult {
   /** Set for isMasterDownRequest: the answer, to send only after `effects` (persist first). */
   answer?: MasterDownAnswer;
   /** Set for manualFailover. */
-  manual?: 'ok' | 'inprog' | 'nogoodslave' | 'nosuchmaster';
+  manual?: 'ok' | 'inprog' | 'nogoodslave' | 'nosuchmaster' | 'masterdown';
 }
 
 export function step(state: SentinelState, event: CoreEvent, nowMs: number): StepResult {
@@ -60,7 +63,10 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs, event.remoteIp) };
     case 'hostResolved': state.addressing.resolved.set(event.host, event.ip); return { effects: [] };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
-    case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };
+    case 'pingReply':
+      onPingReply(state, event.link, event.outcome, nowMs);
+      return { effects: event.outcome === 'pong' && !state.tilt ? pollFormerMaster(state, event.link) : [] };
+    case 'failoverToReply': return { effects: onFailoverToReply(state, event.master, event.link, event.error, nowMs) };
     case 'info': {
       const effects = onInfo(state, event.target, event.text, nowMs);
       // As the runtime does: a replica's INFO may unblock a running failover.
@@ -87,7 +93,7 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
       const master = state.masters.get(event.master);
       if (!master) return { effects: [], manual: 'nosuchmaster' };
       const effects: Effect[] = [];
-      return { effects, manual: manualFailover(state, master, nowMs, effects) };
+      return { effects, manual: manualFailover(state, master, nowMs, effects, event.coordinated === true) };
     }
   }
 }
