@@ -11,9 +11,7 @@ const SENTINEL_ARITIES: ReadonlyArray<readonly [string, number]> = [
   ['ckquorum', 3],
   ['config', -3],
   ['debug', -2],
-  // 3 in redis-sentinel 7.0; -3 for the COORDINATED option (the handler
-  // rejects other extra arguments with the same arity error).
-  ['failover', -3],
+  ['failover', 3],
   ['flushconfig', 2],
   ['get-master-addr-by-name', 3],
   ['get-primary-addr-by-name', 3],
@@ -46,6 +44,10 @@ export function sentinelCommandSpecs(): CommandSpec[] {
       subcommands: SENTINEL_ARITIES.map(([sub, arity]) => ({
         name: `sentinel|${sub}`,
         arity,
+        // COMMAND INFO keeps redis-sentinel's 3; the COORDINATED option
+        // (Valkey 9) needs a 4th argument, any other is refused by the handler
+        // with the same arity error.
+        ...(sub === 'failover' ? { acceptArity: -3 } : {}),
         ...(sub === 'help' ? { flags: ['loading', 'stale'], categories: ['slow'] } : ADMIN),
       })),
     },
