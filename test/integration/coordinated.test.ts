@@ -10,7 +10,8 @@
  * (b) an ACL user without +failover on the master: the failover aborts
  *     cleanly (-failover-abort-coordinated-refused), the master stays.
  * (c) the selected replica is stopped then killed mid-switch: the switch is
- *     aborted (FAILOVER ABORT after the timeout) or never completes; one master.
+ *     aborted (FAILOVER ABORT after the timeout, -failover-abort-coordinated-timeout)
+ *     or completes; one master in the end, named by every Sentinel.
  * (d) the leader is killed mid-switch: the master completes the swap alone,
  *     the surviving Sentinels converge on one master, never two.
  */
@@ -208,9 +209,13 @@ describe('(c) the selected replica dies mid-switch', () => {
     const masters = await waitFor(async () => { const m = await mastersNow(survivors); return m.length === 1 ? m : undefined; },
       { timeoutMs: 20_000, what: 'exactly one master among the survivors' });
     expect(masters).toHaveLength(1);
-    if (g.logs[0]!.find('-failover-abort-coordinated-timeout')) {
-      expect(masters).toEqual([g.master.port]);
-      expect(await masterInfo(g.sentinels[0]!)).toMatchObject({ port: String(g.master.port) });
+    // Aborted or completed, every Sentinel names that one master in the end
+    // (after an abort the old master may have stayed a replica of the dead
+    // target: then an automatic failover follows, which is correct too).
+    const dump = () => g.logs.map((l) => `${l.label}: ${l.channels().join(' ')}`).join('\n');
+    for (const [i, s] of g.sentinels.entries()) {
+      await waitFor(async () => JSON.stringify(toPlain(await call(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'))) ===
+        JSON.stringify([HOST, String(masters[0])]), { timeoutMs: 30_000, what: `sentinel #${i} to name ${masters[0]}\n${dump()}` });
     }
   }, TEST_TIMEOUT_MS);
 });
