@@ -107,8 +107,11 @@ export function onFailoverToReply(
 
 /** INFO period override while a coordinated switch runs, or for an old master not yet converted. */
 export function coordinatedInfoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterState): number | undefined {
-  if (master.failover.state === 'wait-failover' && (inst.kind === 'master' || (inst.kind === 'slave' && inst.promoted))) {
-    return COORDINATED_INFO_PERIOD_MS;
+  if (master.failover.state === 'wait-failover') {
+    // The promoted replica's role:master is the commit point: poll it as a
+    // replica being promoted (failoverInfoPeriodMs); the old master less often.
+    if (inst.kind === 'slave' && inst.promoted) return Math.min(COORDINATED_INFO_PERIOD_MS, state.timing.failoverInfoPeriodMs);
+    if (inst.kind === 'master') return COORDINATED_INFO_PERIOD_MS;
   }
   if (inst.kind === 'slave' && inst.demoteAtOnce) return state.timing.fastInfoPeriodMs;
   return undefined;
@@ -119,11 +122,18 @@ export function coordinatedInfoPeriodMs(state: SentinelState, inst: AnyInstance,
  * confirmed, point the old master at the new one at once instead of waiting
  * for +convert-to-slave after the switch (seconds during which it still
  * takes writes that will be lost).
+ *
+ * Coordinated: the old master already follows the new one, but FAILOVER
+ * leaves its clients connected (they get -READONLY forever, as clients only
+ * go back to the Sentinels when disconnected). The same SLAVEOF transaction
+ * (a no-op SLAVEOF, CONFIG REWRITE, CLIENT KILL normal and pubsub)
+ * disconnects them, as the Sentinel client protocol expects.
  */
 export function demoteOldMaster(state: SentinelState, master: MasterState, promoted: ReplicaState, effects: Effect[]): void {
-  if (!master.failover.forced || master.failover.coordinated) return;
+  const coordinated = master.failover.coordinated;
+  if (!master.failover.forced && !coordinated) return;
   const link = state.links.get(master.linkKey);
-  if (!link?.connected || master.sdown || master.roleReported !== 'master') return;
+  if (!link?.connected || master.sdown || (!coordinated && master.roleReported !== 'master')) return;
   link.pendingCommands += 1;
   effects.push({ type: 'slaveof', link: link.key, target: refOf(master, master), host: promoted.host, port: promoted.port });
   effects.push(sentinelEvent('notice', '+demote-old-master', instanceDetails(master), master.name));

@@ -93,9 +93,12 @@ describe('SENTINEL FAILOVER <name> COORDINATED (issue 12)', () => {
     const swapped = step(s, { type: 'info', target: R1_REF, text: info(6380, 'master') }, T0 + 60).effects;
     const order = evs(swapped).filter((c) => c.startsWith('+failover') || c === '+promoted-slave');
     expect(order.slice(0, 3)).toEqual(['+failover-coordinated-end', '+promoted-slave', '+failover-state-reconf-slaves']);
-    // The other replica is repointed; the old master (already a replica of the new one) is not sent SLAVEOF.
+    // The old master (already a replica of the new one) gets the SLAVEOF
+    // transaction too: its CLIENT KILL sends its clients back to the
+    // Sentinels. The other replica is repointed.
     const slaveofs = swapped.filter((e) => e.type === 'slaveof');
-    expect(slaveofs.map((e) => e.type === 'slaveof' && e.link)).toEqual([R2]);
+    expect(slaveofs.map((e) => e.type === 'slaveof' && [e.link, e.port])).toEqual([[MASTER, 6380], [R2, 6380]]);
+    expect(evs(swapped)).toContain('+demote-old-master');
     expect(s.masters.get('mymaster')!.config.configEpoch).toBe(s.currentEpoch);
   });
 
