@@ -490,12 +490,17 @@ function redisPyWriter(sentinels) {
   const child = spawn(PYTHON, [path.join(REPO_ROOT, 'bench', 'loss_writer.py'),
     '--sentinels', sentinels.map((s) => `${HOST}:${s.port}`).join(',')], { stdio: ['pipe', 'pipe', 'inherit'] });
   children.set(child.pid, { child, pid: child.pid, exited: false });
-  let out = '';
+  let pending = '';
+  let result;
   let count = 0;
   child.stdout.on('data', (chunk) => {
-    out += chunk;
-    const m = /count (\d+)\n[^\n]*$/.exec(out.slice(-200));
-    if (m) count = Number(m[1]);
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop();
+    for (const line of lines) {
+      if (line.startsWith('count ')) count = Number(line.slice(6));
+      else if (line.startsWith('{')) result = JSON.parse(line);
+    }
   });
   const exited = new Promise((resolve) => child.once('exit', () => { children.delete(child.pid); resolve(); }));
   return {
@@ -503,9 +508,8 @@ function redisPyWriter(sentinels) {
     async stop() {
       child.stdin.end('stop\n');
       await Promise.race([exited, sleep(20_000)]);
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) throw new Error(`redis-py writer gave no result: ${out.slice(-300)}`);
-      return JSON.parse(line);
+      if (!result) throw new Error('redis-py writer gave no result');
+      return result;
     },
   };
 }
@@ -613,7 +617,7 @@ async function runSwitch(mode, clientKind) {
       pauseMs: round(result.pauseMs), twoMasterMs: round(Math.max(0, demotedAt - promotedAt)),
       maxMasters: poller.seen.maxMasters, switchMs: round(switchAt - askedAt),
       oldMasterSlaveAfterMs: round(demotedAt - askedAt), promotedAfterMs: round(promotedAt - askedAt),
-      pauseEndAfterMs: round(result.pauseEndMs - askedAt),
+      pauseEndAfterMs: result.pauseEndMs > 0 ? round(result.pauseEndMs - askedAt) : undefined,
     };
   } finally {
     await teardown(topology, clients);
