@@ -7,8 +7,9 @@
  *     hands over with FAILOVER TO, the old master is a replica of the new one
  *     at once, the real Sentinel (which knows nothing of COORDINATED)
  *     converges through hello; at no sample are there two masters.
- * (b) an ACL user without +failover on the master: the failover aborts
- *     cleanly (-failover-abort-coordinated-refused), the master stays.
+ * (b) an ACL user without +failover on the master, (b2) FAILOVER renamed
+ *     away: the failover aborts cleanly (-failover-abort-coordinated-refused),
+ *     the master stays.
  * (c) the selected replica is stopped then killed mid-switch: the switch is
  *     aborted (FAILOVER ABORT after the timeout, -failover-abort-coordinated-timeout)
  *     or completes; one master in the end, named by every Sentinel.
@@ -183,6 +184,17 @@ describe('(b) master refuses FAILOVER (ACL user without +failover)', () => {
     // Plain SENTINEL FAILOVER still works for this user (SLAVEOF allowed).
     expect(toPlain(await call(g.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', 'mymaster'))).toBe('OK');
     await g.logs[0]!.waitEvent('+switch-master', undefined, 30_000);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('(b2) master with FAILOVER disabled (rename-command FAILOVER "")', () => {
+  it('aborts cleanly: the master stays master, no switch', async () => {
+    const g = await startGroup(['ts', 'ts', 'ts'], ['--rename-command', 'FAILOVER', '']);
+    expect(toPlain(await call(g.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', 'mymaster', 'COORDINATED'))).toBe('OK');
+    await g.logs[0]!.waitEvent('-failover-abort-coordinated-refused', `master mymaster ${HOST} ${g.master.port}`, 20_000);
+    expect(await masterInfo(g.sentinels[0]!)).toMatchObject({ flags: 'master', port: String(g.master.port) });
+    expect(g.logs.some((l) => l.find('+switch-master'))).toBe(false);
+    expect(await mastersNow([g.master, ...g.replicas])).toEqual([g.master.port]);
   }, TEST_TIMEOUT_MS);
 });
 
