@@ -642,11 +642,10 @@ async function runSigstop(mode) {
       process.kill(master.pid, 'SIGCONT');
     }
     const contAt = performance.now();
-    const c = await waitUntil(async () => Resp.connect(master.port, 500), 5_000, 'old master reachable');
-    clients.push(c);
     let wasMaster = false;
+    // A fresh connection per poll: the demotion's CLIENT KILL closes ours.
     await waitUntil(async () => {
-      const r = await c.call('ROLE').catch(() => undefined);
+      const r = await call(master.port, 'ROLE').catch(() => undefined);
       if (Array.isArray(r) && r[0] === 'master') wasMaster = true;
       return Array.isArray(r) && r[0] === 'slave';
     }, DEMOTE_TIMEOUT_MS, 'the old master to answer role:slave', 5);

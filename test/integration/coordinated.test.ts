@@ -256,3 +256,21 @@ describe('(d) the leader dies mid-switch', () => {
     expect(await sampler.stop()).toBeLessThanOrEqual(1);
   }, TEST_TIMEOUT_MS + 60_000);
 });
+
+describe('(e) an old master SIGSTOPped through a failover, then SIGCONT', () => {
+  it('is converted on its first INFO as a master (+convert-to-slave), one master in the end', async () => {
+    const g = await startGroup(['ts', 'ts', 'ts']);
+    signal(g.master, 'SIGSTOP');
+    const sw = await g.logs[0]!.waitEvent('+switch-master', new RegExp(`^mymaster ${HOST} ${g.master.port} `), 30_000);
+    const newPort = Number(sw.message.split(' ')[4]);
+    for (const l of g.logs.slice(1)) await l.waitEvent('+switch-master', sw.message, 20_000);
+    signal(g.master, 'SIGCONT');
+    const converted = `slave ${HOST}:${g.master.port} ${HOST} ${g.master.port} @ mymaster ${HOST} ${newPort}`;
+    await waitFor(() => g.logs.some((l) => l.find('+convert-to-slave', converted)), {
+      timeoutMs: 30_000, what: `+convert-to-slave ${converted} (seen: ${g.logs.map((l) => l.channels().join(' ')).join(' | ')})`,
+    });
+    await waitFor(async () => (await replication(g.master.port))['master_port'] === String(newPort),
+      { timeoutMs: 10_000, what: `old master ${g.master.port} replicating from ${newPort}` });
+    expect(await mastersNow([g.master, ...g.replicas])).toEqual([newPort]);
+  }, TEST_TIMEOUT_MS);
+});
