@@ -206,11 +206,14 @@ export class Runtime {
 
   private failoverTo(e: Extract<Effect, { type: 'failoverTo' }>): void {
     const link = this.links.get(e.link);
-    const done = (error?: string) => this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master, error });
-    if (!link) return done('link down');
+    const noReply = () => this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master, noReply: true });
+    if (!link) return noReply();
     link.call('failover', 'to', e.host, e.port, 'timeout', e.timeoutMs).then(
-      () => done(),
-      (err: unknown) => done(errorMessage(err)),
+      () => this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master }),
+      // Only an error reply is a refusal; a timeout or a lost link is not.
+      (err: unknown) => (err instanceof Error && err.name === 'ReplyError'
+        ? this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master, error: errorMessage(err) })
+        : noReply()),
     );
   }
 

@@ -78,12 +78,17 @@ export function waitFailover(state: SentinelState, master: MasterState, nowMs: n
   abortFailover(state, master, nowMs, effects);
 }
 
-/** The master's reply to FAILOVER TO: an error reply aborts the failover (nothing was started). */
+/**
+ * The master's reply to FAILOVER TO: an error reply aborts the failover
+ * (nothing was started). No reply at all (timeout, lost link) proves
+ * nothing: the master may have started the switch, so the Sentinel keeps
+ * following it and, if the roles never swap, sends FAILOVER ABORT.
+ */
 export function onFailoverToReply(
   state: SentinelState,
   masterName: string,
   linkKey: string,
-  error: string | undefined,
+  error: string | undefined | 'no-reply',
   nowMs: number,
 ): Effect[] {
   const link = state.links.get(linkKey);
@@ -91,6 +96,11 @@ export function onFailoverToReply(
   const master = state.masters.get(masterName);
   if (!master || master.failover.state !== 'wait-failover') return [];
   const effects: Effect[] = [];
+  if (error === 'no-reply') {
+    effects.push({ type: 'log', level: 'warning', master: master.name,
+      message: `No reply to FAILOVER TO from the master of ${master.name}: following the switch until its timeout` });
+    return effects;
+  }
   if (error === undefined) {
     // Accepted: look at both ends now rather than at the next poll.
     const promoted = promotedReplica(master);

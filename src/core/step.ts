@@ -36,8 +36,11 @@ export type CoreEvent =
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
   | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
   | { type: 'manualFailover'; master: string; coordinated?: boolean }
-  /** The master's reply to FAILOVER TO: `error` is the error reply's text, undefined for +OK. */
-  | { type: 'failoverToReply'; link: string; master: string; error?: string }
+  /**
+   * The master's reply to FAILOVER TO: `error` is the error reply's text,
+   * undefined for +OK; `noReply` when none came (timeout, link lost).
+   */
+  | { type: 'failoverToReply'; link: string; master: string; error?: string; noReply?: boolean }
   /** A `wakeAt` effect came due. */
   | { type: 'evaluate'; master: string };
 
@@ -66,7 +69,8 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'pingReply':
       onPingReply(state, event.link, event.outcome, nowMs);
       return { effects: event.outcome === 'pong' && !state.tilt ? pollFormerMaster(state, event.link) : [] };
-    case 'failoverToReply': return { effects: onFailoverToReply(state, event.master, event.link, event.error, nowMs) };
+    case 'failoverToReply':
+      return { effects: onFailoverToReply(state, event.master, event.link, event.noReply === true ? 'no-reply' : event.error, nowMs) };
     case 'info': {
       const effects = onInfo(state, event.target, event.text, nowMs);
       // As the runtime does: a replica's INFO may unblock a running failover.

@@ -216,3 +216,16 @@ describe('faster demotion of the old master (issue 12)', () => {
     expect(m.replicas.get('127.0.0.1:6379')?.demoteAtOnce).toBe(false);
   });
 });
+
+describe('FAILOVER TO without a reply (issue 12)', () => {
+  it('keeps following the switch (the master may have started it) and aborts only at the timeout', () => {
+    const s = healthy();
+    startCoordinated(s);
+    const r = step(s, { type: 'failoverToReply', link: MASTER, master: 'mymaster', noReply: true }, T0 + 30).effects;
+    expect(evs(r)).toEqual([]);
+    expect(s.masters.get('mymaster')!.failover.state).toBe('wait-failover');
+    // The swap still completes if the replica reports role:master.
+    const swapped = step(s, { type: 'info', target: R1_REF, text: info(6380, 'master') }, T0 + 60).effects;
+    expect(evs(swapped)).toContain('+failover-coordinated-end');
+  });
+});
