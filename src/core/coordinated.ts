@@ -150,6 +150,19 @@ export function demoteOldMaster(state: SentinelState, master: MasterState, promo
 }
 
 /**
+ * This PONG ends a silence (no valid reply for two PING periods) or comes
+ * on a link made less than two PING periods ago: the instance is back.
+ * Checked before the reply is recorded; keeps the per-PONG work of
+ * pollFormerMaster off the steady state of a Sentinel watching many masters.
+ */
+export function answersAgain(state: SentinelState, linkKey: string, nowMs: number): boolean {
+  const link = state.links.get(linkKey);
+  if (!link) return false;
+  const twoPeriodsMs = state.timing.pingPeriodMs * 2;
+  return nowMs - link.lastAvailMs > twoPeriodsMs || nowMs - link.connectedAtMs < twoPeriodsMs;
+}
+
+/**
  * A valid PING reply from an old master we switched away from and that has
  * not been seen as a replica yet: ask its INFO now, so that a master coming
  * back (SIGCONT, partition healed) is converted within one round trip.

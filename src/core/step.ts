@@ -20,7 +20,7 @@ import {
   type PingOutcome,
 } from './monitor.js';
 import type { SentinelState } from './state.js';
-import { onFailoverToReply, pollFormerMaster } from './coordinated.js';
+import { answersAgain, onFailoverToReply, pollFormerMaster } from './coordinated.js';
 
 export type CoreEvent =
   | { type: 'tick' }
@@ -66,9 +66,11 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'linkUp': return { effects: onLinkUp(state, event.link, event.localIp, nowMs, event.remoteIp) };
     case 'hostResolved': state.addressing.resolved.set(event.host, event.ip); return { effects: [] };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
-    case 'pingReply':
+    case 'pingReply': {
+      const back = event.outcome === 'pong' && !state.tilt && answersAgain(state, event.link, nowMs);
       onPingReply(state, event.link, event.outcome, nowMs);
-      return { effects: event.outcome === 'pong' && !state.tilt ? pollFormerMaster(state, event.link) : [] };
+      return { effects: back ? pollFormerMaster(state, event.link) : [] };
+    }
     case 'failoverToReply':
       return { effects: onFailoverToReply(state, event.master, event.link, event.noReply === true ? 'no-reply' : event.error, nowMs) };
     case 'info': {
