@@ -15,6 +15,10 @@
  *     or completes; one master in the end, named by every Sentinel.
  * (d) the leader is killed mid-switch: the master completes the swap alone,
  *     the surviving Sentinels converge on one master, never two.
+ * (e) an old master SIGSTOPped through an automatic failover is converted on
+ *     its first INFO after SIGCONT.
+ * (f) plain SENTINEL FAILOVER repoints the reachable old master at the
+ *     promotion (+demote-old-master).
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
@@ -275,6 +279,24 @@ describe('(e) an old master SIGSTOPped through a failover, then SIGCONT', () => 
     });
     await waitFor(async () => (await replication(g.master.port))['master_port'] === String(newPort),
       { timeoutMs: 10_000, what: `old master ${g.master.port} replicating from ${newPort}` });
+    expect(await mastersNow([g.master, ...g.replicas])).toEqual([newPort]);
+  }, TEST_TIMEOUT_MS);
+});
+
+describe('(f) plain SENTINEL FAILOVER of a reachable master', () => {
+  it('repoints the old master at the promotion (+demote-old-master), without waiting for +convert-to-slave', async () => {
+    const g = await startGroup(['ts', 'ts', 'ts']);
+    expect(toPlain(await call(g.sentinels[0]!.port, 'SENTINEL', 'FAILOVER', 'mymaster'))).toBe('OK');
+    await g.logs[0]!.waitEvent('+demote-old-master', `master mymaster ${HOST} ${g.master.port}`, 20_000);
+    const promoted = g.logs[0]!.find('+promoted-slave');
+    expect(promoted, g.logs[0]!.channels().join(' ')).toBeDefined();
+    const newPort = Number(promoted!.message.split(' ')[3]);
+    await waitFor(async () => {
+      const r = await replication(g.master.port);
+      return r['role'] === 'slave' && r['master_port'] === String(newPort);
+    }, { timeoutMs: 10_000, what: `old master ${g.master.port} replicating from ${newPort}` });
+    await g.logs[0]!.waitEvent('+switch-master', undefined, 30_000);
+    expect(g.logs.some((l) => l.find('+convert-to-slave'))).toBe(false);
     expect(await mastersNow([g.master, ...g.replicas])).toEqual([newPort]);
   }, TEST_TIMEOUT_MS);
 });
