@@ -401,6 +401,10 @@ export function onInfo(state: SentinelState, ref: InstanceRef, text: string | un
   if (state.tilt || inst.kind !== 'slave') return effects;
   if (info.role === 'master') replicaClaimsMaster(state, master, inst, nowMs, effects);
   if (info.role === 'slave') {
+    // Seen as a replica since the switch: from now on a role:master from it
+    // may be a promotion by another Sentinel (whose hello is on its way),
+    // so it gets the usual settling wait again.
+    inst.demoteAtOnce = false;
     trackReconf(master, inst, effects);
     fixReplicaConfig(state, master, inst, nowMs, effects);
   }

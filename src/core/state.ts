@@ -103,7 +103,9 @@ export interface ReplicaState extends InstanceBase {
   /**
    * The master we switched away from (kept as a replica by the switch): if it
    * shows up again still claiming role:master, it is converted at once
-   * instead of after the usual settling wait. Not persisted.
+   * instead of after the usual settling wait. Cleared once it is seen as a
+   * replica (a later role:master may be another Sentinel's promotion).
+   * Not persisted.
    */
   demoteAtOnce: boolean;
 }

@@ -215,6 +215,28 @@ describe('faster demotion of the old master (issue 12)', () => {
     expect(evs(seen)).toContain('+convert-to-slave');
     expect(m.replicas.get('127.0.0.1:6379')?.demoteAtOnce).toBe(false);
   });
+
+  it('an old master already seen as a replica gets the usual wait (it may be a new promotion by a peer)', () => {
+    const s = world();
+    step(s, { type: 'tick' }, T0);
+    step(s, { type: 'hello', payload: formatHello({
+      ip: '127.0.0.1', port: 26380, runId: PEER_A, currentEpoch: 3, masterName: 'mymaster',
+      masterIp: '127.0.0.1', masterPort: 6381, masterConfigEpoch: 3,
+    }) }, T0);
+    const m = s.masters.get('mymaster')!;
+    const now = T0 + 100;
+    step(s, { type: 'tick' }, now);
+    for (const link of [R1, R2, MASTER]) {
+      step(s, { type: 'linkUp', link, localIp: '127.0.0.1' }, now);
+      step(s, { type: 'pingReply', link, outcome: 'pong' }, now);
+    }
+    step(s, { type: 'info', target: { master: 'mymaster', kind: 'master', name: 'mymaster' }, text: info(6381, 'master') }, now);
+    const oldRef = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6379' };
+    step(s, { type: 'info', target: oldRef, text: info(6379, 'slave', 6381) }, now + 10);
+    expect(m.replicas.get('127.0.0.1:6379')?.demoteAtOnce).toBe(false);
+    const later = step(s, { type: 'info', target: oldRef, text: info(6379, 'master') }, now + 20).effects;
+    expect(later.some((e) => e.type === 'slaveof')).toBe(false);
+  });
 });
 
 describe('FAILOVER TO without a reply (issue 12)', () => {
