@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
 import type { Effect } from '../../src/core/effects.js';
 import { COORDINATED_GRACE_MS } from '../../src/core/coordinated.js';
+import { selectReplica } from '../../src/core/select.js';
 import { formatHello } from '../../src/core/hello.js';
 import { stateFromConfig, seededRandom } from '../../src/core/sentinel.js';
 import { step } from '../../src/core/step.js';
@@ -249,5 +250,18 @@ describe('FAILOVER TO without a reply (issue 12)', () => {
     // The swap still completes if the replica reports role:master.
     const swapped = step(s, { type: 'info', target: R1_REF, text: info(6380, 'master') }, T0 + 60).effects;
     expect(evs(swapped)).toContain('+failover-coordinated-end');
+  });
+});
+
+describe('selection after a handover nobody announced (issue 12)', () => {
+  it('picks the replica that already reports role:master when the master reports role:slave', () => {
+    const s = healthy();
+    const m = s.masters.get('mymaster')!;
+    // R2 has the higher offset, but R1 is the one the master handed over to.
+    step(s, { type: 'info', target: { master: 'mymaster', kind: 'slave', name: '127.0.0.1:6381' }, text: info(6381, 'slave', 6379, 900) }, T0 + 1);
+    step(s, { type: 'info', target: R1_REF, text: info(6380, 'master') }, T0 + 1);
+    expect(selectReplica(s, m, T0 + 2)?.port).toBe(6381);
+    step(s, { type: 'info', target: { master: 'mymaster', kind: 'master', name: 'mymaster' }, text: info(6379, 'slave', 6380) }, T0 + 2);
+    expect(selectReplica(s, m, T0 + 3)?.port).toBe(6380);
   });
 });
