@@ -151,7 +151,10 @@ describe('(a) 2 tssentinels + 1 redis-sentinel: SENTINEL FAILOVER COORDINATED', 
       expect(leader.find(ch), `${ch} on the leader: ${leader.channels().join(' ')}`).toBeDefined();
     }
     expect(leader.find('+failover-state-send-slaveof-noone')).toBeUndefined();
-    // The real Sentinel voted for the leader (the master was up) and switched on its hello.
+    // The real Sentinel voted for the leader although the master was up, and
+    // switched on its hello.
+    const leaderId = String(toPlain(await call(g.sentinels[0]!.port, 'SENTINEL', 'MYID')));
+    await g.logs[2]!.waitEvent('+vote-for-leader', new RegExp(`^${leaderId} \\d+$`), 5_000);
     await g.logs[2]!.waitEvent('+switch-master', sw.message, 20_000);
     await g.logs[1]!.waitEvent('+switch-master', sw.message, 20_000);
     // The old master already replicates from the new one: no +convert-to-slave needed.
