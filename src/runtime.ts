@@ -163,6 +163,8 @@ export class Runtime {
       case 'persist': return this.persistNow();
       case 'askMasterDown': return this.askMasterDown(effect);
       case 'slaveof': return this.slaveof(effect);
+      case 'failoverTo': return this.failoverTo(effect);
+      case 'failoverAbort': return this.failoverAbort(effect);
       case 'reconfigScript': return this.reconfigScript(effect);
       case 'log': return this.logLine(effect.level, effect.message, effect.master);
       case 'crash': return this.crash(effect.reason);
@@ -226,9 +228,34 @@ export class Runtime {
     );
   }
 
-  manualFailover(name: string): NonNullable<StepResult['manual']> {
-    const { effects, manual: result = 'nosuchmaster' } = step(this.state, { type: 'manualFailover', master: name }, this.now(), this.stepOptions());
-    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${name}'`);
+  private failoverTo(e: Extract<Effect, { type: 'failoverTo' }>): void {
+    const link = this.links.get(e.link);
+    const noReply = () => this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master, noReply: true });
+    if (!link) return noReply();
+    link.call('failover', 'to', e.host, e.port, 'timeout', e.timeoutMs).then(
+      () => this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master }),
+      // Only an error reply is a refusal; a timeout or a lost link is not.
+      (err: unknown) => (err instanceof Error && err.name === 'ReplyError'
+        ? this.feed({ type: 'failoverToReply', link: e.link, master: e.target.master, error: errorMessage(err) })
+        : noReply()),
+    );
+  }
+
+  private failoverAbort(e: Extract<Effect, { type: 'failoverAbort' }>): void {
+    const link = this.links.get(e.link);
+    if (!link) return;
+    link.call('failover', 'abort').then(
+      () => this.log.warn({ target: e.target.name }, 'FAILOVER ABORT sent to the master of a stuck coordinated failover'),
+      (err: unknown) => this.log.warn({ err: errorMessage(err), target: e.target.name }, 'FAILOVER ABORT failed'),
+    );
+  }
+
+  manualFailover(name: string, coordinated = false): NonNullable<StepResult['manual']> {
+    const event = coordinated
+      ? { type: 'manualFailover' as const, master: name, coordinated: true }
+      : { type: 'manualFailover' as const, master: name };
+    const { effects, manual: result = 'nosuchmaster' } = step(this.state, event, this.now(), this.stepOptions());
+    if (result === 'ok') this.log.warn(`Executing user requested FAILOVER of '${name}'${coordinated ? ' (coordinated)' : ''}`);
     this.apply(effects.filter((e) => e.type !== 'persist'));
     // The epoch this failover will use is on disk before the reply.
     if (effects.some((e) => e.type === 'persist')) this.persistNow();

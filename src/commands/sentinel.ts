@@ -156,11 +156,18 @@ const isMasterDownByAddr: SubHandler = async (rt, argv) => {
 
 // Replies at once, like redis-sentinel: the new epoch is written by the
 // step's persist effect before anything of the failover is sent out.
-const failover = withMaster((rt, m) => {
-  const result = rt.manualFailover(m.name);
+// SENTINEL FAILOVER <name> COORDINATED (Valkey 9): a 4th argument other
+// than COORDINATED gets redis-sentinel 7.0's arity error, as before.
+const failover = withMaster((rt, m, argv) => {
+  const option = argv[3];
+  if (option !== undefined && (argv.length > 4 || option.toLowerCase() !== 'coordinated')) {
+    return error("ERR wrong number of arguments for 'sentinel|failover' command");
+  }
+  const result = rt.manualFailover(m.name, option !== undefined);
   if (result === 'nosuchmaster') return NO_SUCH_MASTER;
   if (result === 'inprog') return error('INPROG Failover already in progress');
   if (result === 'nogoodslave') return error('NOGOODSLAVE No suitable replica to promote');
+  if (result === 'masterdown') return error('MASTERDOWN The master is not reachable: a coordinated failover needs it');
   return OK;
 });
 

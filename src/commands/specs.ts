@@ -44,6 +44,10 @@ export function sentinelCommandSpecs(): CommandSpec[] {
       subcommands: SENTINEL_ARITIES.map(([sub, arity]) => ({
         name: `sentinel|${sub}`,
         arity,
+        // COMMAND INFO keeps redis-sentinel's 3; the COORDINATED option
+        // (Valkey 9) needs a 4th argument, any other is refused by the handler
+        // with the same arity error.
+        ...(sub === 'failover' ? { acceptArity: -3 } : {}),
         ...(sub === 'help' ? { flags: ['loading', 'stale'], categories: ['slow'] } : ADMIN),
       })),
     },

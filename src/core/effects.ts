@@ -32,6 +32,14 @@ export type Effect =
    * CLIENT KILL TYPE normal / CLIENT KILL TYPE pubsub / EXEC, with renamed commands.
    */
   | { type: 'slaveof'; link: string; target: InstanceRef; host?: string; port?: number }
+  /**
+   * FAILOVER TO <host> <port> TIMEOUT <timeoutMs> to the current master
+   * (SENTINEL FAILOVER <name> COORDINATED); its reply comes back as a
+   * `failoverToReply` event.
+   */
+  | { type: 'failoverTo'; link: string; target: InstanceRef; host: string; port: number; timeoutMs: number }
+  /** FAILOVER ABORT to a master whose coordinated switch got stuck; the reply is only logged. */
+  | { type: 'failoverAbort'; link: string; target: InstanceRef }
   /** client-reconfig-script <master-name> <role> <state> <from-ip> <from-port> <to-ip> <to-port>. */
   | { type: 'reconfigScript'; master: string; role: 'leader' | 'observer'; state: 'start';
       fromIp: string; fromPort: number; toIp: string; toPort: number }

@@ -8,6 +8,7 @@
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { getLeader, voteLeader as voteLeaderFor } from './election.js';
+import { coordinatedRefusal, demoteOldMaster, sendFailoverTo, waitFailover } from './coordinated.js';
 import { acquireLink, createReplica, findReplica, releaseLink, resetMasterFields } from './instances.js';
 import { noGoodReplicaReason, selectReplica } from './select.js';
 import {
@@ -22,9 +23,11 @@ import {
 const NEXT: Record<FailoverStateName, readonly FailoverStateName[]> = {
   none: ['wait-start'],
   'wait-start': ['select-slave', 'none'],
-  'select-slave': ['send-slaveof-noone', 'none'],
+  'select-slave': ['send-slaveof-noone', 'send-failover', 'none'],
   'send-slaveof-noone': ['wait-promotion', 'none'],
   'wait-promotion': ['reconf-slaves', 'none'],
+  'send-failover': ['wait-failover', 'none'],
+  'wait-failover': ['reconf-slaves', 'none'],
   'reconf-slaves': ['update-config', 'none'],
   'update-config': ['none'],
 };
@@ -37,7 +40,7 @@ export class ImpossibleTransition extends Error {
   }
 }
 
-function enterState(master: MasterState, next: FailoverStateName, nowMs: number): void {
+export function enterState(master: MasterState, next: FailoverStateName, nowMs: number): void {
   const from = master.failover.state;
   if (!NEXT[from].includes(next)) throw new ImpossibleTransition(master.name, from, next);
   master.failover.state = next;
@@ -102,11 +105,12 @@ export function askMasterState(
       peer.peerSaysMasterDown = false;
       peer.leader = undefined;
     }
-    if (!master.sdown) continue;
+    // A coordinated failover asks for votes although the master is up.
+    if (!master.sdown && !master.failover.coordinated) continue;
     const link = state.links.get(peer.linkKey);
     if (!link?.connected) continue;
     // Until ODOWN is reached, ask fast: agreement is what a failover waits on.
-    const periodMs = master.odown ? askPeriodMs : Math.min(askPeriodMs, state.timing.sdownAskPeriodMs);
+    const periodMs = master.odown || !master.sdown ? askPeriodMs : Math.min(askPeriodMs, state.timing.sdownAskPeriodMs);
     if (!forced && nowMs - peer.lastMasterDownAskMs < periodMs) continue;
     if (peer.askPending && !forced) continue;
     peer.askPending = true;
@@ -179,6 +183,7 @@ export function startFailover(
   state.currentEpoch += 1;
   master.failover.epoch = state.currentEpoch;
   master.failover.forced = forced;
+  master.failover.coordinated = false;
   master.failover.promoted = undefined;
   effects.push({ type: 'persist' });
   effects.push(ev('warning', '+new-epoch', String(state.currentEpoch), master));
@@ -193,6 +198,7 @@ export function abortFailover(state: SentinelState, master: MasterState, nowMs: 
   enterState(master, 'none', nowMs);
   master.failover.promoted = undefined;
   master.failover.forced = false;
+  master.failover.coordinated = false;
   void state;
   void effects;
 }
@@ -227,6 +233,8 @@ export function failoverStateMachine(state: SentinelState, master: MasterState, 
     case 'send-slaveof-noone': return sendSlaveofNoOne(state, master, nowMs, effects);
     case 'wait-promotion': return waitPromotion(state, master, nowMs, effects);
     case 'reconf-slaves': return reconfSlaves(state, master, nowMs, effects);
+    case 'send-failover': return sendFailoverTo(state, master, nowMs, effects);
+    case 'wait-failover': return waitFailover(state, master, nowMs, effects);
   }
 }
 
@@ -267,6 +275,11 @@ function selectSlave(state: SentinelState, master: MasterState, nowMs: number, e
   effects.push(ev('warning', '+selected-slave', instanceDetails(replica, master), master));
   replica.promoted = true;
   master.failover.promoted = replica.name;
+  if (master.failover.coordinated) {
+    enterState(master, 'send-failover', nowMs);
+    sendFailoverTo(state, master, nowMs, effects);
+    return;
+  }
   enterState(master, 'send-slaveof-noone', nowMs);
   effects.push(ev('notice', '+failover-state-send-slaveof-noone', instanceDetails(replica, master), master));
   sendSlaveofNoOne(state, master, nowMs, effects);
@@ -313,9 +326,12 @@ export function onPromotedReplicaIsMaster(
   effects: Effect[],
 ): void {
   master.config.configEpoch = master.failover.epoch;
+  const coordinated = master.failover.coordinated;
   enterState(master, 'reconf-slaves', nowMs);
   effects.push({ type: 'persist' });
+  if (coordinated) effects.push(ev('warning', '+failover-coordinated-end', instanceDetails(replica, master), master));
   effects.push(ev('warning', '+promoted-slave', instanceDetails(replica, master), master));
+  demoteOldMaster(state, master, replica, effects);
   if (state.simulateFailure.crashAfterPromotion) {
     effects.push({ type: 'crash', reason: 'crash-after-promotion' });
     return;
@@ -431,9 +447,9 @@ export function changeMasterAddress(
 ): void {
   const keep = [...master.replicas.values()]
     .filter((r) => !(sameHost(state.addressing, r.host, host) && r.port === port))
-    .map((r) => ({ host: r.host, port: r.port }));
+    .map((r) => ({ host: r.host, port: r.port, formerMaster: false }));
   if (!sameHost(state.addressing, master.host, host) || master.port !== port) {
-    keep.push({ host: master.host, port: master.port });
+    keep.push({ host: master.host, port: master.port, formerMaster: true });
   }
   for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
   master.replicas.clear();
@@ -447,6 +463,9 @@ export function changeMasterAddress(
   for (const r of keep) {
     if (findReplica(master, r.host, r.port)) continue;
     const replica = createReplica(state, master, r.host, r.port, nowMs);
+    // The master we switched away from: converted as soon as it is seen
+    // claiming role:master, without the settling wait of a stray master.
+    replica.demoteAtOnce = r.formerMaster;
     effects.push(ev('notice', '+slave', instanceDetails(replica, master), master));
   }
   effects.push({ type: 'persist' });
@@ -488,19 +507,29 @@ export function answerIsMasterDown(
 }
 
 
-/** SENTINEL FAILOVER <master>: start at once, no agreement needed (as in Redis). */
+/**
+ * SENTINEL FAILOVER <master>: start at once, no agreement needed (as in Redis).
+ * COORDINATED: the master must be reachable; the failover then waits for an
+ * election like an automatic one (src/core/coordinated.ts).
+ */
 export function manualFailover(
   state: SentinelState,
   master: MasterState,
   nowMs: number,
   effects: Effect[],
-): 'ok' | 'inprog' | 'nogoodslave' {
+  coordinated = false,
+): 'ok' | 'inprog' | 'nogoodslave' | 'masterdown' {
   if (failoverInProgress(master)) return 'inprog';
+  if (coordinated && coordinatedRefusal(state, master)) return 'masterdown';
   if (!selectReplica(state, master, nowMs)) {
     effects.push({ type: 'log', level: 'warning', master: master.name,
       message: `SENTINEL FAILOVER ${master.name}: no replica can be promoted: ${noGoodReplicaReason(state, master, nowMs)}` });
     return 'nogoodslave';
   }
-  startFailover(state, master, nowMs, effects, true);
+  startFailover(state, master, nowMs, effects, !coordinated);
+  if (coordinated) {
+    master.failover.coordinated = true;
+    askMasterState(state, master, true, nowMs, effects);
+  }
   return 'ok';
 }

@@ -35,6 +35,10 @@ export function onInfo(state: SentinelState, ref: InstanceRef, text: string | un
   if (state.tilt || inst.kind !== 'slave') return effects;
   if (info.role === 'master') replicaClaimsMaster(state, master, inst, nowMs, effects);
   if (info.role === 'slave') {
+    // Seen as a replica since the switch: from now on a role:master from it
+    // may be a promotion by another Sentinel (whose hello is on its way),
+    // so it gets the usual settling wait again.
+    inst.demoteAtOnce = false;
     trackReconf(master, inst, effects);
     fixReplicaConfig(state, master, inst, nowMs, effects);
   }
@@ -114,11 +118,20 @@ function replicaClaimsMaster(
   nowMs: number,
   effects: Effect[],
 ): void {
-  if (r.promoted && master.failover.state === 'wait-promotion') {
+  if (r.promoted && (master.failover.state === 'wait-promotion' || master.failover.state === 'wait-failover')) {
     onPromotedReplicaIsMaster(state, master, r, nowMs, effects);
     // Announce the new configuration now: peers switch on this hello, and
     // waiting for the next tick only delays every client.
     sendHellosNow(state, master, nowMs, effects);
+    return;
+  }
+  // The master we switched away from, back and still a master: every write
+  // it takes now is lost, so no settling wait (issue 12).
+  if (r.demoteAtOnce && !r.promoted && !failoverInProgress(master) && masterLooksSane(state, master, nowMs)) {
+    if (sendSlaveof(state, master, r, effects)) {
+      r.demoteAtOnce = false;
+      effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
+    }
     return;
   }
   const waitMs = state.timing.publishPeriodMs * 4;

@@ -85,7 +85,7 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
     sentinels: new Map(),
     odown: false,
     odownSinceMs: 0,
-    failover: { state: 'none', epoch: 0, stateChangedMs: nowMs, forced: false },
+    failover: { state: 'none', epoch: 0, stateChangedMs: nowMs, forced: false, coordinated: false },
     failoverStartMs: 0,
     rebootSinceMs: 0,
     startJitterMs: 0,
@@ -126,6 +126,7 @@ export function createReplica(
     reconf: 'none',
     reconfSentMs: 0,
     slaveConfChangeMs: nowMs,
+    demoteAtOnce: false,
   };
   master.replicas.set(name, replica);
   return replica;
@@ -209,7 +210,7 @@ export function resetMasterFields(master: MasterState, nowMs: number): void {
   master.roleReported = 'master';
   master.roleReportedTimeMs = nowMs;
   master.leader = undefined;
-  master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
+  master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false, coordinated: false };
   master.failoverStartMs = 0;
   master.rebootSinceMs = 0;
   for (const peer of master.sentinels.values()) {

@@ -12,6 +12,7 @@ import {
   startFailoverIfNeeded,
   switchToPromoted,
 } from './failover.js';
+import { coordinatedInfoPeriodMs } from './coordinated.js';
 import { sendHello } from './gossip.js';
 import { refOf } from './instances.js';
 import { dropSilentPubsub, reconnectIfNeeded, reconnectPubsubIfNeeded, sendPing } from './linkHealth.js';
@@ -75,6 +76,8 @@ function handleMaster(state: SentinelState, master: MasterState, nowMs: number, 
 }
 
 function infoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterState): number {
+  const coordinatedMs = coordinatedInfoPeriodMs(state, inst, master);
+  if (coordinatedMs !== undefined) return coordinatedMs;
   // While a failover waits on a replica (promotion, reconfiguration) poll it
   // fast: that wait is most of a failover's duration in Redis.
   if (inst.kind === 'slave' && failoverInProgress(master) &&

@@ -9,6 +9,14 @@ import type { MasterState, ReplicaState, SentinelState } from './state.js';
 export function selectReplica(state: SentinelState, master: MasterState, nowMs: number): ReplicaState | undefined {
   const candidates = [...rejections(state, master, nowMs)].filter(([, why]) => why === undefined).map(([r]) => r);
   candidates.sort(compareForPromotion);
+  // A master that reports role:slave while one of its replicas reports
+  // role:master has handed over by itself (a coordinated switch whose leader
+  // died, FAILOVER run by hand): promoting any other replica would make a
+  // second master (issue 12).
+  if (master.roleReported === 'slave') {
+    const alreadyMaster = candidates.find((r) => r.roleReported === 'master');
+    if (alreadyMaster) return alreadyMaster;
+  }
   return candidates[0];
 }
 

@@ -116,6 +116,14 @@ export interface ReplicaState extends InstanceBase {
   reconfSentMs: number;
   /** When the replica last started replicating from a different master (role change). */
   slaveConfChangeMs: number;
+  /**
+   * The master we switched away from (kept as a replica by the switch): if it
+   * shows up again still claiming role:master, it is converted at once
+   * instead of after the usual settling wait. Cleared once it is seen as a
+   * replica (a later role:master may be another Sentinel's promotion).
+   * Not persisted.
+   */
+  demoteAtOnce: boolean;
 }
 
 export interface PeerSentinelState extends InstanceBase {
@@ -154,6 +162,9 @@ export type FailoverStateName =
   | 'select-slave'
   | 'send-slaveof-noone'
   | 'wait-promotion'
+  /** SENTINEL FAILOVER <name> COORDINATED: FAILOVER TO sent to the master, swap awaited (src/core/coordinated.ts). */
+  | 'send-failover'
+  | 'wait-failover'
   | 'reconf-slaves'
   | 'update-config';
 
@@ -165,6 +176,8 @@ export interface Failover {
   promoted?: string;
   /** SENTINEL FAILOVER: no election needed. */
   forced: boolean;
+  /** SENTINEL FAILOVER <name> COORDINATED: elected, then the master hands over with FAILOVER TO. */
+  coordinated: boolean;
 }
 
 export type AnyInstance = MasterState | ReplicaState | PeerSentinelState;

@@ -23,6 +23,7 @@ import {
   type PingOutcome,
 } from './monitor.js';
 import type { SentinelState } from './state.js';
+import { answersAgain, onFailoverToReply, pollFormerMaster } from './coordinated.js';
 import {
   monitorMaster,
   removeMonitoredMaster,
@@ -57,7 +58,12 @@ export type CoreEvent =
   | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
   | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
-  | { type: 'manualFailover'; master: string }
+  | { type: 'manualFailover'; master: string; coordinated?: boolean }
+  /**
+   * The master's reply to FAILOVER TO: `error` is the error reply's text,
+   * undefined for +OK; `noReply` when none came (timeout, link lost).
+   */
+  | { type: 'failoverToReply'; link: string; master: string; error?: string; noReply?: boolean }
   /** A `wakeAt` effect came due. */
   | { type: 'evaluate'; master: string }
   // Admin commands, their arguments already checked by the command modules.
@@ -75,7 +81,7 @@ export interface StepResult {
   /** Set for isMasterDownRequest: the answer, to send only after `effects` (persist first). */
   answer?: MasterDownAnswer;
   /** Set for manualFailover. */
-  manual?: 'ok' | 'inprog' | 'nogoodslave' | 'nosuchmaster';
+  manual?: 'ok' | 'inprog' | 'nogoodslave' | 'nosuchmaster' | 'masterdown';
 }
 
 export interface StepOptions {
@@ -111,7 +117,7 @@ function containImpossibleTransition(state: SentinelState, err: ImpossibleTransi
       r.promoted = false;
       r.reconf = 'none';
     }
-    master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false };
+    master.failover = { state: 'none', epoch: master.failover.epoch, stateChangedMs: nowMs, forced: false, coordinated: false };
   }
   return [
     {
@@ -142,7 +148,13 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'pubsubUp': onPubsubUp(state, event.link, nowMs); return { effects: [] };
     case 'pubsubDown': return { effects: onPubsubDown(state, event.link, event.refused) };
     case 'pubsubMessage': onPubsubMessage(state, event.link, nowMs); return { effects: [] };
-    case 'pingReply': onPingReply(state, event.link, event.outcome, nowMs); return { effects: [] };
+    case 'pingReply': {
+      const back = event.outcome === 'pong' && !state.tilt && answersAgain(state, event.link, nowMs);
+      onPingReply(state, event.link, event.outcome, nowMs);
+      return { effects: back ? pollFormerMaster(state, event.link) : [] };
+    }
+    case 'failoverToReply':
+      return { effects: onFailoverToReply(state, event.master, event.link, event.noReply === true ? 'no-reply' : event.error, nowMs) };
     case 'info': {
       const effects = onInfo(state, event.target, event.text, nowMs);
       // As the runtime does: a replica's INFO may unblock a running failover.
@@ -169,7 +181,7 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
       const master = state.masters.get(event.master);
       if (!master) return { effects: [], manual: 'nosuchmaster' };
       const effects: Effect[] = [];
-      return { effects, manual: manualFailover(state, master, nowMs, effects) };
+      return { effects, manual: manualFailover(state, master, nowMs, effects, event.coordinated === true) };
     }
     case 'monitor': return { effects: monitorMaster(state, event, nowMs) };
     case 'remove': return { effects: removeMonitoredMaster(state, event.master) };

@@ -18,7 +18,8 @@ Sentinel's view and a timeline of the events they publish.
 
 Keys (when stdin is a terminal):
   k  kill -9 the current master     r  restart the killed master (it comes back as a replica)
-  f  SENTINEL FAILOVER mymaster     q  quit (Ctrl-C too)
+  f  SENTINEL FAILOVER mymaster     c  SENTINEL FAILOVER mymaster COORDINATED (no write lost)
+  q  quit (Ctrl-C too)
 
 At the end every process is stopped by its PID, the temp dir removed (unless
 --keep) and one line printed: DEMO RESULT {"ok":...,"oldMaster":...,

@@ -258,20 +258,22 @@ class Demo {
     }
   }
 
-  private async sentinelFailover(): Promise<void> {
+  /** [f] SENTINEL FAILOVER, [c] SENTINEL FAILOVER ... COORDINATED (the master hands over itself). */
+  private async sentinelFailover(coordinated = false): Promise<void> {
     const poller = this.poller;
     const from = this.currentMaster();
     if (!poller || !from || this.finishing) {
       this.timeline.note('failover', 'still starting');
       return;
     }
-    this.timeline.note('failover', 'SENTINEL FAILOVER mymaster');
+    const command = `SENTINEL FAILOVER mymaster${coordinated ? ' COORDINATED' : ''}`;
+    this.timeline.note('failover', command);
     const atMs = Date.now();
-    const reply = await poller.failover();
+    const reply = await poller.failover(coordinated);
     this.timeline.note('failover-reply', reply);
     if (reply.endsWith(': OK')) {
       this.watch = { trigger: 'sentinel-failover', fromAddr: from.addr, atMs };
-      this.setPhase(`SENTINEL FAILOVER sent; waiting for a new master (was ${from.name})`);
+      this.setPhase(`${command} sent; waiting for a new master (was ${from.name})`);
     }
   }
 
@@ -294,6 +296,7 @@ class Demo {
     else if (key === 'k') this.killMaster();
     else if (key === 'r') void this.restartKilled();
     else if (key === 'f') void this.sentinelFailover();
+    else if (key === 'c') void this.sentinelFailover(true);
   }
 
   private stopKeys(): void {

@@ -22,7 +22,7 @@ export interface ViewInput {
   readonly keysHelp: boolean;
 }
 
-export const KEYS_HELP = 'keys: [k] kill -9 master  [r] restart killed master  [f] SENTINEL FAILOVER  [q] quit';
+export const KEYS_HELP = 'keys: [k] kill -9 master  [r] restart killed master  [f] SENTINEL FAILOVER  [c] ... COORDINATED  [q] quit';
 
 export function renderStatus(v: ViewInput): string[] {
   const up = v.volatile ? `  up ${seconds(v.nowMs - v.startedAtMs)}` : '';

@@ -144,13 +144,14 @@ export class StatusPoller {
     }
   }
 
-  /** SENTINEL FAILOVER on the first Sentinel that answers; the reply or the error text. */
-  async failover(): Promise<string> {
+  /** SENTINEL FAILOVER [COORDINATED] on the first Sentinel that answers; the reply or the error text. */
+  async failover(coordinated = false): Promise<string> {
     let last = 'no Sentinel running';
+    const args = ['SENTINEL', 'FAILOVER', MASTER_NAME, ...(coordinated ? ['COORDINATED'] : [])];
     for (const node of this.topology.sentinels) {
       if (!node.proc.running) continue;
       try {
-        return `${node.name}: ${String(await this.client(node).call('SENTINEL', 'FAILOVER', MASTER_NAME))}`;
+        return `${node.name}: ${String(await this.client(node).call(...(args as [string, ...string[]])))}`;
       } catch (err) {
         last = `${node.name}: ${errorText(err)}`;
         // A Redis error reply (-INPROG, -NOGOODSLAVE) is the answer; only a lost link tries the next one.

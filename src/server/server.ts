@@ -358,7 +358,8 @@ export class RespServer implements ServerApi {
     c.lastCommand = typeof found === 'string' ? 'NULL' : found.name;
     if (typeof found === 'string') return this.reject(c, found);
     const n = args.count;
-    if ((found.arity > 0 && found.arity !== n) || n < -found.arity) {
+    const arity = found.spec.acceptArity ?? found.arity;
+    if ((arity > 0 && arity !== n) || n < -arity) {
       return this.reject(c, `ERR wrong number of arguments for '${found.name}' command`);
     }
     const argv = text ?? this.rawArgStrings(found, args);

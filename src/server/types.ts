@@ -56,6 +56,12 @@ export interface CommandSpec {
   readonly name: string;
   /** Redis convention: N exactly N arguments including the name, -N at least N. */
   readonly arity: number;
+  /**
+   * Arity the server accepts when it is wider than the one redis-sentinel
+   * declares (which COMMAND INFO keeps showing): SENTINEL FAILOVER takes
+   * Valkey's COORDINATED option.
+   */
+  readonly acceptArity?: number;
   /** COMMAND INFO flags, e.g. ["admin", "loading", "stale"]. */
   readonly flags: readonly string[];
   /** ACL categories without '@', e.g. ["admin", "slow", "dangerous"]. */
