@@ -10,7 +10,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { ConfigError } from './config/index.js';
 import { StartupError, loadConfig, startSentinel, type SentinelProcess } from './app.js';
 import { errorMessage } from './runtime.js';
@@ -44,7 +44,27 @@ export function parseOverrides(tokens: readonly string[]): string[][] {
   return lines;
 }
 
-function buildProgram(): Command {
+/**
+ * The usual start, `tssentinel <config> [--directive value ...]`, parsed
+ * without commander (~5 MB of RSS kept for the life of the process): it gives
+ * the same args as commander for tokens it has no option for. Anything it
+ * could treat specially (-h, --help, -v, --version, --test-config, `--`, a
+ * short option, a missing or dash-led config) returns undefined: commander
+ * parses it.
+ */
+export function plainArgs(tokens: readonly string[]): string[] | undefined {
+  const first = tokens[0];
+  if (first === undefined || first.startsWith('-')) return undefined;
+  for (const t of tokens) {
+    if (!t.startsWith('-')) continue;
+    if (!t.startsWith('--') || t === '--') return undefined;
+    if (/^--(help|version|test-config)(=|$)/.test(t)) return undefined;
+  }
+  return [...tokens];
+}
+
+async function buildProgram(): Promise<Command> {
+  const { Command } = await import('commander');
   return new Command()
     .name('tssentinel')
     .description('A Redis Sentinel written in TypeScript (drop-in replacement for redis-sentinel)')
@@ -66,14 +86,20 @@ async function main(argv: string[]): Promise<void> {
     const { runDemoCommand } = await import('./demo/command.js');
     return runDemoCommand(argv.slice(3));
   }
-  const program = buildProgram();
-  program.parse(argv);
-  const [configPath, ...rest] = program.args;
+  let args = plainArgs(argv.slice(2));
+  let testConfig = false;
+  if (args === undefined) {
+    const program = await buildProgram();
+    program.parse(argv);
+    args = program.args;
+    testConfig = program.opts<{ testConfig?: boolean }>().testConfig === true;
+  }
+  const [configPath, ...rest] = args;
   const overrides = parseOverrides(rest);
   // loadConfig chdir()s into `dir`; a daemonized child re-reads argv from where we started.
   const startCwd = process.cwd();
   const loaded = loadConfig(configPath, overrides);
-  if (program.opts<{ testConfig?: boolean }>().testConfig || argv.includes('--test-config')) {
+  if (testConfig || argv.includes('--test-config')) {
     process.stdout.write(`Configuration test passed: ${loaded.path}\n`);
     return;
   }

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../log.js';
 import type { TlsListenerOptions } from '../tls.js';
 import { RequestDecoder, type RequestArgs } from './decode.js';
 import { GC_HINT_BYTES, collectGarbageSoon } from './gcHint.js';
