@@ -3,11 +3,15 @@
  * tssentinel next to redis-sentinel at N monitored masters, in the same run:
  * one Sentinel of each kind on the same redis-servers, started together.
  * Reports RSS, idle CPU over a window, discovery time (until every master
- * lists the other Sentinel), and p50/p99 latency of SENTINEL MASTERS and
+ * lists the other Sentinels), and p50/p99 latency of SENTINEL MASTERS and
  * SENTINEL GET-MASTER-ADDR-BY-NAME (sequential requests on one raw socket).
  *
  *   node bench/scale.mjs [--masters 10,300,1000] [--servers-max 1000]
  *                        [--window 30] [--requests 200] [--json out.json]
+ *                        [--ts before=/path/to/old/checkout,after=.]
+ *
+ * With several --ts builds every Sentinel sees the others (sentinels=K-1 per
+ * master): the same load for all, one more peer each than a pair.
  *
  * Masters are redis-servers, one per master up to --servers-max. Beyond it
  * (5000 masters would take ~14 GB of redis-servers) several master names are
@@ -25,7 +29,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = process.env.TSS_ROOT ?? fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
   if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
   return acc;
@@ -35,6 +39,8 @@ const SERVERS_MAX = Number(args['servers-max'] ?? 1000);
 const WINDOW_S = Number(args.window ?? 30);
 const REQUESTS = Number(args.requests ?? 200);
 const DISCOVERY_TIMEOUT_S = Number(args['discovery-timeout'] ?? 240);
+// --ts label=root,label=root: several tssentinel builds in the same run (e.g. before/after a change).
+const TS_BUILDS = (args.ts ?? `ts=${ROOT}`).split(',').map((x) => x.split('='));
 const TS_FLAGS = (process.env.TS_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
 const TICK_HZ = 100; // CLK_TCK on Linux
 
@@ -142,10 +148,10 @@ async function infoSentinel(port) {
   } finally { c.close(); }
 }
 
-/** Masters whose INFO sentinel line lists `sentinels=2` (each found the other Sentinel). */
-async function discovered(port) {
+/** Masters whose INFO sentinel line lists every other Sentinel (`sentinels=` counts itself). */
+async function discovered(port, peers) {
   try {
-    return ((await infoSentinel(port)).match(/sentinels=2/g) ?? []).length;
+    return ((await infoSentinel(port)).match(new RegExp(`sentinels=${peers + 1}\\b`, 'g')) ?? []).length;
   } catch { return 0; }
 }
 
@@ -169,7 +175,7 @@ async function runSize(n) {
     const port = await freePort(used);
     const binds = Array.from({ length: perServer }, (_, k) => `127.0.0.${k + 1}`);
     start('redis-server', ['--port', String(port), '--bind', ...binds, '--save', '', '--appendonly', 'no',
-      '--daemonize', 'no', '--loglevel', 'warning', '--protected-mode', 'no']);
+      '--daemonize', 'no', '--loglevel', 'warning', '--protected-mode', 'no', '--hz', '1']);
     servers.push({ port, binds });
   }
   for (const s of servers) await waitRedis(s.port);
@@ -184,33 +190,34 @@ async function runSize(n) {
       ...addrs.map((a, i) => `sentinel monitor m${i} ${a} 1`)].join('\n') + '\n');
     return file;
   };
-  const realPort = await freePort(used);
-  const tsPort = await freePort(used);
-  const realConf = mkconf('real', realPort);
-  const tsConf = mkconf('ts', tsPort);
+  const impls = [{ name: 'redis-sentinel', cmd: 'redis-sentinel', argv: (conf) => [conf] },
+    ...TS_BUILDS.map(([label, root]) => ({ name: label, cmd: process.execPath, argv: (conf) => [...TS_FLAGS, join(root, 'dist/cli.js'), conf] }))];
+  for (const impl of impls) {
+    impl.port = await freePort(used);
+    impl.conf = mkconf(impl.name, impl.port);
+  }
+  const peers = impls.length - 1;
   const t0 = Date.now();
-  const real = start('redis-sentinel', [realConf]);
-  const ts = start(process.execPath, [...TS_FLAGS, join(ROOT, 'dist/cli.js'), tsConf]);
-  const found = { real: undefined, ts: undefined };
-  while ((found.real === undefined || found.ts === undefined) && Date.now() - t0 < DISCOVERY_TIMEOUT_S * 1000) {
+  for (const impl of impls) impl.proc = start(impl.cmd, impl.argv(impl.conf));
+  while (impls.some((i) => i.discoveryS === undefined) && Date.now() - t0 < DISCOVERY_TIMEOUT_S * 1000) {
     await sleep(500);
-    if (found.real === undefined && await discovered(realPort) === n) found.real = (Date.now() - t0) / 1000;
-    if (found.ts === undefined && await discovered(tsPort) === n) found.ts = (Date.now() - t0) / 1000;
+    for (const impl of impls) {
+      if (impl.discoveryS === undefined && await discovered(impl.port, peers) === n) impl.discoveryS = (Date.now() - t0) / 1000;
+    }
   }
   await sleep(5000); // first INFO rounds done everywhere
-  const c1 = { real: cpuTicks(real.pid), ts: cpuTicks(ts.pid) };
+  for (const impl of impls) impl.c1 = cpuTicks(impl.proc.pid);
   await sleep(WINDOW_S * 1000);
-  const c2 = { real: cpuTicks(real.pid), ts: cpuTicks(ts.pid) };
-  const row = (name, proc, port) => ({
-    impl: name,
+  for (const impl of impls) impl.c2 = cpuTicks(impl.proc.pid);
+  const rows = impls.map((impl) => ({
+    impl: impl.name,
     masters: n,
     namesPerServer: perServer,
-    rssMiB: rss(proc.pid) / 1048576,
-    cpuPct: (c2[name] - c1[name]) / TICK_HZ / WINDOW_S * 100,
-    discoveryS: found[name],
-    port,
-  });
-  const rows = [row('real', real, realPort), row('ts', ts, tsPort)];
+    rssMiB: rss(impl.proc.pid) / 1048576,
+    cpuPct: (impl.c2 - impl.c1) / TICK_HZ / WINDOW_S * 100,
+    discoveryS: impl.discoveryS,
+    port: impl.port,
+  }));
   // Latency after the idle window, so that it does not disturb the CPU figure.
   for (const r of rows) {
     r.masters_ = await latency(r.port, ['SENTINEL', 'MASTERS'], REQUESTS);
@@ -230,7 +237,7 @@ for (const n of MASTERS) {
   for (const r of rows) {
     all.push(r);
     const f = (x, d = 2) => (x === undefined ? 'n/a' : x.toFixed(d));
-    console.log(`| ${r.impl === 'ts' ? 'tssentinel' : 'redis-sentinel'} | ${r.masters} | ${r.namesPerServer} | ${f(r.rssMiB, 1)} | ${f(r.cpuPct)} | ${r.discoveryS === undefined ? `>${DISCOVERY_TIMEOUT_S}` : f(r.discoveryS, 1)} | ${f(r.masters_.p50)} / ${f(r.masters_.p99)} | ${f(r.addr_.p50, 3)} / ${f(r.addr_.p99, 3)} |`);
+    console.log(`| ${r.impl} | ${r.masters} | ${r.namesPerServer} | ${f(r.rssMiB, 1)} | ${f(r.cpuPct)} | ${r.discoveryS === undefined ? `>${DISCOVERY_TIMEOUT_S}` : f(r.discoveryS, 1)} | ${f(r.masters_.p50)} / ${f(r.masters_.p99)} | ${f(r.addr_.p50, 3)} / ${f(r.addr_.p99, 3)} |`);
   }
 }
 if (args.json) writeFileSync(args.json, JSON.stringify(all, null, 2));

@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { ConfigError } from './config/index.js';
 import { StartupError, loadConfig, startSentinel, type SentinelProcess } from './app.js';
 import { errorMessage } from './runtime.js';
+import { plainArgs } from './plainArgs.js';
 
 const VERSION = readVersion();
 
@@ -42,25 +43,6 @@ export function parseOverrides(tokens: readonly string[]): string[][] {
     }
   }
   return lines;
-}
-
-/**
- * The usual start, `tssentinel <config> [--directive value ...]`, parsed
- * without commander (~5 MB of RSS kept for the life of the process): it gives
- * the same args as commander for tokens it has no option for. Anything it
- * could treat specially (-h, --help, -v, --version, --test-config, `--`, a
- * short option, a missing or dash-led config) returns undefined: commander
- * parses it.
- */
-export function plainArgs(tokens: readonly string[]): string[] | undefined {
-  const first = tokens[0];
-  if (first === undefined || first.startsWith('-')) return undefined;
-  for (const t of tokens) {
-    if (!t.startsWith('-')) continue;
-    if (!t.startsWith('--') || t === '--') return undefined;
-    if (/^--(help|version|test-config)(=|$)/.test(t)) return undefined;
-  }
-  return [...tokens];
 }
 
 async function buildProgram(): Promise<Command> {
