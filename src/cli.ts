@@ -10,11 +10,10 @@
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { Command } from 'commander';
 import { ConfigError } from './config/index.js';
 import { StartupError, loadConfig, startSentinel, type SentinelProcess } from './app.js';
 import { errorMessage } from './runtime.js';
-import { plainArgs } from './plainArgs.js';
 
 const VERSION = readVersion();
 
@@ -45,8 +44,7 @@ export function parseOverrides(tokens: readonly string[]): string[][] {
   return lines;
 }
 
-async function buildProgram(): Promise<Command> {
-  const { Command } = await import('commander');
+function buildProgram(): Command {
   return new Command()
     .name('tssentinel')
     .description('A Redis Sentinel written in TypeScript (drop-in replacement for redis-sentinel)')
@@ -68,20 +66,14 @@ async function main(argv: string[]): Promise<void> {
     const { runDemoCommand } = await import('./demo/command.js');
     return runDemoCommand(argv.slice(3));
   }
-  let args = plainArgs(argv.slice(2));
-  let testConfig = false;
-  if (args === undefined) {
-    const program = await buildProgram();
-    program.parse(argv);
-    args = program.args;
-    testConfig = program.opts<{ testConfig?: boolean }>().testConfig === true;
-  }
-  const [configPath, ...rest] = args;
+  const program = buildProgram();
+  program.parse(argv);
+  const [configPath, ...rest] = program.args;
   const overrides = parseOverrides(rest);
   // loadConfig chdir()s into `dir`; a daemonized child re-reads argv from where we started.
   const startCwd = process.cwd();
   const loaded = loadConfig(configPath, overrides);
-  if (testConfig || argv.includes('--test-config')) {
+  if (program.opts<{ testConfig?: boolean }>().testConfig || argv.includes('--test-config')) {
     process.stdout.write(`Configuration test passed: ${loaded.path}\n`);
     return;
   }

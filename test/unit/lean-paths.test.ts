@@ -1,15 +1,13 @@
 /**
  * The lighter paths added for memory and latency must give the same output
- * as the paths they stand for: Redis-style log lines without pino, argv
- * without commander, SENTINEL MASTERS fields as a flat list.
+ * as the paths they stand for: Redis-style log lines without pino, SENTINEL
+ * MASTERS fields as a flat list.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createLogger, drainLogger, redisStyleLine, type Logger } from '../../src/log.js';
-import { plainArgs } from '../../src/plainArgs.js';
 import { encodeReplyChunk } from '../../src/server/encode.js';
 import { stringMap } from '../../src/server/reply.js';
 
@@ -64,32 +62,6 @@ describe('Redis-style logger without pino', () => {
     const got = readFileSync(join(dir, 'redis.log'), 'utf8');
     expect(got.split('\n').length).toBeGreaterThan(15);
     expect(got).toBe(expected);
-  });
-});
-
-describe('argv without commander', () => {
-  const program = () => new Command().name('t').argument('<config>').argument('[overrides...]')
-    .option('--test-config').allowUnknownOption(true).allowExcessArguments(true)
-    .helpOption('-h, --help').version('x', '-v, --version').exitOverride().configureOutput({ writeOut: () => {}, writeErr: () => {} });
-  const cases = [
-    ['a.conf'], ['a.conf', '--port', '26380', '--loglevel', 'debug'], ['a.conf', '--sentinel'],
-    ['a.conf', '--sentinel', 'monitor', 'm', '127.0.0.1', '6379', '2'], ['a.conf', '--port=5'], ['a.conf', 'x'],
-    ['a.conf', '--logfile', ''], ['a.conf', '--foo', '-1'], ['a.conf', '-x'], ['a.conf', '--', '--port', '1'],
-    ['a.conf', '--test-config'], ['--port', '1', 'a.conf'], ['a.conf', '--foo', '-v'], ['a.conf', '--help'], [],
-    ['-h'], ['a.conf', '--version'], ['a.conf', '-vh'],
-  ];
-  it.each(cases)('%j: the same args as commander, or left to it', (...argv) => {
-    const fast = plainArgs(argv);
-    if (fast === undefined) return;
-    const p = program();
-    p.parse(['node', 'cli', ...argv]);
-    expect(fast).toEqual(p.args);
-    expect(p.opts()).toEqual({});
-  });
-  it('leaves every special token to commander', () => {
-    for (const argv of [['a.conf', '--help'], ['a.conf', '-v'], ['a.conf', '--test-config'], ['a.conf', '--'], ['-h'], [], ['a.conf', '-x']]) {
-      expect(plainArgs(argv)).toBeUndefined();
-    }
   });
 });
 
