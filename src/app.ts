@@ -4,7 +4,7 @@
  */
 import { accessSync, constants, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from './log.js';
 import { parseConfig, removeStaleTempFiles } from './config/index.js';
 import type { SentinelConfig } from './config/model.js';
 import { registerSentinelCommands } from './commands/register.js';
@@ -19,7 +19,6 @@ import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
 import { buildTlsSetup, strerror, helloPort, reportedPort, TlsConfigError, tlsPort, type TlsSetup } from './tls.js';
 import { resolveConfigHosts } from './resolve.js';
-import { SentinelMetrics } from './metrics/metrics.js';
 import type { Server } from 'node:http';
 import { serverLimitsFrom } from './server/limits.js';
 import { isExecutable } from './scripts/executable.js';
@@ -163,15 +162,19 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   for (const m of runtime.state.masters.values()) {
     runtime.emitEvent('+monitor', `${instanceDetails(m)} quorum ${m.config.quorum}`, 'warning', m.name);
   }
-  const metricsServer = config.metricsPort > 0
-    ? await new SentinelMetrics(runtime, server).listen(config.metricsPort, config.metricsBind).catch((err: unknown) => {
-      throw new StartupError(`Could not start the metrics listener on ${config.metricsBind}:${config.metricsPort}: ${errorMessage(err)}`);
-    })
-    : undefined;
+  const metricsServer = config.metricsPort > 0 ? await startMetrics(runtime, server, config) : undefined;
   if (metricsServer) log.info(`Prometheus metrics on http://${config.metricsBind}:${config.metricsPort}/metrics`);
   metricsRef = metricsServer;
   runtime.start();
   return { runtime, server, logger: log, shutdown };
+}
+
+/** prom-client costs ~14 MB of RSS once loaded: imported only when `metrics-port` asks for it. */
+async function startMetrics(runtime: Runtime, server: RespServer, config: SentinelConfig): Promise<Server> {
+  const { SentinelMetrics } = await import('./metrics/metrics.js');
+  return new SentinelMetrics(runtime, server).listen(config.metricsPort, config.metricsBind).catch((err: unknown) => {
+    throw new StartupError(`Could not start the metrics listener on ${config.metricsBind}:${config.metricsPort}: ${errorMessage(err)}`);
+  });
 }
 
 /** Directives redis-server has and a Sentinel accepts, but tssentinel does not use: said once at start. */

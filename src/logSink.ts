@@ -95,6 +95,13 @@ export class LogSink {
     return true;
   }
 
+  /** One complete line, already formatted (no newline): the Redis-style logger's path. */
+  writeLine(line: string): void {
+    if (this.dead) return;
+    this.enqueue(`${line}\n`, false);
+    this.pump();
+  }
+
   private pump(): void {
     if (this.writing || this.dead || this.retryTimer || this.queue.length === 0) return;
     if (this.droppedSinceReport > 0) {

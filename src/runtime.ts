@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import * as fsPromises from 'node:fs/promises';
 import type { ConnectionOptions } from 'node:tls';
-import type { Logger } from 'pino';
+import type { Logger } from './log.js';
 import type { SentinelConfig } from './config/model.js';
 import { renderConfig, writeConfigAtomic, writeConfigAtomicSync, type AtomicFs } from './config/index.js';
 import type { Effect, InstanceRef } from './core/effects.js';

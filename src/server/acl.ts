@@ -7,7 +7,7 @@
  */
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { Logger } from 'pino';
+import type { Logger } from '../log.js';
 import {
   AclUser,
   applyUserRule,

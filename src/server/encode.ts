@@ -66,6 +66,8 @@ function write(w: Writer, r: Reply, p: Protocol): void {
       return writeItems(w, p === 3 ? '>' : '*', r.items, p);
     case 'map':
       return writeMap(w, r.entries, p);
+    case 'bulkMap':
+      return writeBulkMap(w, r.flat, p);
     case 'double':
       return writeDouble(w, r.value, p);
     case 'bool':
@@ -99,6 +101,27 @@ function writeMap(w: Writer, entries: ReadonlyArray<readonly [Reply, Reply]>, p:
     write(w, k, p);
     write(w, v, p);
   }
+}
+
+/** Decimal texts of small lengths, shared instead of made per field. */
+const SMALL_LENGTHS: readonly string[] = Array.from({ length: 256 }, (_, n) => String(n));
+
+function writeBulkMap(w: Writer, flat: readonly string[], p: Protocol): void {
+  // One join per map: concatenating five pieces per field would leave a rope
+  // of small strings for the GC (SENTINEL MASTERS is 60,000 fields at a
+  // thousand masters).
+  const parts: string[] = new Array<string>(flat.length * 5 + 1);
+  parts[0] = p === 3 ? `%${flat.length >> 1}\r\n` : `*${flat.length}\r\n`;
+  let i = 1;
+  for (const s of flat) {
+    parts[i++] = '$';
+    const len = Buffer.byteLength(s, 'utf8');
+    parts[i++] = len < SMALL_LENGTHS.length ? SMALL_LENGTHS[len]! : String(len);
+    parts[i++] = '\r\n';
+    parts[i++] = s;
+    parts[i++] = '\r\n';
+  }
+  w.text(parts.join(''));
 }
 
 function writeDouble(w: Writer, value: number, p: Protocol): void {

@@ -3,7 +3,7 @@
  * then TLS, with Redis's optional addresses (`-::*`) and its bind error text.
  */
 import net from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../log.js';
 import type { TlsListenerOptions } from '../tls.js';
 import { createTlsListener } from './tlsListener.js';
 

@@ -18,6 +18,12 @@ export type Reply =
   | { readonly kind: 'double'; readonly value: number }
   | { readonly kind: 'bool'; readonly value: boolean }
   | { readonly kind: 'verbatim'; readonly format: string; readonly value: string }
+  /**
+   * A map of bulk strings as a flat key, value, key, value... list: what
+   * SENTINEL MASTERS sends for each instance, ~30 fields times a thousand
+   * masters, without two reply objects and a tuple per field.
+   */
+  | { readonly kind: 'bulkMap'; readonly flat: readonly string[] }
   /** Bytes already encoded; sent as they are whatever the protocol. */
   | { readonly kind: 'raw'; readonly value: Buffer };
 

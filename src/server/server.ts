@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { Logger } from 'pino';
+import type { Logger } from '../log.js';
 import type { TlsListenerOptions } from '../tls.js';
 import { reprBytes } from '../redisArgs.js';
 import { Client } from './clientState.js';

@@ -4,7 +4,7 @@
  */
 import type net from 'node:net';
 import tls from 'node:tls';
-import type { Logger } from 'pino';
+import type { Logger } from '../log.js';
 import { refusedOptionalCertificate, type TlsListenerOptions } from '../tls.js';
 
 export function createTlsListener(
