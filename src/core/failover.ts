@@ -178,7 +178,7 @@ export function startFailover(
   master.failover.epoch = state.currentEpoch;
   master.failover.forced = forced;
   master.failover.promoted = undefined;
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   effects.push(ev('warning', '+new-epoch', String(state.currentEpoch), master));
   effects.push(ev('warning', '+try-failover', instanceDetails(master), master));
   master.failoverStartMs = nowMs;
@@ -312,7 +312,7 @@ export function onPromotedReplicaIsMaster(
 ): void {
   master.config.configEpoch = master.failover.epoch;
   enterState(master, 'reconf-slaves', nowMs);
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   effects.push(ev('warning', '+promoted-slave', instanceDetails(replica, master), master));
   if (state.simulateFailure.crashAfterPromotion) {
     effects.push({ type: 'crash', reason: 'crash-after-promotion' });
@@ -447,7 +447,7 @@ export function changeMasterAddress(
     const replica = createReplica(state, master, r.host, r.port, nowMs);
     effects.push(ev('notice', '+slave', instanceDetails(replica, master), master));
   }
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
 }
 
 // ---------------------------------------------------------------- requests from peers and users

@@ -541,7 +541,7 @@ function discoverReplicas(
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));
     added = true;
   }
-  if (added) effects.push({ type: 'persist' });
+  if (added) effects.push({ type: 'persist', sync: false });
 }
 
 // ---------------------------------------------------------------- hellos
@@ -562,7 +562,9 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
   if (!peer) peer = addPeer(state, master, hello.ip, hello.port, hello.runId, nowMs, effects);
   if (hello.currentEpoch > state.currentEpoch) {
     state.currentEpoch = hello.currentEpoch;
-    effects.push({ type: 'persist' });
+    // Synchronous: a restart must not come back with a lower current epoch
+    // than one we already acted on (a vote asked at it, a hello announcing it).
+    effects.push({ type: 'persist', sync: true });
     effects.push(sentinelEvent('warning', '+new-epoch', String(state.currentEpoch), master.name));
   }
   // Adopted even in TILT (as Redis does): it is the peers' decision, not a
@@ -606,7 +608,7 @@ function applyNewerConfig(
     abortFailover(state, master, nowMs, effects);
   }
   master.config.configEpoch = configEpoch;
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   if (sameHost(state.addressing, host, master.host) && port === master.port) return;
   const fromIp = shownHost(state.addressing, master.host);
   const fromPort = master.port;
@@ -648,6 +650,6 @@ function addPeer(
   }
   const peer = createPeerSentinel(state, master, host, port, runId, nowMs);
   effects.push(sentinelEvent('notice', '+sentinel', instanceDetails(peer, master), master.name));
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: false });
   return peer;
 }
