@@ -214,7 +214,6 @@ export class SentinelNode implements Endpoint {
       this.world.inv.coreThrew(this, event, err);
       return undefined;
     }
-    this.world.patchAfterStep(state, this.nowMs());
     this.world.inv.afterStep(this, state, event, result.effects, pre);
     const after = masterConfigs(state);
     if (after !== before) this.world.log(this.id, `config ${after} (on ${describeEvent(event)})`);
@@ -229,7 +228,7 @@ export class SentinelNode implements Endpoint {
     let configText = startText;
     const writer = new ConfigWriter({
       disk: this.simDisk.forProcess(alive),
-      render: () => renderConfig(configText, this.world.patchPersist(state, clone(configFromState(this.baseConfig, state)))),
+      render: () => renderConfig(configText, configFromState(this.baseConfig, state)),
       written: (text) => { configText = text; },
       failed: (err) => this.world.log(this.id, `async save failed: ${String(err)}`),
     });
@@ -267,7 +266,7 @@ export class SentinelNode implements Endpoint {
       ping: (key, done) => this.request(key, { op: 'ping' }, (reply) => done(pingOutcome(reply))),
       info: (key, done) => this.request(key, { op: 'info' }, (reply) => done(typeof reply === 'string' ? reply : undefined)),
       publishHello: (key, payload, done) =>
-        this.request(key, { op: 'publish', payload: this.world.patchHello(state, payload) }, () => done()),
+        this.request(key, { op: 'publish', payload }, () => done()),
       askMasterDown: (key, ip, port, epoch, runId, done) =>
         this.request(key, { op: 'askMasterDown', ip, port, epoch, runId }, (reply) => done(parseMasterDownReply(reply))),
       slaveof: (key, target, host, port, done) => this.slaveof(key, target, host, port, done),

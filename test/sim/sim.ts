@@ -15,8 +15,6 @@
  * seed gives the same log, byte for byte.
  */
 import { defaultMasterConfig, defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
-import type { SentinelState } from '../../src/core/state.js';
-import { abortFailover } from '../../src/core/failover.js';
 import { FakeRedis } from './fakeRedis.js';
 import { Invariants } from './invariants.js';
 import { Network, type Conn, type Endpoint } from './network.js';
@@ -33,20 +31,6 @@ export interface ScriptStep {
 }
 
 export interface SimOptions extends ScenarioOverrides {
-  /**
-   * Core bugs to work around in the simulator, to look for other bugs
-   * behind them (never in CI). Default: from SIM_WORKAROUNDS (comma list).
-   *   hello-address: announce the promoted replica's address once a failover
-   *   reached reconf-slaves, as Redis's sentinelGetCurrentMasterAddress does.
-   *   persist-address: persist that address too (and the old master as a
-   *   known replica instead of the promoted one), as Redis's config rewrite does.
-   *   newer-config-aborts: a master config-epoch newer than the epoch of our
-   *   own failover in progress aborts that failover.
-   *   stale-candidate-aborts: a candidate still in wait-start whose
-   *   current-epoch moved past its failover epoch gives up (Raft's step-down),
-   *   so votes of a later epoch cannot elect it for the earlier one.
-   */
-  workarounds?: readonly string[];
   /** Replaces the random faults with these steps (the heal phase still follows). */
   script?: ScriptStep[];
   /** Keep running the heal phase after convergence until the bound (default false). */
@@ -110,10 +94,7 @@ export class World implements SimWorld {
   private readonly redisByAddr = new Map<string, FakeRedis>();
   private readonly sentinelById = new Map<string, SentinelNode>();
 
-  readonly workarounds: ReadonlySet<string>;
-
-  constructor(readonly scenario: Scenario, rng: Rng, workarounds: readonly string[] = []) {
-    this.workarounds = new Set(workarounds);
+  constructor(readonly scenario: Scenario, rng: Rng) {
     this.rng = rng.fork();
     this.faultRng = rng.fork();
     const idRng = rng.fork();
@@ -173,48 +154,6 @@ export class World implements SimWorld {
     conn.server.conns.delete(conn.id);
     if (!this.net.reachable(conn.server.id, conn.clientId)) return;
     this.schedule(this.net.latency(), () => this.sentinel(conn.clientId)?.onRemoteClose(conn));
-  }
-
-  patchHello(state: SentinelState, payload: string): string {
-    if (!this.workarounds.has('hello-address')) return payload;
-    const t = payload.split(',');
-    const m = state.masters.get(t[4] ?? '');
-    if (!m) return payload;
-    const promoted = m.failover.promoted === undefined ? undefined : m.replicas.get(m.failover.promoted);
-    if (promoted && (m.failover.state === 'reconf-slaves' || m.failover.state === 'update-config')) {
-      t[5] = promoted.host;
-      t[6] = String(promoted.port);
-    } else if (t[7] === String(m.config.configEpoch)) {
-      // Built earlier in the step that switched to the promoted replica.
-      t[5] = m.host;
-      t[6] = String(m.port);
-    }
-    return t.join(',');
-  }
-
-  patchPersist(state: SentinelState, cfg: SentinelConfig): SentinelConfig {
-    if (!this.workarounds.has('persist-address')) return cfg;
-    for (const mc of cfg.masters) {
-      const m = state.masters.get(mc.name);
-      const promoted = m?.failover.promoted === undefined ? undefined : m.replicas.get(m.failover.promoted);
-      if (!m || !promoted || (m.failover.state !== 'reconf-slaves' && m.failover.state !== 'update-config')) continue;
-      mc.host = promoted.host;
-      mc.port = promoted.port;
-      mc.knownReplicas = mc.knownReplicas.map((r) =>
-        (r.host === promoted.host && r.port === promoted.port ? { host: m.host, port: m.port } : r));
-    }
-    return cfg;
-  }
-
-  patchAfterStep(state: SentinelState, nowMs: number): void {
-    for (const m of state.masters.values()) {
-      if (m.failover.state === 'none') continue;
-      if ((this.workarounds.has('newer-config-aborts') && m.failover.epoch < m.config.configEpoch) ||
-          (this.workarounds.has('stale-candidate-aborts') && m.failover.state === 'wait-start' &&
-           !m.failover.forced && m.failover.epoch < state.currentEpoch)) {
-        abortFailover(state, m, nowMs, []);
-      }
-    }
   }
 
   serve(server: Endpoint, conn: Conn, req: Request): unknown {
@@ -454,10 +393,8 @@ export class World implements SimWorld {
 export function runSimulation(seed: number, options: SimOptions = {}): SimResult {
   const rng = new Rng(seed);
   const scenario = makeScenario(seed, rng.fork(), options);
-  const workarounds = options.workarounds ?? (process.env.SIM_WORKAROUNDS ?? '').split(',').filter((x) => x !== '');
-  const w = new World(scenario, rng, workarounds);
+  const w = new World(scenario, rng);
   w.log('sim', describeScenario(scenario));
-  if (workarounds.length > 0) w.log('sim', `WORKAROUNDS ${workarounds.join(',')}`);
   w.startAll();
   w.runUntil(scenario.warmupMs);
   runFaults(w, options);

@@ -7,8 +7,6 @@ import type { Invariants } from './invariants.js';
 import type { Conn, Endpoint, Network } from './network.js';
 import type { SentinelNode } from './node.js';
 import type { Rng } from './rng.js';
-import type { SentinelState } from '../../src/core/state.js';
-import type { SentinelConfig } from '../../src/config/model.js';
 
 export interface SimWorld {
   /** Global simulated time, ms. */
@@ -28,15 +26,6 @@ export interface SimWorld {
   replicasOf(m: FakeRedis): FakeRedis[];
   /** Hands a request that reached `server` to it; returns the reply. */
   serve(server: Endpoint, conn: Conn, req: Request): unknown;
-  /**
-   * Exploration only (SIM_WORKAROUNDS): rewrites an outgoing hello the way a
-   * fixed core would, so one known core bug does not hide the others.
-   */
-  patchHello(state: SentinelState, payload: string): string;
-  /** Exploration only (SIM_WORKAROUNDS): rewrites the config being persisted. */
-  patchPersist(state: SentinelState, cfg: SentinelConfig): SentinelConfig;
-  /** Exploration only (SIM_WORKAROUNDS): adjusts the state after a step. */
-  patchAfterStep(state: SentinelState, nowMs: number): void;
   /** The server drops a connection; its client learns it if a FIN/RST can reach it. */
   closeFromServer(conn: Conn): void;
 }
