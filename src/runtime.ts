@@ -181,7 +181,8 @@ export class Runtime {
   async isMasterDownByAddr(ip: string, port: number, epoch: number, runId: string): Promise<[boolean, string, number]> {
     const { effects, answer = { down: false, leader: '*', leaderEpoch: 0 } } =
       step(this.state, { type: 'isMasterDownRequest', ip, port, epoch, runId }, this.now());
-    if (this.apply(effects).saveFailed) throw new Error('the vote could not be saved');
+    const saveFailed = this.apply(effects).saveFailed || (answer.leader !== '*' && !this.executor.ensureDurable());
+    if (saveFailed) throw new Error('the vote could not be saved');
     return [answer.down, answer.leader, answer.leaderEpoch];
   }
 

@@ -39,8 +39,15 @@ export class ConfigWriter {
   /** Bumped by every write; an async write renders older state once a later one started. */
   private generation = 0;
   private waiters: Array<(err?: unknown) => void> = [];
+  /** False from a failed synchronous write until a later write (of the whole state) succeeds. */
+  private durable = true;
 
   constructor(private readonly opts: ConfigWriterOptions) {}
+
+  /** False while a synchronous write failed and no write succeeded since: the state in memory is ahead of the file. */
+  isDurable(): boolean {
+    return this.durable;
+  }
 
   /** True while an asynchronous write is in flight. */
   busy(): boolean {
@@ -74,7 +81,13 @@ export class ConfigWriter {
     if (this.writing) this.again = true;
     this.generation += 1;
     const text = this.opts.render();
-    this.opts.disk.writeSync(text);
+    try {
+      this.opts.disk.writeSync(text);
+    } catch (err) {
+      this.durable = false;
+      throw err;
+    }
+    this.durable = true;
     this.opts.written?.(text);
   }
 
@@ -82,11 +95,15 @@ export class ConfigWriter {
     this.again = false;
     const generation = ++this.generation;
     const text = this.opts.render();
-    this.opts.disk.writeAsync(text, () => generation === this.generation, (err) => {
+    let renamed = false;
+    const current = (): boolean => (renamed = generation === this.generation);
+    this.opts.disk.writeAsync(text, current, (err) => {
       if (err !== undefined) {
         this.opts.failed?.(err);
         return this.finish(err);
       }
+      // A write that was superseded (not renamed) made nothing durable.
+      if (renamed) this.durable = true;
       this.opts.written?.(text);
       if (this.again) return this.writeOnce();
       this.finish(undefined);

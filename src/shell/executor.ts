@@ -8,6 +8,15 @@
  * is set is written synchronously at its first persist, so nothing after it
  * leaves before the state is on disk; a batch with only `sync: false`
  * persists asks for one coalesced asynchronous write and goes on.
+ *
+ * When a synchronous write fails, the state in memory is ahead of the file:
+ * until a write succeeds again, what would reveal that state to other
+ * instances (vote requests and IS-MASTER-DOWN-BY-ADDR, hellos, SLAVEOF) is
+ * held back and completed as a failed request, so that a crash cannot make
+ * this Sentinel take back an epoch or a vote someone already saw. Events and
+ * logs still go out, and the write is retried (at most once a second) when
+ * something is held back. Redis carries on after a failed save; this differs
+ * only while the disk fails.
  */
 import type { Effect, InstanceRef, LogLevel } from '../core/effects.js';
 import type { MasterDownAnswer } from '../core/failover.js';
@@ -65,9 +74,13 @@ export interface BatchResult {
   saveFailed: boolean;
 }
 
+/** A failed synchronous write is retried at most this often while effects are held back. */
+const SAVE_RETRY_MS = 1_000;
+
 export class EffectExecutor {
   private readonly wakeCancels = new Map<string, () => void>();
   private stopped = false;
+  private lastFailedWriteMs = -Infinity;
 
   constructor(private readonly parts: ExecutorParts) {}
 
@@ -79,7 +92,8 @@ export class EffectExecutor {
     for (const effect of effects) {
       if (this.stopped) break;
       if (effect.type !== 'persist') {
-        this.execute(effect);
+        if (reveals(effect) && !this.ensureDurable()) this.holdBack(effect);
+        else this.execute(effect);
         continue;
       }
       if (persisted) continue;
@@ -88,6 +102,14 @@ export class EffectExecutor {
       else this.parts.writer.writeAsync();
     }
     return { saveFailed };
+  }
+
+  /**
+   * True when the state in memory is on disk, after retrying a failed write
+   * if one is due: a reply that reveals a vote is sent only then.
+   */
+  ensureDurable(): boolean {
+    return this.parts.writer.isDurable() || this.retryWrite();
   }
 
   /** No more effects, timers cancelled (process stop or crash). */
@@ -102,8 +124,25 @@ export class EffectExecutor {
       this.parts.writer.writeSync();
       return true;
     } catch (err) {
+      this.lastFailedWriteMs = this.parts.timers.nowMs();
       this.parts.sinks.saveFailed?.(err);
       return false;
+    }
+  }
+
+  private retryWrite(): boolean {
+    if (Math.abs(this.parts.timers.nowMs() - this.lastFailedWriteMs) < SAVE_RETRY_MS) return false;
+    return this.writeSync();
+  }
+
+  /** Completes a held-back request as one that got no reply. */
+  private holdBack(effect: RevealingEffect): void {
+    const feed = this.parts.feed;
+    switch (effect.type) {
+      case 'askMasterDown':
+        return feed({ type: 'masterDownReply', master: effect.peer.master, peer: effect.peer.name, reply: undefined });
+      case 'publishHello': return feed({ type: 'commandDone', link: effect.link });
+      case 'slaveof': return feed({ type: 'slaveofDone', link: effect.link, target: effect.target, ok: false });
     }
   }
 
@@ -159,6 +198,13 @@ export class EffectExecutor {
     });
     if (cancel) this.wakeCancels.set(master, cancel);
   }
+}
+
+type RevealingEffect = Extract<Effect, { type: 'askMasterDown' | 'publishHello' | 'slaveof' }>;
+
+/** Effects that tell other instances our epoch, votes or configuration. */
+function reveals(effect: Effect): effect is RevealingEffect {
+  return effect.type === 'askMasterDown' || effect.type === 'publishHello' || effect.type === 'slaveof';
 }
 
 /** SENTINEL IS-MASTER-DOWN-BY-ADDR's reply `[down, leader, epoch]`, or undefined when malformed. */

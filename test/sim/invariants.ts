@@ -5,12 +5,18 @@
  *
  * - at most one +elected-leader per epoch across all Sentinels (forced
  *   failovers, SENTINEL FAILOVER, excluded);
- * - a Sentinel emits +vote-for-leader at most once per epoch, across restarts;
+ * - a Sentinel emits +vote-for-leader at most once per epoch and master,
+ *   across restarts (unless a failed save left the vote only in memory: then
+ *   it was never revealed, and a restart forgets it);
  * - a non-forced failover starts only with the master ODOWN, and is won only
  *   with votes (+vote-for-leader events naming the winner in that epoch, self
  *   included) >= max(quorum, majority of the Sentinels it knows) and a
  *   majority of all Sentinels in the simulation;
- * - current-epoch and each master's config-epoch never decrease, restarts included;
+ * - current-epoch and each master's config-epoch never decrease, restarts
+ *   included (a restart after a failed save goes back to what is on disk);
+ * - what left the process is never taken back: a restarted Sentinel's
+ *   current-epoch is at least every epoch it sent (hellos, vote requests),
+ *   and it never answers two different leaders for one master and epoch;
  * - a config-epoch names one master address: no two Sentinels (or one
  *   Sentinel at two times) hold the same config-epoch with different current
  *   master addresses (unless SENTINEL FAILOVER put two leaders in that epoch);
@@ -45,7 +51,7 @@ export class Invariants {
   readonly violations: string[] = [];
   /** epoch -> node id elected in it (non-forced). */
   private readonly electedByEpoch = new Map<number, string>();
-  /** node id -> epochs it voted in. */
+  /** "node id master" -> epochs it voted in. */
   private readonly votedEpochs = new Map<string, Set<number>>();
   /** "epoch runid" -> node ids that voted so. */
   private readonly votesFor = new Map<string, Set<string>>();
@@ -55,6 +61,10 @@ export class Invariants {
   private readonly configAddress = new Map<string, { addr: string; node: string }>();
   /** epoch -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
   private readonly forcedByEpoch = new Map<number, string[]>();
+  /** node id -> highest epoch it sent out. */
+  private readonly sentEpoch = new Map<string, number>();
+  /** "node id master-address epoch" -> the leader it answered. */
+  private readonly answeredVote = new Map<string, string>();
   /** Elections won (non-forced), for the report. */
   elections = 0;
 
@@ -83,7 +93,26 @@ export class Invariants {
     return pre;
   }
 
+  /** An epoch left `node` (in a hello or a vote request). */
+  sent(node: NodeRef, epoch: number): void {
+    if (epoch > (this.sentEpoch.get(node.id) ?? 0)) this.sentEpoch.set(node.id, epoch);
+  }
+
+  /** `node` answered IS-MASTER-DOWN-BY-ADDR for `masterAddr` with a vote. */
+  answered(node: NodeRef, masterAddr: string, epoch: number, leader: string): void {
+    const key = `${node.id} ${masterAddr} ${epoch}`;
+    const before = this.answeredVote.get(key);
+    if (before !== undefined && before !== leader) {
+      this.violate(node.id, `answered two leaders for ${masterAddr} in epoch ${epoch}: ${before}, then ${leader}`);
+    }
+    this.answeredVote.set(key, leader);
+  }
+
   afterStart(node: NodeRef, state: SentinelState): void {
+    const sent = this.sentEpoch.get(node.id) ?? 0;
+    if (state.currentEpoch < sent) {
+      this.violate(node.id, `restarted with current-epoch ${state.currentEpoch} below epoch ${sent} it had sent`);
+    }
     this.checkEpochs(node, state);
     this.checkConfigAddresses(node, state);
   }
@@ -112,7 +141,7 @@ export class Invariants {
   ): void {
     const master = e.master === undefined ? undefined : state.masters.get(e.master);
     switch (e.channel) {
-      case '+vote-for-leader': return this.onVote(node, e.message);
+      case '+vote-for-leader': return this.onVote(node, e.master ?? '', e.message);
       case '+try-failover':
         if (event.type !== 'manualFailover' && master && !master.odown) {
           this.violate(node.id, `+try-failover of ${e.master} without ODOWN (epoch ${master.failover.epoch})`);
@@ -140,11 +169,25 @@ export class Invariants {
     return undefined;
   }
 
-  private onVote(node: NodeRef, message: string): void {
+  /**
+   * A Sentinel restarts from a config older than its memory was (a save
+   * failed and no later one succeeded): what it never made durable it never
+   * revealed either (the executor held it back), so it starts over from disk.
+   */
+  restartedFromOlderDisk(node: NodeRef, state: SentinelState): void {
+    this.maxCurrentEpoch.set(node.id, state.currentEpoch);
+    for (const m of state.masters.values()) {
+      this.maxConfigEpoch.set(`${node.id} ${m.name}`, m.config.configEpoch);
+      const epochs = this.votedEpochs.get(`${node.id} ${m.name}`);
+      for (const epoch of [...(epochs ?? [])]) if (epoch > m.config.leaderEpoch) epochs?.delete(epoch);
+    }
+  }
+
+  private onVote(node: NodeRef, master: string, message: string): void {
     const [runId, epochText] = message.split(' ');
     const epoch = Number(epochText);
-    let epochs = this.votedEpochs.get(node.id);
-    if (!epochs) this.votedEpochs.set(node.id, (epochs = new Set()));
+    let epochs = this.votedEpochs.get(`${node.id} ${master}`);
+    if (!epochs) this.votedEpochs.set(`${node.id} ${master}`, (epochs = new Set()));
     if (epochs.has(epoch)) this.violate(node.id, `second +vote-for-leader in epoch ${epoch} (now for ${runId})`);
     epochs.add(epoch);
     const key = `${epoch} ${runId}`;

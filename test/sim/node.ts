@@ -68,6 +68,9 @@ export class SentinelNode implements Endpoint {
   private executor?: EffectExecutor;
   /** A sync write of the last batch failed. */
   private lastSaveFailed = false;
+  private writer?: ConfigWriter;
+  /** The last incarnation crashed with state in memory that a failed save did not make durable. */
+  private crashedUnsaved = false;
   clockOffsetMs: number;
   /** Bumped at every start and crash, so callbacks of a previous life are ignored. */
   incarnation = 0;
@@ -131,6 +134,8 @@ export class SentinelNode implements Endpoint {
     this.links = new Map();
     this.executor = this.makeExecutor(this.state, this.disk);
     this.world.log(this.id, `START incarnation ${this.incarnation} epoch ${this.state.currentEpoch}`);
+    if (this.crashedUnsaved) this.world.inv.restartedFromOlderDisk(this, this.state);
+    this.crashedUnsaved = false;
     this.world.inv.afterStart(this, this.state);
     const inc = this.incarnation;
     const loop = (): void => {
@@ -150,6 +155,7 @@ export class SentinelNode implements Endpoint {
     if (!this.state) return;
     this.world.log(this.id, `CRASH ${reason}`);
     this.state = undefined;
+    this.crashedUnsaved = this.writer?.isDurable() === false;
     this.executor?.stop();
     this.executor = undefined;
     this.incarnation += 1;
@@ -232,6 +238,7 @@ export class SentinelNode implements Endpoint {
       written: (text) => { configText = text; },
       failed: (err) => this.world.log(this.id, `async save failed: ${String(err)}`),
     });
+    this.writer = writer;
     return new EffectExecutor({
       writer,
       links: this.linkOps(state),
@@ -265,10 +272,14 @@ export class SentinelNode implements Endpoint {
       disconnect: (key, keep) => this.disconnect(key, keep),
       ping: (key, done) => this.request(key, { op: 'ping' }, (reply) => done(pingOutcome(reply))),
       info: (key, done) => this.request(key, { op: 'info' }, (reply) => done(typeof reply === 'string' ? reply : undefined)),
-      publishHello: (key, payload, done) =>
-        this.request(key, { op: 'publish', payload }, () => done()),
-      askMasterDown: (key, ip, port, epoch, runId, done) =>
-        this.request(key, { op: 'askMasterDown', ip, port, epoch, runId }, (reply) => done(parseMasterDownReply(reply))),
+      publishHello: (key, payload, done) => {
+        this.world.inv.sent(this, Number(payload.split(',')[3]));
+        this.request(key, { op: 'publish', payload }, () => done());
+      },
+      askMasterDown: (key, ip, port, epoch, runId, done) => {
+        this.world.inv.sent(this, epoch);
+        this.request(key, { op: 'askMasterDown', ip, port, epoch, runId }, (reply) => done(parseMasterDownReply(reply)));
+      },
       slaveof: (key, target, host, port, done) => this.slaveof(key, target, host, port, done),
     };
   }
@@ -453,7 +464,9 @@ export class SentinelNode implements Endpoint {
         const r = this.apply({ type: 'isMasterDownRequest', ip: req.ip, port: req.port, epoch: req.epoch, runId: req.runId });
         if (!r?.answer || !this.state) return NO_REPLY;
         // As the runtime: a vote that could not be saved is not answered.
-        if (this.lastSaveFailed) return new Error('ERR Failed to save config file. Check server logs.');
+        const unsaved = this.lastSaveFailed || (r.answer.leader !== '*' && this.executor?.ensureDurable() === false);
+        if (unsaved) return new Error('ERR Failed to save config file. Check server logs.');
+        if (r.answer.leader !== '*') this.world.inv.answered(this, `${req.ip}:${req.port}`, r.answer.leaderEpoch, r.answer.leader);
         return [r.answer.down ? 1 : 0, r.answer.leader, r.answer.leaderEpoch];
       }
       case 'info':

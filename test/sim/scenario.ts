@@ -175,6 +175,21 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     const pool = leaders.length > 0 && rng.chance(0.5) ? leaders : alive;
     if (pool.length > 0) w.stallSentinel(rng.pick(pool), rng.int(3_000, 15_000));
   }],
+  [1, 'disk-fault', (w, rng) => {
+    // Config writes fail (I/O error, or the disk is full) for a while; the
+    // Sentinel may crash meanwhile and restart from what is on disk.
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const s = rng.pick(alive);
+    const durationMs = rng.int(1_000, 15_000);
+    w.diskFault(s, rng.chance(0.5) ? 'eio' : 'enospc', durationMs);
+    if (rng.chance(0.4)) {
+      w.scheduleFault(rng.int(100, durationMs), () => {
+        s.crash('fault: crash while the disk fails');
+        w.scheduleFault(rng.int(200, 5_000), () => s.start());
+      });
+    }
+  }],
   [0.3, 'manual-failover', (w, rng) => {
     const alive = w.sentinels.filter((s) => s.isAlive());
     if (alive.length > 0) w.manualFailover(rng.pick(alive));

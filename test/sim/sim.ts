@@ -15,6 +15,7 @@
  * seed gives the same log, byte for byte.
  */
 import { defaultMasterConfig, defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
+import type { DiskFault } from './disk.js';
 import { FakeRedis } from './fakeRedis.js';
 import { Invariants } from './invariants.js';
 import { Network, type Conn, type Endpoint } from './network.js';
@@ -289,6 +290,12 @@ export class World implements SimWorld {
   setLoss(rate: number): void {
     this.net.lossRate = rate;
     this.log('net', `LOSS ${rate}`);
+  }
+
+  /** Every config write of `node` fails with `kind` for `durationMs`. */
+  diskFault(node: SentinelNode, kind: DiskFault, durationMs: number): void {
+    this.log(node.id, `DISK ${kind} for ${durationMs} ms`);
+    node.simDisk.failUntil(kind, this.nowMs + durationMs);
   }
 
   jumpClock(node: SentinelNode, deltaMs: number): void {
