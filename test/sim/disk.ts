@@ -35,6 +35,11 @@ export class SimDisk {
     this.fault = { kind, untilMs };
   }
 
+  /** Writes succeed again. */
+  heal(): void {
+    this.fault = undefined;
+  }
+
   faultNow(): DiskFault | undefined {
     if (this.fault && this.world.nowMs < this.fault.untilMs) return this.fault.kind;
     this.fault = undefined;

@@ -190,6 +190,17 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
       });
     }
   }],
+  [1, 'pubsub-fault', (w, rng) => {
+    // Hellos stop arriving on some pub/sub connections while the command
+    // connections work (dropped and re-made, or half-open for a while).
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const nodes = rng.chance(0.3) ? alive : [rng.pick(alive)];
+    const targets = rng.chance(0.5) ? w.redis : [rng.pick(w.redis)];
+    const mode = rng.chance(0.3) ? 'dropped' : 'half-open';
+    const durationMs = rng.int(2_000, 30_000);
+    for (const s of nodes) for (const r of targets) w.pubsubFault(s, r, mode, durationMs);
+  }],
   [0.3, 'manual-failover', (w, rng) => {
     const alive = w.sentinels.filter((s) => s.isAlive());
     if (alive.length > 0) w.manualFailover(rng.pick(alive));

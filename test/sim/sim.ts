@@ -23,7 +23,7 @@ import { SentinelNode } from './node.js';
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import { describeScenario, makeScenario, MASTER_NAME, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
-import type { Request, SimWorld } from './world.js';
+import { RESUBSCRIBE_DELAY_MS, type Request, type SimWorld } from './world.js';
 
 export interface ScriptStep {
   /** ms after the end of the warm-up. */
@@ -292,6 +292,35 @@ export class World implements SimWorld {
     this.log('net', `LOSS ${rate}`);
   }
 
+  /** Pub/sub connections left silently dead by a half-open fault. */
+  private readonly deadPubSub = new Set<Conn>();
+
+  /**
+   * The pub/sub connection of `node` to `redis` fails while its command
+   * connection works: hellos published there stop reaching `node`.
+   * 'dropped': the connection is closed and InstanceLink re-makes it a
+   * second later; 'half-open': nothing tells anyone, it stays dead for
+   * `durationMs` (until a reconnect of the link or the heal).
+   */
+  pubsubFault(node: SentinelNode, redis: FakeRedis, mode: 'dropped' | 'half-open', durationMs: number): void {
+    const conns = [...redis.conns.values()].filter((c) => c.clientId === node.id && c.open && c.subscribed);
+    if (conns.length === 0) return;
+    this.log(node.id, `PUBSUB ${mode} to ${redis.id}${mode === 'half-open' ? ` for ${durationMs} ms` : ''}`);
+    for (const c of conns) {
+      c.subscribed = false;
+      this.deadPubSub.add(c);
+      this.schedule(mode === 'dropped' ? RESUBSCRIBE_DELAY_MS : durationMs, () => {
+        if (!this.deadPubSub.delete(c)) return;
+        if (c.open) c.subscribed = true;
+      });
+    }
+  }
+
+  private healPubSub(): void {
+    for (const c of this.deadPubSub) if (c.open) c.subscribed = true;
+    this.deadPubSub.clear();
+  }
+
   /** Every config write of `node` fails with `kind` for `durationMs`. */
   diskFault(node: SentinelNode, kind: DiskFault, durationMs: number): void {
     this.log(node.id, `DISK ${kind} for ${durationMs} ms`);
@@ -338,6 +367,8 @@ export class World implements SimWorld {
     this.log('sim', 'HEAL PHASE: network healed, loss off, everything restarted');
     this.net.heal();
     this.net.lossRate = 0;
+    for (const s of this.sentinels) s.simDisk.heal();
+    this.healPubSub();
     for (const r of this.redis) this.restartRedis(r);
     for (const s of this.sentinels) {
       s.resume();
