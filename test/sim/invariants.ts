@@ -49,18 +49,18 @@ const TILT_FORBIDDEN_PREFIXES = ['+failover-state-', '+slave-reconf-', '-failove
 
 export class Invariants {
   readonly violations: string[] = [];
-  /** epoch -> node id elected in it (non-forced). */
-  private readonly electedByEpoch = new Map<number, string>();
+  /** "master epoch" -> node id elected in it (non-forced). Epochs are per Sentinel, votes and leaders per master. */
+  private readonly electedByEpoch = new Map<string, string>();
   /** "node id master" -> epochs it voted in. */
   private readonly votedEpochs = new Map<string, Set<number>>();
-  /** "epoch runid" -> node ids that voted so. */
+  /** "master epoch runid" -> node ids that voted so. */
   private readonly votesFor = new Map<string, Set<string>>();
   private readonly maxCurrentEpoch = new Map<string, number>();
   private readonly maxConfigEpoch = new Map<string, number>();
   /** "master config-epoch" -> the address first seen with it, and where. */
   private readonly configAddress = new Map<string, { addr: string; node: string }>();
-  /** epoch -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
-  private readonly forcedByEpoch = new Map<number, string[]>();
+  /** "master epoch" -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
+  private readonly forcedByEpoch = new Map<string, string[]>();
   /** node id -> highest epoch it sent out. */
   private readonly sentEpoch = new Map<string, number>();
   /** "node id master-address epoch" -> the leader it answered. */
@@ -153,7 +153,10 @@ export class Invariants {
         // Started and won in one step: startFailoverIfNeeded never forces.
         const forced = p?.state === 'wait-start' ? p.forced : false;
         if (!forced) this.onElected(node, state, master.name, master.failover.epoch);
-        else this.forcedByEpoch.set(master.failover.epoch, [...(this.forcedByEpoch.get(master.failover.epoch) ?? []), node.id]);
+        else {
+          const key = `${master.name} ${master.failover.epoch}`;
+          this.forcedByEpoch.set(key, [...(this.forcedByEpoch.get(key) ?? []), node.id]);
+        }
         return;
       }
     }
@@ -161,10 +164,10 @@ export class Invariants {
 
   /** Two leaders in one epoch because of SENTINEL FAILOVER (no election): described, or undefined. */
   forcedEpochCollision(): string | undefined {
-    for (const [epoch, forced] of this.forcedByEpoch) {
-      const elected = this.electedByEpoch.get(epoch);
+    for (const [key, forced] of this.forcedByEpoch) {
+      const elected = this.electedByEpoch.get(key);
       const leaders = elected === undefined ? forced : [...forced, elected];
-      if (leaders.length > 1) return `epoch ${epoch} has leaders ${leaders.join(', ')} (forced: ${forced.join(', ')})`;
+      if (leaders.length > 1) return `${key.replace(' ', ' epoch ')} has leaders ${leaders.join(', ')} (forced: ${forced.join(', ')})`;
     }
     return undefined;
   }
@@ -190,7 +193,7 @@ export class Invariants {
     if (!epochs) this.votedEpochs.set(`${node.id} ${master}`, (epochs = new Set()));
     if (epochs.has(epoch)) this.violate(node.id, `second +vote-for-leader in epoch ${epoch} (now for ${runId})`);
     epochs.add(epoch);
-    const key = `${epoch} ${runId}`;
+    const key = `${master} ${epoch} ${runId}`;
     let voters = this.votesFor.get(key);
     if (!voters) this.votesFor.set(key, (voters = new Set()));
     voters.add(node.id);
@@ -198,14 +201,14 @@ export class Invariants {
 
   private onElected(node: NodeRef, state: SentinelState, masterName: string, epoch: number): void {
     this.elections += 1;
-    const other = this.electedByEpoch.get(epoch);
+    const other = this.electedByEpoch.get(`${masterName} ${epoch}`);
     if (other !== undefined) {
       this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
     } else {
-      this.electedByEpoch.set(epoch, node.id);
+      this.electedByEpoch.set(`${masterName} ${epoch}`, node.id);
     }
     const master = state.masters.get(masterName)!;
-    const votes = this.votesFor.get(`${epoch} ${node.myId}`)?.size ?? 0;
+    const votes = this.votesFor.get(`${masterName} ${epoch} ${node.myId}`)?.size ?? 0;
     const known = master.sentinels.size + 1;
     const needed = Math.max(master.config.quorum, Math.floor(known / 2) + 1);
     if (votes < needed) {
@@ -243,7 +246,7 @@ export class Invariants {
       const seen = this.configAddress.get(key);
       if (!seen) {
         this.configAddress.set(key, { addr, node: node.id });
-      } else if (seen.addr !== addr && !this.forcedCollisionIn(m.config.configEpoch)) {
+      } else if (seen.addr !== addr && !this.forcedCollisionIn(m.name, m.config.configEpoch)) {
         this.violate(node.id, `config-epoch ${m.config.configEpoch} of ${m.name} is ${addr} here but ${seen.addr} on ${seen.node}`);
         // Report each conflict once.
         this.configAddress.set(key, { addr, node: node.id });
@@ -251,9 +254,9 @@ export class Invariants {
     }
   }
 
-  private forcedCollisionIn(epoch: number): boolean {
-    const forced = this.forcedByEpoch.get(epoch) ?? [];
-    return forced.length + (this.electedByEpoch.has(epoch) ? 1 : 0) > 1;
+  private forcedCollisionIn(master: string, epoch: number): boolean {
+    const forced = this.forcedByEpoch.get(`${master} ${epoch}`) ?? [];
+    return forced.length + (this.electedByEpoch.has(`${master} ${epoch}`) ? 1 : 0) > 1;
   }
 
   private checkTilt(node: NodeRef, effects: readonly Effect[]): void {

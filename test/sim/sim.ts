@@ -22,7 +22,7 @@ import { Network, type Conn, type Endpoint } from './network.js';
 import { SentinelNode } from './node.js';
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
-import { describeScenario, makeScenario, MASTER_NAME, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
+import { describeScenario, makeScenario, MASTER_NAME, masterName, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
 import { RESUBSCRIBE_DELAY_MS, type Request, type SimWorld } from './world.js';
 
 export interface ScriptStep {
@@ -79,7 +79,10 @@ export class World implements SimWorld {
   readonly faultRng: Rng;
   readonly net: Network;
   readonly inv: Invariants;
+  /** Every Redis instance: the groups one after another. */
   readonly redis: FakeRedis[] = [];
+  /** The instances of each master group (index 0 starts as its master). */
+  readonly groups: FakeRedis[][] = [];
   readonly sentinels: SentinelNode[] = [];
   readonly logLines: string[] = [];
   readonly events: SimEventRecord[] = [];
@@ -166,13 +169,20 @@ export class World implements SimWorld {
 
   private buildRedis(idRng: Rng): void {
     const s = this.scenario;
-    for (let i = 0; i <= s.replicas; i++) {
-      const host = `10.0.0.${i + 1}`;
-      const r = new FakeRedis(`r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
-        i === 0 ? undefined : { host: '10.0.0.1', port: REDIS_PORT });
-      this.redis.push(r);
-      this.redisByAddr.set(r.addr(), r);
-      this.endpoints.set(`redis|${host}|${REDIS_PORT}`, r);
+    for (let g = 0; g < s.masters; g++) {
+      const group: FakeRedis[] = [];
+      // Group 0 keeps the names and addresses of a one-master world.
+      const net = g === 0 ? '10.0.0' : `10.0.${10 + g}`;
+      for (let i = 0; i <= s.replicas; i++) {
+        const host = `${net}.${i + 1}`;
+        const r = new FakeRedis(g === 0 ? `r${i}` : `m${g}r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
+          i === 0 ? undefined : { host: `${net}.1`, port: REDIS_PORT });
+        group.push(r);
+        this.redis.push(r);
+        this.redisByAddr.set(r.addr(), r);
+        this.endpoints.set(`redis|${host}|${REDIS_PORT}`, r);
+      }
+      this.groups.push(group);
     }
   }
 
@@ -198,17 +208,19 @@ export class World implements SimWorld {
     const cfg = defaultSentinelConfig();
     cfg.myid = myId;
     cfg.port = SENTINEL_PORT;
-    const m = defaultMasterConfig(MASTER_NAME, '10.0.0.1', REDIS_PORT, s.quorum);
-    m.downAfterMs = s.downAfterMs;
-    m.failoverTimeoutMs = s.failoverTimeoutMs;
-    m.parallelSyncs = s.parallelSyncs;
-    if (s.presetReplicas) {
-      m.knownReplicas = this.redis.slice(1).map((r) => ({ host: r.host, port: r.port }));
-    }
-    if (s.presetSentinels) {
-      m.knownSentinels = ids.flatMap((id, j) => (j === index ? [] : [{ host: `10.0.1.${j + 1}`, port: SENTINEL_PORT, runid: id }]));
-    }
-    cfg.masters.push(m);
+    this.groups.forEach((group, g) => {
+      const m = defaultMasterConfig(masterName(g), group[0]!.host, REDIS_PORT, s.quorum);
+      m.downAfterMs = s.downAfterMs;
+      m.failoverTimeoutMs = s.failoverTimeoutMs;
+      m.parallelSyncs = s.parallelSyncs;
+      if (s.presetReplicas) {
+        m.knownReplicas = group.slice(1).map((r) => ({ host: r.host, port: r.port }));
+      }
+      if (s.presetSentinels) {
+        m.knownSentinels = ids.flatMap((id, j) => (j === index ? [] : [{ host: `10.0.1.${j + 1}`, port: SENTINEL_PORT, runid: id }]));
+      }
+      cfg.masters.push(m);
+    });
     return cfg;
   }
 
@@ -252,9 +264,14 @@ export class World implements SimWorld {
 
   // ---------------------------------------------------------------- faults
 
-  /** The instance actually acting as master (the first live one with role master). */
-  trueMaster(): FakeRedis | undefined {
-    return this.redis.find((r) => r.alive && r.role === 'master');
+  /** The instance of group `g` actually acting as master (the first live one with role master). */
+  trueMaster(g = 0): FakeRedis | undefined {
+    return this.groups[g]?.find((r) => r.alive && r.role === 'master');
+  }
+
+  /** A master group drawn at random (no draw with one group, so one-master runs replay as before). */
+  randomGroup(rng: Rng): number {
+    return this.groups.length === 1 ? 0 : rng.int(0, this.groups.length - 1);
   }
 
   killRedis(r: FakeRedis): void {
@@ -339,9 +356,9 @@ export class World implements SimWorld {
     this.scheduleFault(stallMs, () => node.resume(stallId));
   }
 
-  manualFailover(node: SentinelNode): void {
-    const r = node.apply({ type: 'manualFailover', master: MASTER_NAME });
-    this.log(node.id, `SENTINEL FAILOVER ${MASTER_NAME} -> ${r?.manual ?? 'no reply'}`);
+  manualFailover(node: SentinelNode, master = MASTER_NAME): void {
+    const r = node.apply({ type: 'manualFailover', master });
+    this.log(node.id, `SENTINEL FAILOVER ${master} -> ${r?.manual ?? 'no reply'}`);
   }
 
   /** Connections across a new cut: most are noticed (keepalive), the rest stay half-open. */
@@ -388,19 +405,28 @@ export class World implements SimWorld {
 
   /** Why the system has not converged, or undefined when it has. */
   notConverged(): string | undefined {
+    for (let g = 0; g < this.groups.length; g++) {
+      const why = this.groupNotConverged(g);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+
+  private groupNotConverged(g: number): string | undefined {
+    const name = masterName(g);
     const addrs = new Set<string>();
     for (const s of this.sentinels) {
-      const m = s.state?.masters.get(MASTER_NAME);
+      const m = s.state?.masters.get(name);
       if (!m) return `${s.id} is down`;
       addrs.add(`${m.host}:${m.port}`);
     }
-    if (addrs.size !== 1) return `Sentinels disagree on the master: ${[...addrs].join(', ')}`;
+    if (addrs.size !== 1) return `Sentinels disagree on the master of ${name}: ${[...addrs].join(', ')}`;
     const addr = [...addrs][0]!;
     const master = this.redisByAddr.get(addr);
     if (!master) return `master ${addr} is no instance`;
     if (!master.alive) return `master ${addr} is dead`;
     if (master.role !== 'master') return `master ${addr} has role slave`;
-    for (const r of this.redis) {
+    for (const r of this.groups[g] ?? []) {
       if (r === master || !r.alive) continue;
       if (r.role !== 'slave' || r.masterHost !== master.host || r.masterPort !== master.port || !r.linkUp) {
         return `${r.describe()} does not replicate from ${addr}`;
@@ -413,16 +439,17 @@ export class World implements SimWorld {
     const lines = this.redis.map((r) => `  ${r.describe()}`);
     for (const s of this.sentinels) {
       const st = s.state;
-      const m = st?.masters.get(MASTER_NAME);
-      if (!st || !m) {
+      if (!st) {
         lines.push(`  ${s.id} DOWN`);
         continue;
       }
-      const replicas = [...m.replicas.values()].map((r) => `${r.name}${r.sdown ? '(sdown)' : ''}`).join(' ');
-      lines.push(`  ${s.id} ${s.myId.slice(0, 8)} epoch ${st.currentEpoch} master ${m.host}:${m.port} ` +
-        `config-epoch ${m.config.configEpoch} failover ${m.failover.state}@${m.failover.epoch}` +
-        `${m.sdown ? ' sdown' : ''}${m.odown ? ' odown' : ''}${st.tilt ? ' TILT' : ''} ` +
-        `peers ${m.sentinels.size} replicas [${replicas}]`);
+      for (const m of st.masters.values()) {
+        const replicas = [...m.replicas.values()].map((r) => `${r.name}${r.sdown ? '(sdown)' : ''}`).join(' ');
+        lines.push(`  ${s.id} ${s.myId.slice(0, 8)} epoch ${st.currentEpoch} master ${m.host}:${m.port} ` +
+          `config-epoch ${m.config.configEpoch} failover ${m.failover.state}@${m.failover.epoch}` +
+          `${m.sdown ? ' sdown' : ''}${m.odown ? ' odown' : ''}${st.tilt ? ' TILT' : ''} ` +
+          `peers ${m.sentinels.size} replicas [${replicas}]${st.masters.size > 1 ? ` (${m.name})` : ''}`);
+      }
     }
     return lines;
   }
