@@ -1,13 +1,17 @@
 /**
- * The deterministic simulator (TigerBeetle VOPR style): N Sentinel cores,
- * fake Redis instances, a fake network and clock, all driven by one event
- * queue and one seed. A run has three phases:
+ * The deterministic simulator (TigerBeetle VOPR style): N Sentinel cores run
+ * by the runtime's own effect executor, 1-3 masters with their replicas
+ * (fake Redis instances) watched by the same Sentinels, a fake network, clock
+ * and disk, all driven by one event queue and one seed. A run has three phases:
  *
  *   warm-up  Sentinels start and discover each other and the replicas;
  *   faults   kills, restarts, partitions (symmetric, one-way, master with a
- *            minority), loss, Sentinel crashes, clock jumps, manual failovers;
+ *            minority), loss, Sentinel crashes, clock jumps, stalls, manual
+ *            failovers, failing config writes (EIO, ENOSPC), pub/sub
+ *            connections dropped or half-open;
  *            safety invariants (invariants.ts) are checked at every step;
- *   heal     partitions healed, loss off, every process running again: within
+ *   heal     partitions healed, loss off, disks and pub/sub healed, every
+ *            process running again: within
  *            `healBoundMs` all Sentinels must agree on one live master that
  *            every other instance replicates from (liveness).
  *
