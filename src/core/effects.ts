@@ -14,7 +14,10 @@
  * and finish after the following effects, and a crash before it completes
  * only loses what the next INFO or hello rediscovers. Every persist writes the
  * whole state as the step left it, so one write covers a batch: a batch with
- * any sync persist is written synchronously once, at its first persist.
+ * any sync persist is written synchronously once, at its first persist. When
+ * that write fails, the executor holds back what would reveal the unsaved
+ * state (vote requests, hellos, SLAVEOF, a vote answer) until a write
+ * succeeds; the core sees them as requests that got no reply.
  */
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
 
