@@ -4,13 +4,10 @@
  *
  *   node scripts/sim.mjs --seeds 10000 --from 1 --jobs 2
  *   node scripts/sim.mjs --seed 1234              replay one seed, print its whole log
- *   node scripts/sim.mjs --seeds 5000 --workarounds persist-address,stale-candidate-aborts
  *
  * Options: --seeds N (default 1000), --from S (default 1), --jobs J (default:
  * CPU count), --seed S (one seed, full log), --lines L (log lines shown per
- * failure, default 200), --max-failures K (failures printed in full, default 5),
- * --workarounds a,b (core bugs patched around in the simulator, to look for
- * others behind them; see SimOptions.workarounds in test/sim/sim.ts).
+ * failure, default 200), --max-failures K (failures printed in full, default 5).
  *
  * How: tsc compiles test/sim/sim.ts and what it imports from src/ into
  * node_modules/.cache/tssentinel-sim (type errors are reported, not fatal),
@@ -28,7 +25,7 @@ if (isMainThread) await main();
 else await work();
 
 function parseArgs(argv) {
-  const out = { seeds: 1000, from: 1, jobs: cpus().length, lines: 200, maxFailures: 5, workarounds: [], seed: undefined };
+  const out = { seeds: 1000, from: 1, jobs: cpus().length, lines: 200, maxFailures: 5, seed: undefined };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = argv[i + 1];
@@ -39,9 +36,8 @@ function parseArgs(argv) {
       case '--seed': out.seed = Number(v); i++; break;
       case '--lines': out.lines = Number(v); i++; break;
       case '--max-failures': out.maxFailures = Number(v); i++; break;
-      case '--workarounds': out.workarounds = String(v).split(',').filter(Boolean); i++; break;
       case '-h': case '--help':
-        console.log('usage: node scripts/sim.mjs [--seeds N] [--from S] [--jobs J] [--seed S] [--lines L] [--workarounds a,b]');
+        console.log('usage: node scripts/sim.mjs [--seeds N] [--from S] [--jobs J] [--seed S] [--lines L]');
         process.exit(0);
         break;
       default:
@@ -74,7 +70,7 @@ async function main() {
   const moduleUrl = compile();
   if (opts.seed !== undefined) {
     const { runSimulation, formatFailure } = await import(moduleUrl);
-    const r = runSimulation(opts.seed, { workarounds: opts.workarounds });
+    const r = runSimulation(opts.seed);
     console.log(r.log.join('\n'));
     if (!r.ok) console.log(`\n${formatFailure(r, 0)}`);
     console.log(`\nseed ${r.seed}: ${r.ok ? 'ok' : 'FAILED'}, converged after ${r.convergedAfterMs ?? '-'} ms, ${JSON.stringify(r.stats)}`);
@@ -89,7 +85,7 @@ async function main() {
     const seeds = [];
     for (let s = opts.from + j; s < opts.from + opts.seeds; s += jobs) seeds.push(s);
     const w = new Worker(fileURLToPath(import.meta.url), {
-      workerData: { moduleUrl, seeds, workarounds: opts.workarounds, lines: opts.lines },
+      workerData: { moduleUrl, seeds, lines: opts.lines },
     });
     w.on('message', (m) => {
       done += 1;
@@ -112,10 +108,10 @@ async function main() {
 }
 
 async function work() {
-  const { moduleUrl, seeds, workarounds, lines } = workerData;
+  const { moduleUrl, seeds, lines } = workerData;
   const { runSimulation, formatFailure } = await import(moduleUrl);
   for (const seed of seeds) {
-    const r = runSimulation(seed, { workarounds, logLimit: lines });
+    const r = runSimulation(seed, { logLimit: lines });
     parentPort.postMessage({
       seed, ok: r.ok, violations: r.violations, events: r.stats.events,
       text: r.ok ? '' : formatFailure(r, lines),

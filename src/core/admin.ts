@@ -32,7 +32,7 @@ export function monitorMaster(state: SentinelState, req: MonitorRequest, nowMs: 
   const master = addMasterFromConfig(state, defaultMasterConfig(req.name, req.host, req.port, req.quorum), nowMs);
   return [
     sentinelEvent('warning', '+monitor', `${instanceDetails(master)} quorum ${req.quorum}`, master.name),
-    { type: 'persist' },
+    { type: 'persist', sync: true },
   ];
 }
 
@@ -42,7 +42,7 @@ export function removeMonitoredMaster(state: SentinelState, name: string): Effec
   return [
     sentinelEvent('warning', '-monitor', instanceDetails(master), master.name),
     ...removeMaster(state, master),
-    { type: 'persist' },
+    { type: 'persist', sync: true },
   ];
 }
 
@@ -55,7 +55,7 @@ export function resetMasters(state: SentinelState, names: readonly string[], now
     effects.push(...resetMaster(state, master, nowMs));
     effects.push(sentinelEvent('warning', '+reset-master', instanceDetails(master), master.name));
   }
-  if (effects.length > 0) effects.push({ type: 'persist' });
+  if (effects.length > 0) effects.push({ type: 'persist', sync: true });
   return effects;
 }
 
@@ -81,7 +81,7 @@ export function setMasterOptions(state: SentinelState, name: string, changes: re
     const shown = applyMasterOption(master.config, change);
     effects.push(sentinelEvent('warning', '+set', `${instanceDetails(master)} ${change.option} ${shown}`, master.name));
   }
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   return effects;
 }
 
@@ -121,7 +121,7 @@ export function setSentinelOptions(state: SentinelState, changes: SentinelOption
   }
   // Replies, events, hellos and the config show the other form from now on.
   if (changes.announceHostnames !== undefined) state.addressing.announceHostnames = changes.announceHostnames;
-  return [{ type: 'persist' }];
+  return [{ type: 'persist', sync: true }];
 }
 
 export type SimulatedFailure = 'crashAfterElection' | 'crashAfterPromotion';

@@ -1,7 +1,23 @@
 /**
- * What the core asks the shell to do. The runtime executes effects in the
- * order they are returned; a `persist` always precedes the replies and
- * messages that depend on it.
+ * What the core asks the shell to do. The shell (src/shell/executor.ts, run
+ * by the runtime and by the simulator alike) executes effects in the order
+ * they are returned and never reorders them.
+ *
+ * Ordering rule (etcd raft's `Ready.MustSync`): a `persist` with `sync: true`
+ * is written to disk before any effect after it in the same batch is carried
+ * out, and before any reply that the caller of `step` sends for that event
+ * (the answer to IS-MASTER-DOWN-BY-ADDR, the reply to SENTINEL FAILOVER). The
+ * core sets `sync: true` where it changes what a restart must not forget or
+ * take back: the current epoch, a vote (leader and leader epoch), a master's
+ * config epoch, a switched master address. `sync: false` is for discovery
+ * (replicas and Sentinels added): the write may be coalesced with later ones
+ * and finish after the following effects, and a crash before it completes
+ * only loses what the next INFO or hello rediscovers. Every persist writes the
+ * whole state as the step left it, so one write covers a batch: a batch with
+ * any sync persist is written synchronously once, at its first persist. When
+ * that write fails, the executor holds back what would reveal the unsaved
+ * state (vote requests, hellos, SLAVEOF, a vote answer) until a write
+ * succeeds; the core sees them as requests that got no reply.
  */
 export type LogLevel = 'debug' | 'verbose' | 'notice' | 'warning';
 
@@ -24,7 +40,8 @@ export type Effect =
   | { type: 'info'; link: string; target: InstanceRef }
   | { type: 'publishHello'; link: string; payload: string }
   | { type: 'event'; level: LogLevel; channel: string; message: string; master?: string }
-  | { type: 'persist' }
+  /** Write the state to the config file; `sync`: durable before the next effect leaves (see above). */
+  | { type: 'persist'; sync: boolean }
   /** SENTINEL IS-MASTER-DOWN-BY-ADDR to a peer; `runId` is ours when asking for a vote, else "*". */
   | { type: 'askMasterDown'; link: string; peer: InstanceRef; masterIp: string; masterPort: number; epoch: number; runId: string }
   /**

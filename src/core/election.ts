@@ -26,13 +26,13 @@ export function voteLeader(
 ): VoteResult {
   if (reqEpoch > state.currentEpoch) {
     state.currentEpoch = reqEpoch;
-    effects.push({ type: 'persist' });
+    effects.push({ type: 'persist', sync: true });
     effects.push(sentinelEvent('warning', '+new-epoch', String(state.currentEpoch), master.name));
   }
   if (master.config.leaderEpoch < reqEpoch && state.currentEpoch <= reqEpoch) {
     master.leader = reqRunId;
     master.config.leaderEpoch = state.currentEpoch;
-    effects.push({ type: 'persist' });
+    effects.push({ type: 'persist', sync: true });
     effects.push(sentinelEvent('warning', '+vote-for-leader', `${reqRunId} ${master.config.leaderEpoch}`, master.name));
     // Having voted for someone else, hold back our own attempt for a while
     // so that the winner can finish. Sentinels that voted together retry

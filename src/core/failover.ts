@@ -185,7 +185,7 @@ export function startFailover(
   master.failover.forced = forced;
   master.failover.coordinated = false;
   master.failover.promoted = undefined;
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   effects.push(ev('warning', '+new-epoch', String(state.currentEpoch), master));
   effects.push(ev('warning', '+try-failover', instanceDetails(master), master));
   master.failoverStartMs = nowMs;
@@ -328,7 +328,7 @@ export function onPromotedReplicaIsMaster(
   master.config.configEpoch = master.failover.epoch;
   const coordinated = master.failover.coordinated;
   enterState(master, 'reconf-slaves', nowMs);
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   if (coordinated) effects.push(ev('warning', '+failover-coordinated-end', instanceDetails(replica, master), master));
   effects.push(ev('warning', '+promoted-slave', instanceDetails(replica, master), master));
   demoteOldMaster(state, master, replica, effects);
@@ -468,7 +468,7 @@ export function changeMasterAddress(
     replica.demoteAtOnce = r.formerMaster;
     effects.push(ev('notice', '+slave', instanceDetails(replica, master), master));
   }
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
 }
 
 // ---------------------------------------------------------------- requests from peers and users

@@ -74,7 +74,9 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
   if (!peer) peer = addPeer(state, master, hello.ip, hello.port, hello.runId, nowMs, effects);
   if (hello.currentEpoch > state.currentEpoch) {
     state.currentEpoch = hello.currentEpoch;
-    effects.push({ type: 'persist' });
+    // Synchronous: a restart must not come back with a lower current epoch
+    // than one we already acted on (a vote asked at it, a hello announcing it).
+    effects.push({ type: 'persist', sync: true });
     effects.push(sentinelEvent('warning', '+new-epoch', String(state.currentEpoch), master.name));
   }
   // Adopted even in TILT (as Redis does): it is the peers' decision, not a
@@ -118,7 +120,7 @@ function applyNewerConfig(
     abortFailover(state, master, nowMs, effects);
   }
   master.config.configEpoch = configEpoch;
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: true });
   if (sameHost(state.addressing, host, master.host) && port === master.port) return;
   const fromIp = shownHost(state.addressing, master.host);
   const fromPort = master.port;
@@ -160,6 +162,6 @@ function addPeer(
   }
   const peer = createPeerSentinel(state, master, host, port, runId, nowMs);
   effects.push(sentinelEvent('notice', '+sentinel', instanceDetails(peer, master), master.name));
-  effects.push({ type: 'persist' });
+  effects.push({ type: 'persist', sync: false });
   return peer;
 }

@@ -202,5 +202,5 @@ function discoverReplicas(
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));
     added = true;
   }
-  if (added) effects.push({ type: 'persist' });
+  if (added) effects.push({ type: 'persist', sync: false });
 }

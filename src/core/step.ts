@@ -127,7 +127,7 @@ function containImpossibleTransition(state: SentinelState, err: ImpossibleTransi
         `failover state was ${shown}; this master's failover is stopped, the Sentinel keeps running`,
       master: err.master,
     },
-    { type: 'persist' },
+    { type: 'persist', sync: true },
   ];
 }
 

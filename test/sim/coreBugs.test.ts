@@ -201,6 +201,36 @@ describe('core bugs found by the simulator', () => {
     expect(switchedAtMs).toBeGreaterThan(13_300);
     expect(switchedAtMs).toBeLessThan(30_000);
   });
+
+  /*
+   * src/core/monitor.ts onHello(): a higher current-epoch learned from a
+   * hello was persisted like discovery (asynchronously, coalesced). A crash
+   * before that write completed restarted the Sentinel with a lower
+   * current-epoch than one it had already acted on. Fix: that persist is
+   * `sync: true`, so the epoch is durable before anything after it leaves.
+   */
+  it('a current-epoch learned from a hello survives a crash right after it', () => {
+    let restartedEpoch: number | undefined;
+    const r = runSimulation(203, {
+      sentinels: 3, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 10_000, faultMs: 3_000,
+      healBoundMs: 5_000, latencyMsMax: 5, presetSentinels: true, presetReplicas: true, parallelSyncs: 1,
+      script: [{
+        atMs: 500, action: (w) => {
+          const node = w.sentinels[0]!;
+          const m = node.state!.masters.get('mymaster')!;
+          const peer = [...m.sentinels.values()][0]!;
+          node.apply({ type: 'hello', payload: `${peer.host},${peer.port},${peer.name},7,mymaster,10.0.0.1,6379,0` });
+          expect(node.state!.currentEpoch).toBe(7);
+          // Killed at once: no asynchronous write had the time to complete.
+          node.crash('test: crash right after the hello');
+          node.start();
+          restartedEpoch = node.state?.currentEpoch;
+        },
+      }],
+    });
+    expect(restartedEpoch).toBe(7);
+    expect(r.violations.filter((v) => v.includes('current-epoch went back'))).toEqual([]);
+  });
 });
 
 /** A failover step the leader takes itself (what must wait for +tilt after a stall). */

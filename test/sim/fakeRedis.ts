@@ -7,7 +7,6 @@
  */
 import type { Conn, Endpoint } from './network.js';
 import type { Request, SimWorld } from './world.js';
-import { RESUBSCRIBE_DELAY_MS } from './world.js';
 
 /** Time a replica needs to sync after it reaches its master. */
 const SYNC_MS = 300;
@@ -144,7 +143,7 @@ export class FakeRedis implements Endpoint {
    * MULTI / SLAVEOF / CONFIG REWRITE / CLIENT KILL TYPE normal / CLIENT KILL
    * TYPE pubsub / EXEC: all of it at once. CLIENT KILL skips the caller's
    * own command connection, but drops every other Sentinel's links and the
-   * caller's pub/sub connection (InstanceLink re-makes it a second later).
+   * caller's pub/sub connection (the caller's core re-makes it).
    */
   private transaction(caller: Conn, host: string | undefined, port: number | undefined, world: SimWorld): unknown {
     const before = this.role === 'master' ? 'master' : `${this.masterHost}:${this.masterPort}`;
@@ -154,17 +153,8 @@ export class FakeRedis implements Endpoint {
       if (c === caller) continue;
       world.closeFromServer(c);
     }
-    caller.subscribed = false;
-    this.resubscribe(caller, world);
+    world.closePubsubFromServer(caller);
     return ['OK', 'OK', 0, 0, 0];
-  }
-
-  private resubscribe(conn: Conn, world: SimWorld): void {
-    world.schedule(RESUBSCRIBE_DELAY_MS, () => {
-      if (!conn.open || !this.alive || conn.subscribed) return;
-      if (world.net.connected(conn.clientId, this.id)) conn.subscribed = true;
-      else this.resubscribe(conn, world);
-    });
   }
 
   /** INFO in redis-server's format (the fields a Sentinel reads, and a few more). */

@@ -5,12 +5,18 @@
  *
  * - at most one +elected-leader per epoch across all Sentinels (forced
  *   failovers, SENTINEL FAILOVER, excluded);
- * - a Sentinel emits +vote-for-leader at most once per epoch, across restarts;
+ * - a Sentinel emits +vote-for-leader at most once per epoch and master,
+ *   across restarts (unless a failed save left the vote only in memory: then
+ *   it was never revealed, and a restart forgets it);
  * - a non-forced failover starts only with the master ODOWN, and is won only
  *   with votes (+vote-for-leader events naming the winner in that epoch, self
  *   included) >= max(quorum, majority of the Sentinels it knows) and a
  *   majority of all Sentinels in the simulation;
- * - current-epoch and each master's config-epoch never decrease, restarts included;
+ * - current-epoch and each master's config-epoch never decrease, restarts
+ *   included (a restart after a failed save goes back to what is on disk);
+ * - what left the process is never taken back: a restarted Sentinel's
+ *   current-epoch is at least every epoch it sent (hellos, vote requests),
+ *   and it never answers two different leaders for one master and epoch;
  * - a config-epoch names one master address: no two Sentinels (or one
  *   Sentinel at two times) hold the same config-epoch with different current
  *   master addresses (unless SENTINEL FAILOVER put two leaders in that epoch);
@@ -43,18 +49,22 @@ const TILT_FORBIDDEN_PREFIXES = ['+failover-state-', '+slave-reconf-', '-failove
 
 export class Invariants {
   readonly violations: string[] = [];
-  /** epoch -> node id elected in it (non-forced). */
-  private readonly electedByEpoch = new Map<number, string>();
-  /** node id -> epochs it voted in. */
+  /** "master epoch" -> node id elected in it (non-forced). Epochs are per Sentinel, votes and leaders per master. */
+  private readonly electedByEpoch = new Map<string, string>();
+  /** "node id master" -> epochs it voted in. */
   private readonly votedEpochs = new Map<string, Set<number>>();
-  /** "epoch runid" -> node ids that voted so. */
+  /** "master epoch runid" -> node ids that voted so. */
   private readonly votesFor = new Map<string, Set<string>>();
   private readonly maxCurrentEpoch = new Map<string, number>();
   private readonly maxConfigEpoch = new Map<string, number>();
   /** "master config-epoch" -> the address first seen with it, and where. */
   private readonly configAddress = new Map<string, { addr: string; node: string }>();
-  /** epoch -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
-  private readonly forcedByEpoch = new Map<number, string[]>();
+  /** "master epoch" -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
+  private readonly forcedByEpoch = new Map<string, string[]>();
+  /** node id -> highest epoch it sent out. */
+  private readonly sentEpoch = new Map<string, number>();
+  /** "node id master-address epoch" -> the leader it answered. */
+  private readonly answeredVote = new Map<string, string>();
   /** Elections won (non-forced), for the report. */
   elections = 0;
 
@@ -83,7 +93,26 @@ export class Invariants {
     return pre;
   }
 
+  /** An epoch left `node` (in a hello or a vote request). */
+  sent(node: NodeRef, epoch: number): void {
+    if (epoch > (this.sentEpoch.get(node.id) ?? 0)) this.sentEpoch.set(node.id, epoch);
+  }
+
+  /** `node` answered IS-MASTER-DOWN-BY-ADDR for `masterAddr` with a vote. */
+  answered(node: NodeRef, masterAddr: string, epoch: number, leader: string): void {
+    const key = `${node.id} ${masterAddr} ${epoch}`;
+    const before = this.answeredVote.get(key);
+    if (before !== undefined && before !== leader) {
+      this.violate(node.id, `answered two leaders for ${masterAddr} in epoch ${epoch}: ${before}, then ${leader}`);
+    }
+    this.answeredVote.set(key, leader);
+  }
+
   afterStart(node: NodeRef, state: SentinelState): void {
+    const sent = this.sentEpoch.get(node.id) ?? 0;
+    if (state.currentEpoch < sent) {
+      this.violate(node.id, `restarted with current-epoch ${state.currentEpoch} below epoch ${sent} it had sent`);
+    }
     this.checkEpochs(node, state);
     this.checkConfigAddresses(node, state);
   }
@@ -112,7 +141,7 @@ export class Invariants {
   ): void {
     const master = e.master === undefined ? undefined : state.masters.get(e.master);
     switch (e.channel) {
-      case '+vote-for-leader': return this.onVote(node, e.message);
+      case '+vote-for-leader': return this.onVote(node, e.master ?? '', e.message);
       case '+try-failover':
         if (event.type !== 'manualFailover' && master && !master.odown) {
           this.violate(node.id, `+try-failover of ${e.master} without ODOWN (epoch ${master.failover.epoch})`);
@@ -124,7 +153,10 @@ export class Invariants {
         // Started and won in one step: startFailoverIfNeeded never forces.
         const forced = p?.state === 'wait-start' ? p.forced : false;
         if (!forced) this.onElected(node, state, master.name, master.failover.epoch);
-        else this.forcedByEpoch.set(master.failover.epoch, [...(this.forcedByEpoch.get(master.failover.epoch) ?? []), node.id]);
+        else {
+          const key = `${master.name} ${master.failover.epoch}`;
+          this.forcedByEpoch.set(key, [...(this.forcedByEpoch.get(key) ?? []), node.id]);
+        }
         return;
       }
     }
@@ -132,22 +164,36 @@ export class Invariants {
 
   /** Two leaders in one epoch because of SENTINEL FAILOVER (no election): described, or undefined. */
   forcedEpochCollision(): string | undefined {
-    for (const [epoch, forced] of this.forcedByEpoch) {
-      const elected = this.electedByEpoch.get(epoch);
+    for (const [key, forced] of this.forcedByEpoch) {
+      const elected = this.electedByEpoch.get(key);
       const leaders = elected === undefined ? forced : [...forced, elected];
-      if (leaders.length > 1) return `epoch ${epoch} has leaders ${leaders.join(', ')} (forced: ${forced.join(', ')})`;
+      if (leaders.length > 1) return `${key.replace(' ', ' epoch ')} has leaders ${leaders.join(', ')} (forced: ${forced.join(', ')})`;
     }
     return undefined;
   }
 
-  private onVote(node: NodeRef, message: string): void {
+  /**
+   * A Sentinel restarts from a config older than its memory was (a save
+   * failed and no later one succeeded): what it never made durable it never
+   * revealed either (the executor held it back), so it starts over from disk.
+   */
+  restartedFromOlderDisk(node: NodeRef, state: SentinelState): void {
+    this.maxCurrentEpoch.set(node.id, state.currentEpoch);
+    for (const m of state.masters.values()) {
+      this.maxConfigEpoch.set(`${node.id} ${m.name}`, m.config.configEpoch);
+      const epochs = this.votedEpochs.get(`${node.id} ${m.name}`);
+      for (const epoch of [...(epochs ?? [])]) if (epoch > m.config.leaderEpoch) epochs?.delete(epoch);
+    }
+  }
+
+  private onVote(node: NodeRef, master: string, message: string): void {
     const [runId, epochText] = message.split(' ');
     const epoch = Number(epochText);
-    let epochs = this.votedEpochs.get(node.id);
-    if (!epochs) this.votedEpochs.set(node.id, (epochs = new Set()));
+    let epochs = this.votedEpochs.get(`${node.id} ${master}`);
+    if (!epochs) this.votedEpochs.set(`${node.id} ${master}`, (epochs = new Set()));
     if (epochs.has(epoch)) this.violate(node.id, `second +vote-for-leader in epoch ${epoch} (now for ${runId})`);
     epochs.add(epoch);
-    const key = `${epoch} ${runId}`;
+    const key = `${master} ${epoch} ${runId}`;
     let voters = this.votesFor.get(key);
     if (!voters) this.votesFor.set(key, (voters = new Set()));
     voters.add(node.id);
@@ -155,14 +201,14 @@ export class Invariants {
 
   private onElected(node: NodeRef, state: SentinelState, masterName: string, epoch: number): void {
     this.elections += 1;
-    const other = this.electedByEpoch.get(epoch);
+    const other = this.electedByEpoch.get(`${masterName} ${epoch}`);
     if (other !== undefined) {
       this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
     } else {
-      this.electedByEpoch.set(epoch, node.id);
+      this.electedByEpoch.set(`${masterName} ${epoch}`, node.id);
     }
     const master = state.masters.get(masterName)!;
-    const votes = this.votesFor.get(`${epoch} ${node.myId}`)?.size ?? 0;
+    const votes = this.votesFor.get(`${masterName} ${epoch} ${node.myId}`)?.size ?? 0;
     const known = master.sentinels.size + 1;
     const needed = Math.max(master.config.quorum, Math.floor(known / 2) + 1);
     if (votes < needed) {
@@ -200,7 +246,7 @@ export class Invariants {
       const seen = this.configAddress.get(key);
       if (!seen) {
         this.configAddress.set(key, { addr, node: node.id });
-      } else if (seen.addr !== addr && !this.forcedCollisionIn(m.config.configEpoch)) {
+      } else if (seen.addr !== addr && !this.forcedCollisionIn(m.name, m.config.configEpoch)) {
         this.violate(node.id, `config-epoch ${m.config.configEpoch} of ${m.name} is ${addr} here but ${seen.addr} on ${seen.node}`);
         // Report each conflict once.
         this.configAddress.set(key, { addr, node: node.id });
@@ -208,9 +254,9 @@ export class Invariants {
     }
   }
 
-  private forcedCollisionIn(epoch: number): boolean {
-    const forced = this.forcedByEpoch.get(epoch) ?? [];
-    return forced.length + (this.electedByEpoch.has(epoch) ? 1 : 0) > 1;
+  private forcedCollisionIn(master: string, epoch: number): boolean {
+    const forced = this.forcedByEpoch.get(`${master} ${epoch}`) ?? [];
+    return forced.length + (this.electedByEpoch.has(`${master} ${epoch}`) ? 1 : 0) > 1;
   }
 
   private checkTilt(node: NodeRef, effects: readonly Effect[]): void {

@@ -1,15 +1,20 @@
 /**
  * One simulated Sentinel process: a core driven through `step()`, its links,
- * its "disk" (the last persisted config) and its clock offset. Effects are
- * carried out the way src/runtime.ts does it: in order, `persist` synchronous,
- * the answer to IS-MASTER-DOWN-BY-ADDR only after its effects, a failed or
- * timed-out request completing the core's bookkeeping like a rejected promise.
+ * its disk (disk.ts) and its clock offset. Effects are carried out by the
+ * runtime's own EffectExecutor (src/shell/executor.ts) and ConfigWriter, over
+ * simulated links, timers and disk: in order, a sync persist durable before
+ * what follows, the answer to IS-MASTER-DOWN-BY-ADDR only after its effects,
+ * a failed or timed-out request completing the core's bookkeeping like a
+ * rejected promise.
  */
 import type { SentinelConfig } from '../../src/config/model.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { renderConfig } from '../../src/config/rewrite.js';
-import type { Effect, InstanceRef } from '../../src/core/effects.js';
+import type { InstanceRef } from '../../src/core/effects.js';
 import { classifyPingReply, type PingOutcome } from '../../src/core/monitor.js';
+import { ConfigWriter } from '../../src/shell/configWriter.js';
+import { EffectExecutor, parseMasterDownReply, type LinkOps } from '../../src/shell/executor.js';
+import { SimDisk } from './disk.js';
 import { configFromState, seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
 import type { SentinelState } from '../../src/core/state.js';
 import { step, type CoreEvent, type StepResult } from '../../src/core/step.js';
@@ -58,7 +63,14 @@ export class SentinelNode implements Endpoint {
    * renderConfig and read back with parseConfig at restart, as the runtime
    * does (so a field the round trip loses is lost here too).
    */
-  disk: string;
+  readonly simDisk: SimDisk;
+  /** The executor of the current incarnation (a new one at every start). */
+  private executor?: EffectExecutor;
+  /** A sync write of the last batch failed. */
+  private lastSaveFailed = false;
+  private writer?: ConfigWriter;
+  /** The last incarnation crashed with state in memory that a failed save did not make durable. */
+  private crashedUnsaved = false;
   clockOffsetMs: number;
   /** Bumped at every start and crash, so callbacks of a previous life are ignored. */
   incarnation = 0;
@@ -87,9 +99,14 @@ export class SentinelNode implements Endpoint {
     this.port = opts.port;
     this.myId = opts.config.myid ?? '';
     this.baseConfig = clone(opts.config);
-    this.disk = renderConfig('', opts.config);
+    this.simDisk = new SimDisk(world, renderConfig('', opts.config));
     this.clockOffsetMs = opts.clockOffsetMs;
     this.coreSeed = opts.coreSeed;
+  }
+
+  /** The durable config text. */
+  get disk(): string {
+    return this.simDisk.durable;
   }
 
   isAlive(): boolean {
@@ -115,7 +132,10 @@ export class SentinelNode implements Endpoint {
     this.baseConfig = clone(cfg);
     this.state = stateFromConfig(cfg, this.myId, this.nowMs(), seededRandom(this.coreSeed + this.incarnation * 7919));
     this.links = new Map();
+    this.executor = this.makeExecutor(this.state, this.disk);
     this.world.log(this.id, `START incarnation ${this.incarnation} epoch ${this.state.currentEpoch}`);
+    if (this.crashedUnsaved) this.world.inv.restartedFromOlderDisk(this, this.state);
+    this.crashedUnsaved = false;
     this.world.inv.afterStart(this, this.state);
     const inc = this.incarnation;
     const loop = (): void => {
@@ -135,6 +155,9 @@ export class SentinelNode implements Endpoint {
     if (!this.state) return;
     this.world.log(this.id, `CRASH ${reason}`);
     this.state = undefined;
+    this.crashedUnsaved = this.writer?.isDurable() === false;
+    this.executor?.stop();
+    this.executor = undefined;
     this.incarnation += 1;
     this.restarts += 1;
     // A killed process loses what was queued for it; a crash also ends a stall.
@@ -197,75 +220,83 @@ export class SentinelNode implements Endpoint {
       this.world.inv.coreThrew(this, event, err);
       return undefined;
     }
-    this.world.patchAfterStep(state, this.nowMs());
     this.world.inv.afterStep(this, state, event, result.effects, pre);
     const after = masterConfigs(state);
     if (after !== before) this.world.log(this.id, `config ${after} (on ${describeEvent(event)})`);
-    this.execute(result.effects);
+    this.lastSaveFailed = this.executor?.run(result.effects).saveFailed ?? false;
     return result;
   }
 
-  private execute(effects: readonly Effect[]): void {
+  /** The runtime's executor and config writer over this process's links, timers and disk. */
+  private makeExecutor(state: SentinelState, startText: string): EffectExecutor {
     const inc = this.incarnation;
-    for (const e of effects) {
-      if (this.incarnation !== inc || !this.state) return;
-      this.executeOne(this.state, e);
-    }
+    const alive = (): boolean => this.incarnation === inc && this.state !== undefined;
+    let configText = startText;
+    const writer = new ConfigWriter({
+      disk: this.simDisk.forProcess(alive),
+      render: () => renderConfig(configText, configFromState(this.baseConfig, state)),
+      written: (text) => { configText = text; },
+      failed: (err) => this.world.log(this.id, `async save failed: ${String(err)}`),
+    });
+    this.writer = writer;
+    return new EffectExecutor({
+      writer,
+      links: this.linkOps(state),
+      timers: {
+        nowMs: () => this.nowMs(),
+        after: (delayMs, fire) => {
+          let cancelled = false;
+          this.world.schedule(delayMs, () => {
+            if (!cancelled && alive()) fire();
+          });
+          return () => { cancelled = true; };
+        },
+      },
+      sinks: {
+        event: (_level, channel, message) => this.world.log(this.id, `${channel} ${message}`),
+        log: (_level, message) => this.world.log(this.id, `log ${message}`),
+        reconfigScript: (e) => this.world.log(this.id,
+          `reconfig-script ${e.master} ${e.role} ${e.state} ${e.fromIp} ${e.fromPort} ${e.toIp} ${e.toPort}`),
+        crash: (reason) => this.crash(`simulate-failure ${reason}`),
+        saveFailed: (err) => this.world.log(this.id, `sync save failed: ${String(err)}`),
+      },
+      feed: (event) => { this.apply(event); },
+      holdsLink: (link) => state.links.has(link),
+    });
   }
 
-  private executeOne(state: SentinelState, e: Effect): void {
-    switch (e.type) {
-      case 'connect': return this.connect(state, e.link);
-      case 'disconnect': return this.disconnect(state, e.link);
-      case 'ping':
-        return this.request(e.link, { op: 'ping' }, (reply) => this.apply({
-          type: 'pingReply', link: e.link, outcome: pingOutcome(reply),
-        }));
-      case 'info':
-        return this.request(e.link, { op: 'info' }, (reply) => this.apply({
-          type: 'info', target: e.target, text: typeof reply === 'string' ? reply : undefined,
-        }));
-      case 'publishHello':
-        return this.request(e.link, { op: 'publish', payload: this.world.patchHello(state, e.payload) },
-          () => this.apply({ type: 'commandDone', link: e.link }));
-      case 'askMasterDown':
-        return this.request(e.link, {
-          op: 'askMasterDown', ip: e.masterIp, port: e.masterPort, epoch: e.epoch, runId: e.runId,
-        }, (reply) => this.apply({
-          type: 'masterDownReply', master: e.peer.master, peer: e.peer.name, reply: parseMasterDownReply(reply),
-        }));
-      case 'slaveof': return this.slaveof(e.link, e.target, e.host, e.port);
-      case 'persist':
-        this.disk = renderConfig(this.disk, this.world.patchPersist(state, clone(configFromState(this.baseConfig, state))));
-        return;
-      case 'event':
-        this.world.log(this.id, `${e.channel} ${e.message}`);
-        return;
-      case 'log':
-        this.world.log(this.id, `log ${e.message}`);
-        return;
-      case 'reconfigScript':
-        this.world.log(this.id, `reconfig-script ${e.master} ${e.role} ${e.state} ${e.fromIp} ${e.fromPort} ${e.toIp} ${e.toPort}`);
-        return;
-      case 'crash':
-        this.crash(`simulate-failure ${e.reason}`);
-        return;
-      case 'wakeAt': {
-        const inc = this.incarnation;
-        this.world.schedule(Math.max(0, e.atMs - this.nowMs()), () => {
-          if (this.incarnation === inc && this.state) this.apply({ type: 'evaluate', master: e.master });
-        });
-        return;
-      }
-    }
+  /** The runtime's LinkPool, simulated. */
+  private linkOps(state: SentinelState): LinkOps {
+    return {
+      connect: (key) => this.connect(state, key),
+      disconnect: (key, keep) => this.disconnect(key, keep),
+      connectPubsub: (key) => this.connectPubsub(state, key),
+      disconnectPubsub: (key) => {
+        const conn = this.links.get(key)?.conn;
+        if (conn) conn.subscribed = false;
+      },
+      // The simulated servers have no FAILOVER command: refused, as by an older server.
+      failoverTo: (_key, _host, _port, _timeoutMs, done) => this.world.defer(() => done({ error: "ERR unknown command 'FAILOVER'" })),
+      failoverAbort: () => undefined,
+      ping: (key, done) => this.request(key, { op: 'ping' }, (reply) => done(pingOutcome(reply))),
+      info: (key, done) => this.request(key, { op: 'info' }, (reply) => done(typeof reply === 'string' ? reply : undefined)),
+      publishHello: (key, payload, done) => {
+        this.world.inv.sent(this, Number(payload.split(',')[3]));
+        this.request(key, { op: 'publish', payload }, () => done());
+      },
+      askMasterDown: (key, ip, port, epoch, runId, done) => {
+        this.world.inv.sent(this, epoch);
+        this.request(key, { op: 'askMasterDown', ip, port, epoch, runId }, (reply) => done(parseMasterDownReply(reply)));
+      },
+      slaveof: (key, target, host, port, done) => this.slaveof(key, target, host, port, done),
+    };
   }
 
-  private slaveof(key: string, target: InstanceRef, host: string | undefined, port: number | undefined): void {
+  private slaveof(key: string, target: InstanceRef, host: string | undefined, port: number | undefined,
+    done: (ok: boolean) => void): void {
     const req: Request = host === undefined || port === undefined ? { op: 'slaveof' } : { op: 'slaveof', host, port };
     this.world.log(this.id, `send SLAVEOF ${host === undefined ? 'NO ONE' : `${host} ${port}`} to ${target.name}`);
-    this.request(key, req, (reply) => this.apply({
-      type: 'slaveofDone', link: key, target, ok: Array.isArray(reply),
-    }));
+    this.request(key, req, (reply) => done(Array.isArray(reply)));
   }
 
   // ---------------------------------------------------------------- links
@@ -309,7 +340,8 @@ export class SentinelNode implements Endpoint {
         linkKey: key,
         server: target,
         open: true,
-        subscribed: ls.kind === 'redis',
+        // The pub/sub half is made when the core asks (connectPubsub).
+        subscribed: false,
       };
       target.conns.set(conn.id, conn);
       l.conn = conn;
@@ -317,14 +349,49 @@ export class SentinelNode implements Endpoint {
     });
   }
 
-  /** Runtime.disconnect: close, and report the link down if the core still has it. */
-  private disconnect(state: SentinelState, key: string): void {
+  /**
+   * InstanceLink.connectPubsub, simulated on the command connection: the
+   * subscription is made after a round trip; without a connection it fails.
+   */
+  private connectPubsub(state: SentinelState, key: string): void {
+    const ls = state.links.get(key);
+    const conn = this.links.get(key)?.conn;
+    const inc = this.incarnation;
+    if (!ls || ls.kind !== 'redis' || !conn?.open) {
+      this.world.defer(() => {
+        if (this.incarnation === inc && this.state) this.apply({ type: 'pubsubDown', link: key, refused: false });
+      });
+      return;
+    }
+    const rttMs = this.world.net.latency() + this.world.net.latency();
+    this.world.schedule(rttMs, () => {
+      if (this.incarnation !== inc || !this.state || this.links.get(key)?.conn !== conn) return;
+      if (!conn.open || !conn.server.isAlive() || !this.world.net.connected(this.id, conn.server.id)) {
+        this.apply({ type: 'pubsubDown', link: key, refused: false });
+        return;
+      }
+      conn.subscribed = true;
+      this.world.pubsubRemade(conn);
+      this.apply({ type: 'pubsubUp', link: key });
+    });
+  }
+
+  /** The server closed our pub/sub half (CLIENT KILL TYPE pubsub, a dropped connection). */
+  onRemotePubsubClose(conn: Conn): void {
+    if (conn.clientIncarnation !== this.incarnation || !this.state) return;
+    const link = this.links.get(conn.linkKey);
+    if (!link || link.conn !== conn) return;
+    this.apply({ type: 'pubsubDown', link: link.key, refused: false });
+  }
+
+  /** LinkPool.disconnect: close (the executor reports the link down if the core still has it). */
+  private disconnect(key: string, keep: boolean): boolean {
     const link = this.links.get(key);
-    if (!link) return;
+    if (!link) return false;
     link.closed = true;
     this.teardown(link);
-    if (state.links.has(key)) this.apply({ type: 'linkDown', link: key });
-    else this.links.delete(key);
+    if (!keep) this.links.delete(key);
+    return true;
   }
 
   /** Drops the connection; requests in flight fail (asynchronously, like rejected promises). */
@@ -365,6 +432,7 @@ export class SentinelNode implements Endpoint {
     if (conn.clientIncarnation !== this.incarnation || !this.state) return;
     const link = this.links.get(conn.linkKey);
     if (!link || link.conn !== conn || !conn.subscribed) return;
+    this.apply({ type: 'pubsubMessage', link: link.key });
     this.apply({ type: 'hello', payload });
   }
 
@@ -440,6 +508,10 @@ export class SentinelNode implements Endpoint {
         // The answer leaves only after the effects ran: the vote is on disk first.
         const r = this.apply({ type: 'isMasterDownRequest', ip: req.ip, port: req.port, epoch: req.epoch, runId: req.runId });
         if (!r?.answer || !this.state) return NO_REPLY;
+        // As the runtime: a vote that could not be saved is not answered.
+        const unsaved = this.lastSaveFailed || (r.answer.leader !== '*' && this.executor?.ensureDurable() === false);
+        if (unsaved) return new Error('ERR Failed to save config file. Check server logs.');
+        if (r.answer.leader !== '*') this.world.inv.answered(this, `${req.ip}:${req.port}`, r.answer.leaderEpoch, r.answer.leader);
         return [r.answer.down ? 1 : 0, r.answer.leader, r.answer.leaderEpoch];
       }
       case 'info':
@@ -468,14 +540,6 @@ function pingOutcome(reply: unknown): PingOutcome {
   if (reply === undefined) return 'none';
   if (reply instanceof Error) return classifyPingReply(reply.message);
   return classifyPingReply(String(reply));
-}
-
-/** As the runtime's parseMasterDownReply. */
-function parseMasterDownReply(reply: unknown): { down: boolean; leader: string; leaderEpoch: number } | undefined {
-  if (!Array.isArray(reply) || reply.length !== 3) return undefined;
-  const [down, leader, epoch] = reply as [unknown, unknown, unknown];
-  if (typeof down !== 'number' || typeof epoch !== 'number') return undefined;
-  return { down: down === 1, leader: String(leader), leaderEpoch: epoch };
 }
 
 export function clone<T>(v: T): T {

@@ -10,9 +10,16 @@ import type { World } from './sim.js';
 
 export const MASTER_NAME = 'mymaster';
 
+/** The name of master group `g` (group 0 is MASTER_NAME). */
+export function masterName(g: number): string {
+  return g === 0 ? MASTER_NAME : `master${g}`;
+}
+
 export interface Scenario {
   seed: number;
   sentinels: number;
+  /** Masters watched by the same Sentinels (over the same Sentinel links), each with `replicas` replicas. */
+  masters: number;
   replicas: number;
   quorum: number;
   downAfterMs: number;
@@ -35,6 +42,7 @@ export interface Scenario {
 
 export interface ScenarioOverrides {
   sentinels?: number;
+  masters?: number;
   replicas?: number;
   quorum?: number;
   downAfterMs?: number;
@@ -58,9 +66,11 @@ export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}):
   const priorities = [100];
   for (let i = 0; i < replicas; i++) priorities.push(rng.chance(0.15) ? 0 : rng.pick([100, 100, 50, 10]));
   if (o.priorities) priorities.splice(0, priorities.length, ...o.priorities);
+  const masters = o.masters ?? rng.pick([1, 1, 2, 3]);
   return {
     seed,
     sentinels,
+    masters,
     replicas,
     quorum,
     downAfterMs: o.downAfterMs ?? rng.int(10, 50) * 100,
@@ -78,7 +88,7 @@ export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}):
 }
 
 export function describeScenario(s: Scenario): string {
-  return `seed ${s.seed}: ${s.sentinels} sentinels quorum ${s.quorum}, ${s.replicas} replicas ` +
+  return `seed ${s.seed}: ${s.sentinels} sentinels quorum ${s.quorum}, ${s.masters} master(s) with ${s.replicas} replicas each ` +
     `(priorities ${s.priorities.join('/')}), down-after ${s.downAfterMs} ms, failover-timeout ` +
     `${s.failoverTimeoutMs} ms, parallel-syncs ${s.parallelSyncs}, latency <= ${s.latencyMsMax} ms, ` +
     `faults for ${s.faultMs} ms every ~${s.faultGapMs} ms, preset sentinels ${s.presetSentinels} replicas ${s.presetReplicas}`;
@@ -89,7 +99,7 @@ type FaultFn = (w: World, rng: Rng) => void;
 /** The random fault menu, with weights. */
 const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
   [3, 'kill-master', (w, rng) => {
-    const m = w.trueMaster();
+    const m = w.trueMaster(w.randomGroup(rng));
     if (!m) return;
     w.killRedis(m);
     if (rng.chance(0.5)) w.scheduleFault(rng.int(2_000, 15_000), () => w.restartRedis(m));
@@ -111,7 +121,7 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     w.split(a, ids.filter((id) => !a.includes(id)));
   }],
   [2, 'isolate-master-with-minority', (w, rng) => {
-    const m = w.trueMaster();
+    const m = w.trueMaster(w.randomGroup(rng));
     if (!m) return;
     const minority = rng.shuffle(w.sentinels.map((s) => s.id)).slice(0, rng.int(0, Math.floor((w.sentinels.length - 1) / 2)));
     const a = [m.id, ...minority];
@@ -129,7 +139,7 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     for (let i = 0; i < n; i++) w.blockOneWay(rng.pick(ids), rng.pick(ids));
   }],
   [1, 'kill-master-and-split-sentinels', (w, rng) => {
-    const m = w.trueMaster();
+    const m = w.trueMaster(w.randomGroup(rng));
     if (m) w.killRedis(m);
     const ids = [...w.sentinels.map((s) => s.id), ...w.redis.map((r) => r.id)];
     const a = ids.filter(() => rng.chance(0.5));
@@ -175,9 +185,35 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     const pool = leaders.length > 0 && rng.chance(0.5) ? leaders : alive;
     if (pool.length > 0) w.stallSentinel(rng.pick(pool), rng.int(3_000, 15_000));
   }],
+  [1, 'disk-fault', (w, rng) => {
+    // Config writes fail (I/O error, or the disk is full) for a while; the
+    // Sentinel may crash meanwhile and restart from what is on disk.
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const s = rng.pick(alive);
+    const durationMs = rng.int(1_000, 15_000);
+    w.diskFault(s, rng.chance(0.5) ? 'eio' : 'enospc', durationMs);
+    if (rng.chance(0.4)) {
+      w.scheduleFault(rng.int(100, durationMs), () => {
+        s.crash('fault: crash while the disk fails');
+        w.scheduleFault(rng.int(200, 5_000), () => s.start());
+      });
+    }
+  }],
+  [1, 'pubsub-fault', (w, rng) => {
+    // Hellos stop arriving on some pub/sub connections while the command
+    // connections work (dropped and re-made, or half-open for a while).
+    const alive = w.sentinels.filter((s) => s.isAlive());
+    if (alive.length === 0) return;
+    const nodes = rng.chance(0.3) ? alive : [rng.pick(alive)];
+    const targets = rng.chance(0.5) ? w.redis : [rng.pick(w.redis)];
+    const mode = rng.chance(0.3) ? 'dropped' : 'half-open';
+    const durationMs = rng.int(2_000, 30_000);
+    for (const s of nodes) for (const r of targets) w.pubsubFault(s, r, mode, durationMs);
+  }],
   [0.3, 'manual-failover', (w, rng) => {
     const alive = w.sentinels.filter((s) => s.isAlive());
-    if (alive.length > 0) w.manualFailover(rng.pick(alive));
+    if (alive.length > 0) w.manualFailover(rng.pick(alive), masterName(w.randomGroup(rng)));
   }],
   [0.3, 'simulate-failure', (w, rng) => {
     const alive = w.sentinels.filter((s) => s.isAlive());
@@ -191,8 +227,8 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
 ];
 
 function failingOver(s: SentinelNode): boolean {
-  const m = s.state?.masters.get(MASTER_NAME);
-  return !!m && m.failover.state !== 'none';
+  for (const m of s.state?.masters.values() ?? []) if (m.failover.state !== 'none') return true;
+  return false;
 }
 
 const TOTAL_WEIGHT = FAULTS.reduce((sum, [w]) => sum + w, 0);

@@ -1,13 +1,17 @@
 /**
- * The deterministic simulator (TigerBeetle VOPR style): N Sentinel cores,
- * fake Redis instances, a fake network and clock, all driven by one event
- * queue and one seed. A run has three phases:
+ * The deterministic simulator (TigerBeetle VOPR style): N Sentinel cores run
+ * by the runtime's own effect executor, 1-3 masters with their replicas
+ * (fake Redis instances) watched by the same Sentinels, a fake network, clock
+ * and disk, all driven by one event queue and one seed. A run has three phases:
  *
  *   warm-up  Sentinels start and discover each other and the replicas;
  *   faults   kills, restarts, partitions (symmetric, one-way, master with a
- *            minority), loss, Sentinel crashes, clock jumps, manual failovers;
+ *            minority), loss, Sentinel crashes, clock jumps, stalls, manual
+ *            failovers, failing config writes (EIO, ENOSPC), pub/sub
+ *            connections dropped or half-open;
  *            safety invariants (invariants.ts) are checked at every step;
- *   heal     partitions healed, loss off, every process running again: within
+ *   heal     partitions healed, loss off, disks and pub/sub healed, every
+ *            process running again: within
  *            `healBoundMs` all Sentinels must agree on one live master that
  *            every other instance replicates from (liveness).
  *
@@ -15,15 +19,14 @@
  * seed gives the same log, byte for byte.
  */
 import { defaultMasterConfig, defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
-import type { SentinelState } from '../../src/core/state.js';
-import { abortFailover } from '../../src/core/failover.js';
+import type { DiskFault } from './disk.js';
 import { FakeRedis } from './fakeRedis.js';
 import { Invariants } from './invariants.js';
 import { Network, type Conn, type Endpoint } from './network.js';
 import { SentinelNode } from './node.js';
 import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
-import { describeScenario, makeScenario, MASTER_NAME, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
+import { describeScenario, makeScenario, MASTER_NAME, masterName, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
 import type { Request, SimWorld } from './world.js';
 
 export interface ScriptStep {
@@ -33,20 +36,6 @@ export interface ScriptStep {
 }
 
 export interface SimOptions extends ScenarioOverrides {
-  /**
-   * Core bugs to work around in the simulator, to look for other bugs
-   * behind them (never in CI). Default: from SIM_WORKAROUNDS (comma list).
-   *   hello-address: announce the promoted replica's address once a failover
-   *   reached reconf-slaves, as Redis's sentinelGetCurrentMasterAddress does.
-   *   persist-address: persist that address too (and the old master as a
-   *   known replica instead of the promoted one), as Redis's config rewrite does.
-   *   newer-config-aborts: a master config-epoch newer than the epoch of our
-   *   own failover in progress aborts that failover.
-   *   stale-candidate-aborts: a candidate still in wait-start whose
-   *   current-epoch moved past its failover epoch gives up (Raft's step-down),
-   *   so votes of a later epoch cannot elect it for the earlier one.
-   */
-  workarounds?: readonly string[];
   /** Replaces the random faults with these steps (the heal phase still follows). */
   script?: ScriptStep[];
   /** Keep running the heal phase after convergence until the bound (default false). */
@@ -94,7 +83,10 @@ export class World implements SimWorld {
   readonly faultRng: Rng;
   readonly net: Network;
   readonly inv: Invariants;
+  /** Every Redis instance: the groups one after another. */
   readonly redis: FakeRedis[] = [];
+  /** The instances of each master group (index 0 starts as its master). */
+  readonly groups: FakeRedis[][] = [];
   readonly sentinels: SentinelNode[] = [];
   readonly logLines: string[] = [];
   readonly events: SimEventRecord[] = [];
@@ -110,10 +102,7 @@ export class World implements SimWorld {
   private readonly redisByAddr = new Map<string, FakeRedis>();
   private readonly sentinelById = new Map<string, SentinelNode>();
 
-  readonly workarounds: ReadonlySet<string>;
-
-  constructor(readonly scenario: Scenario, rng: Rng, workarounds: readonly string[] = []) {
-    this.workarounds = new Set(workarounds);
+  constructor(readonly scenario: Scenario, rng: Rng) {
     this.rng = rng.fork();
     this.faultRng = rng.fork();
     const idRng = rng.fork();
@@ -167,54 +156,25 @@ export class World implements SimWorld {
       r.masterHost === m.host && r.masterPort === m.port && this.net.connected(r.id, m.id));
   }
 
+  closePubsubFromServer(conn: Conn): void {
+    if (!conn.open || !conn.subscribed) return;
+    conn.subscribed = false;
+    this.deadPubSub.delete(conn);
+    if (!this.net.reachable(conn.server.id, conn.clientId)) return;
+    this.schedule(this.net.latency(), () => this.sentinel(conn.clientId)?.onRemotePubsubClose(conn));
+  }
+
+  /** The Sentinel made a new subscription on `conn`: a pub/sub fault on the old one no longer applies. */
+  pubsubRemade(conn: Conn): void {
+    this.deadPubSub.delete(conn);
+  }
+
   closeFromServer(conn: Conn): void {
     if (!conn.open) return;
     conn.open = false;
     conn.server.conns.delete(conn.id);
     if (!this.net.reachable(conn.server.id, conn.clientId)) return;
     this.schedule(this.net.latency(), () => this.sentinel(conn.clientId)?.onRemoteClose(conn));
-  }
-
-  patchHello(state: SentinelState, payload: string): string {
-    if (!this.workarounds.has('hello-address')) return payload;
-    const t = payload.split(',');
-    const m = state.masters.get(t[4] ?? '');
-    if (!m) return payload;
-    const promoted = m.failover.promoted === undefined ? undefined : m.replicas.get(m.failover.promoted);
-    if (promoted && (m.failover.state === 'reconf-slaves' || m.failover.state === 'update-config')) {
-      t[5] = promoted.host;
-      t[6] = String(promoted.port);
-    } else if (t[7] === String(m.config.configEpoch)) {
-      // Built earlier in the step that switched to the promoted replica.
-      t[5] = m.host;
-      t[6] = String(m.port);
-    }
-    return t.join(',');
-  }
-
-  patchPersist(state: SentinelState, cfg: SentinelConfig): SentinelConfig {
-    if (!this.workarounds.has('persist-address')) return cfg;
-    for (const mc of cfg.masters) {
-      const m = state.masters.get(mc.name);
-      const promoted = m?.failover.promoted === undefined ? undefined : m.replicas.get(m.failover.promoted);
-      if (!m || !promoted || (m.failover.state !== 'reconf-slaves' && m.failover.state !== 'update-config')) continue;
-      mc.host = promoted.host;
-      mc.port = promoted.port;
-      mc.knownReplicas = mc.knownReplicas.map((r) =>
-        (r.host === promoted.host && r.port === promoted.port ? { host: m.host, port: m.port } : r));
-    }
-    return cfg;
-  }
-
-  patchAfterStep(state: SentinelState, nowMs: number): void {
-    for (const m of state.masters.values()) {
-      if (m.failover.state === 'none') continue;
-      if ((this.workarounds.has('newer-config-aborts') && m.failover.epoch < m.config.configEpoch) ||
-          (this.workarounds.has('stale-candidate-aborts') && m.failover.state === 'wait-start' &&
-           !m.failover.forced && m.failover.epoch < state.currentEpoch)) {
-        abortFailover(state, m, nowMs, []);
-      }
-    }
   }
 
   serve(server: Endpoint, conn: Conn, req: Request): unknown {
@@ -226,13 +186,20 @@ export class World implements SimWorld {
 
   private buildRedis(idRng: Rng): void {
     const s = this.scenario;
-    for (let i = 0; i <= s.replicas; i++) {
-      const host = `10.0.0.${i + 1}`;
-      const r = new FakeRedis(`r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
-        i === 0 ? undefined : { host: '10.0.0.1', port: REDIS_PORT });
-      this.redis.push(r);
-      this.redisByAddr.set(r.addr(), r);
-      this.endpoints.set(`redis|${host}|${REDIS_PORT}`, r);
+    for (let g = 0; g < s.masters; g++) {
+      const group: FakeRedis[] = [];
+      // Group 0 keeps the names and addresses of a one-master world.
+      const net = g === 0 ? '10.0.0' : `10.0.${10 + g}`;
+      for (let i = 0; i <= s.replicas; i++) {
+        const host = `${net}.${i + 1}`;
+        const r = new FakeRedis(g === 0 ? `r${i}` : `m${g}r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
+          i === 0 ? undefined : { host: `${net}.1`, port: REDIS_PORT });
+        group.push(r);
+        this.redis.push(r);
+        this.redisByAddr.set(r.addr(), r);
+        this.endpoints.set(`redis|${host}|${REDIS_PORT}`, r);
+      }
+      this.groups.push(group);
     }
   }
 
@@ -258,17 +225,19 @@ export class World implements SimWorld {
     const cfg = defaultSentinelConfig();
     cfg.myid = myId;
     cfg.port = SENTINEL_PORT;
-    const m = defaultMasterConfig(MASTER_NAME, '10.0.0.1', REDIS_PORT, s.quorum);
-    m.downAfterMs = s.downAfterMs;
-    m.failoverTimeoutMs = s.failoverTimeoutMs;
-    m.parallelSyncs = s.parallelSyncs;
-    if (s.presetReplicas) {
-      m.knownReplicas = this.redis.slice(1).map((r) => ({ host: r.host, port: r.port }));
-    }
-    if (s.presetSentinels) {
-      m.knownSentinels = ids.flatMap((id, j) => (j === index ? [] : [{ host: `10.0.1.${j + 1}`, port: SENTINEL_PORT, runid: id }]));
-    }
-    cfg.masters.push(m);
+    this.groups.forEach((group, g) => {
+      const m = defaultMasterConfig(masterName(g), group[0]!.host, REDIS_PORT, s.quorum);
+      m.downAfterMs = s.downAfterMs;
+      m.failoverTimeoutMs = s.failoverTimeoutMs;
+      m.parallelSyncs = s.parallelSyncs;
+      if (s.presetReplicas) {
+        m.knownReplicas = group.slice(1).map((r) => ({ host: r.host, port: r.port }));
+      }
+      if (s.presetSentinels) {
+        m.knownSentinels = ids.flatMap((id, j) => (j === index ? [] : [{ host: `10.0.1.${j + 1}`, port: SENTINEL_PORT, runid: id }]));
+      }
+      cfg.masters.push(m);
+    });
     return cfg;
   }
 
@@ -312,9 +281,14 @@ export class World implements SimWorld {
 
   // ---------------------------------------------------------------- faults
 
-  /** The instance actually acting as master (the first live one with role master). */
-  trueMaster(): FakeRedis | undefined {
-    return this.redis.find((r) => r.alive && r.role === 'master');
+  /** The instance of group `g` actually acting as master (the first live one with role master). */
+  trueMaster(g = 0): FakeRedis | undefined {
+    return this.groups[g]?.find((r) => r.alive && r.role === 'master');
+  }
+
+  /** A master group drawn at random (no draw with one group, so one-master runs replay as before). */
+  randomGroup(rng: Rng): number {
+    return this.groups.length === 1 ? 0 : rng.int(0, this.groups.length - 1);
   }
 
   killRedis(r: FakeRedis): void {
@@ -352,6 +326,46 @@ export class World implements SimWorld {
     this.log('net', `LOSS ${rate}`);
   }
 
+  /** Pub/sub connections left silently dead by a half-open fault. */
+  private readonly deadPubSub = new Set<Conn>();
+
+  /**
+   * The pub/sub connection of `node` to `redis` fails while its command
+   * connection works: hellos published there stop reaching `node`.
+   * 'dropped': the connection is closed (the Sentinel is told, and its core
+   * re-makes it); 'half-open': nothing tells anyone, it stays dead for
+   * `durationMs` (until the core drops and re-makes it, a reconnect of the
+   * link, or the heal).
+   */
+  pubsubFault(node: SentinelNode, redis: FakeRedis, mode: 'dropped' | 'half-open', durationMs: number): void {
+    const conns = [...redis.conns.values()].filter((c) => c.clientId === node.id && c.open && c.subscribed);
+    if (conns.length === 0) return;
+    this.log(node.id, `PUBSUB ${mode} to ${redis.id}${mode === 'half-open' ? ` for ${durationMs} ms` : ''}`);
+    for (const c of conns) {
+      if (mode === 'dropped') {
+        this.closePubsubFromServer(c);
+        continue;
+      }
+      c.subscribed = false;
+      this.deadPubSub.add(c);
+      this.schedule(durationMs, () => {
+        if (!this.deadPubSub.delete(c)) return;
+        if (c.open) c.subscribed = true;
+      });
+    }
+  }
+
+  private healPubSub(): void {
+    for (const c of this.deadPubSub) if (c.open) c.subscribed = true;
+    this.deadPubSub.clear();
+  }
+
+  /** Every config write of `node` fails with `kind` for `durationMs`. */
+  diskFault(node: SentinelNode, kind: DiskFault, durationMs: number): void {
+    this.log(node.id, `DISK ${kind} for ${durationMs} ms`);
+    node.simDisk.failUntil(kind, this.nowMs + durationMs);
+  }
+
   jumpClock(node: SentinelNode, deltaMs: number): void {
     node.clockOffsetMs += deltaMs;
     this.log(node.id, `CLOCK JUMP ${deltaMs > 0 ? '+' : ''}${deltaMs} ms`);
@@ -364,9 +378,9 @@ export class World implements SimWorld {
     this.scheduleFault(stallMs, () => node.resume(stallId));
   }
 
-  manualFailover(node: SentinelNode): void {
-    const r = node.apply({ type: 'manualFailover', master: MASTER_NAME });
-    this.log(node.id, `SENTINEL FAILOVER ${MASTER_NAME} -> ${r?.manual ?? 'no reply'}`);
+  manualFailover(node: SentinelNode, master = MASTER_NAME): void {
+    const r = node.apply({ type: 'manualFailover', master });
+    this.log(node.id, `SENTINEL FAILOVER ${master} -> ${r?.manual ?? 'no reply'}`);
   }
 
   /** Connections across a new cut: most are noticed (keepalive), the rest stay half-open. */
@@ -392,6 +406,8 @@ export class World implements SimWorld {
     this.log('sim', 'HEAL PHASE: network healed, loss off, everything restarted');
     this.net.heal();
     this.net.lossRate = 0;
+    for (const s of this.sentinels) s.simDisk.heal();
+    this.healPubSub();
     for (const r of this.redis) this.restartRedis(r);
     for (const s of this.sentinels) {
       s.resume();
@@ -411,19 +427,28 @@ export class World implements SimWorld {
 
   /** Why the system has not converged, or undefined when it has. */
   notConverged(): string | undefined {
+    for (let g = 0; g < this.groups.length; g++) {
+      const why = this.groupNotConverged(g);
+      if (why !== undefined) return why;
+    }
+    return undefined;
+  }
+
+  private groupNotConverged(g: number): string | undefined {
+    const name = masterName(g);
     const addrs = new Set<string>();
     for (const s of this.sentinels) {
-      const m = s.state?.masters.get(MASTER_NAME);
+      const m = s.state?.masters.get(name);
       if (!m) return `${s.id} is down`;
       addrs.add(`${m.host}:${m.port}`);
     }
-    if (addrs.size !== 1) return `Sentinels disagree on the master: ${[...addrs].join(', ')}`;
+    if (addrs.size !== 1) return `Sentinels disagree on the master of ${name}: ${[...addrs].join(', ')}`;
     const addr = [...addrs][0]!;
     const master = this.redisByAddr.get(addr);
     if (!master) return `master ${addr} is no instance`;
     if (!master.alive) return `master ${addr} is dead`;
     if (master.role !== 'master') return `master ${addr} has role slave`;
-    for (const r of this.redis) {
+    for (const r of this.groups[g] ?? []) {
       if (r === master || !r.alive) continue;
       if (r.role !== 'slave' || r.masterHost !== master.host || r.masterPort !== master.port || !r.linkUp) {
         return `${r.describe()} does not replicate from ${addr}`;
@@ -436,16 +461,17 @@ export class World implements SimWorld {
     const lines = this.redis.map((r) => `  ${r.describe()}`);
     for (const s of this.sentinels) {
       const st = s.state;
-      const m = st?.masters.get(MASTER_NAME);
-      if (!st || !m) {
+      if (!st) {
         lines.push(`  ${s.id} DOWN`);
         continue;
       }
-      const replicas = [...m.replicas.values()].map((r) => `${r.name}${r.sdown ? '(sdown)' : ''}`).join(' ');
-      lines.push(`  ${s.id} ${s.myId.slice(0, 8)} epoch ${st.currentEpoch} master ${m.host}:${m.port} ` +
-        `config-epoch ${m.config.configEpoch} failover ${m.failover.state}@${m.failover.epoch}` +
-        `${m.sdown ? ' sdown' : ''}${m.odown ? ' odown' : ''}${st.tilt ? ' TILT' : ''} ` +
-        `peers ${m.sentinels.size} replicas [${replicas}]`);
+      for (const m of st.masters.values()) {
+        const replicas = [...m.replicas.values()].map((r) => `${r.name}${r.sdown ? '(sdown)' : ''}`).join(' ');
+        lines.push(`  ${s.id} ${s.myId.slice(0, 8)} epoch ${st.currentEpoch} master ${m.host}:${m.port} ` +
+          `config-epoch ${m.config.configEpoch} failover ${m.failover.state}@${m.failover.epoch}` +
+          `${m.sdown ? ' sdown' : ''}${m.odown ? ' odown' : ''}${st.tilt ? ' TILT' : ''} ` +
+          `peers ${m.sentinels.size} replicas [${replicas}]${st.masters.size > 1 ? ` (${m.name})` : ''}`);
+      }
     }
     return lines;
   }
@@ -454,10 +480,8 @@ export class World implements SimWorld {
 export function runSimulation(seed: number, options: SimOptions = {}): SimResult {
   const rng = new Rng(seed);
   const scenario = makeScenario(seed, rng.fork(), options);
-  const workarounds = options.workarounds ?? (process.env.SIM_WORKAROUNDS ?? '').split(',').filter((x) => x !== '');
-  const w = new World(scenario, rng, workarounds);
+  const w = new World(scenario, rng);
   w.log('sim', describeScenario(scenario));
-  if (workarounds.length > 0) w.log('sim', `WORKAROUNDS ${workarounds.join(',')}`);
   w.startAll();
   w.runUntil(scenario.warmupMs);
   runFaults(w, options);

@@ -7,8 +7,6 @@ import type { Invariants } from './invariants.js';
 import type { Conn, Endpoint, Network } from './network.js';
 import type { SentinelNode } from './node.js';
 import type { Rng } from './rng.js';
-import type { SentinelState } from '../../src/core/state.js';
-import type { SentinelConfig } from '../../src/config/model.js';
 
 export interface SimWorld {
   /** Global simulated time, ms. */
@@ -28,16 +26,11 @@ export interface SimWorld {
   replicasOf(m: FakeRedis): FakeRedis[];
   /** Hands a request that reached `server` to it; returns the reply. */
   serve(server: Endpoint, conn: Conn, req: Request): unknown;
-  /**
-   * Exploration only (SIM_WORKAROUNDS): rewrites an outgoing hello the way a
-   * fixed core would, so one known core bug does not hide the others.
-   */
-  patchHello(state: SentinelState, payload: string): string;
-  /** Exploration only (SIM_WORKAROUNDS): rewrites the config being persisted. */
-  patchPersist(state: SentinelState, cfg: SentinelConfig): SentinelConfig;
-  /** Exploration only (SIM_WORKAROUNDS): adjusts the state after a step. */
-  patchAfterStep(state: SentinelState, nowMs: number): void;
   /** The server drops a connection; its client learns it if a FIN/RST can reach it. */
+  /** The server closed the pub/sub half of `conn` (CLIENT KILL TYPE pubsub); the client learns it after a network delay. */
+  closePubsubFromServer(conn: Conn): void;
+  /** A new subscription on `conn`: a pub/sub fault on the old one no longer applies. */
+  pubsubRemade(conn: Conn): void;
   closeFromServer(conn: Conn): void;
 }
 
@@ -54,4 +47,3 @@ export type Request =
 export const COMMAND_TIMEOUT_MS = 500;
 export const CONNECT_TIMEOUT_MS = 500;
 /** InstanceLink re-makes a killed pub/sub connection after this long. */
-export const RESUBSCRIBE_DELAY_MS = 1_000;

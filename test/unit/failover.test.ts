@@ -56,7 +56,7 @@ describe('election rules', () => {
     const m = s.masters.get('mymaster')!;
     const first: Effect[] = [];
     expect(voteLeader(s, m, 3, PEER_A, T0, first)).toEqual({ leader: PEER_A, leaderEpoch: 3 });
-    expect(first[0]).toEqual({ type: 'persist' });
+    expect(first[0]).toEqual({ type: 'persist', sync: true });
     expect(evs(first)).toEqual(['+new-epoch', '+vote-for-leader']);
     const second: Effect[] = [];
     expect(voteLeader(s, m, 3, PEER_B, T0 + 1, second)).toEqual({ leader: PEER_A, leaderEpoch: 3 });

@@ -120,7 +120,8 @@ describe('monitor: discovery', () => {
       '+slave slave 127.0.0.1:6380 127.0.0.1 6380 @ mymaster 127.0.0.1 6379',
       '+slave slave 127.0.0.1:6381 127.0.0.1 6381 @ mymaster 127.0.0.1 6379',
     ]);
-    expect(effects).toContainEqual({ type: 'persist' });
+    // Discovery may be written asynchronously (coalesced).
+    expect(effects).toContainEqual({ type: 'persist', sync: false });
     const again = onInfo(s, ref, info(['slave0:ip=127.0.0.1,port=6380,state=online,offset=1,lag=0']), T0 + 10);
     expect(again).toEqual([]);
     expect(s.masters.get('mymaster')!.replicas.size).toBe(2);
@@ -158,8 +159,22 @@ describe('monitor: discovery', () => {
     expect(events(effects)).toEqual([
       `+sentinel sentinel ${PEER_A} 127.0.0.1 26380 @ mymaster 127.0.0.1 6379`,
     ]);
-    expect(effects).toContainEqual({ type: 'persist' });
+    expect(effects).toContainEqual({ type: 'persist', sync: false });
     expect(onHello(s, hello('127.0.0.1', 26380, PEER_A), T0 + 1)).toEqual([]);
+  });
+
+  it('writes a higher current epoch learned from a hello synchronously, before anything after it', () => {
+    const s = world();
+    const hello = formatHello({
+      ip: '127.0.0.1', port: 26380, runId: PEER_A, currentEpoch: 7, masterName: 'mymaster', masterIp: '127.0.0.1',
+      masterPort: 6379, masterConfigEpoch: 0,
+    });
+    const effects = onHello(s, hello, T0);
+    expect(s.currentEpoch).toBe(7);
+    const epochAt = effects.findIndex((e) => e.type === 'event' && e.channel === '+new-epoch');
+    const syncAt = effects.findIndex((e) => e.type === 'persist' && e.sync);
+    expect(syncAt).toBeGreaterThanOrEqual(0);
+    expect(syncAt).toBeLessThan(epochAt);
   });
 
   it('replaces a Sentinel that reappears with a new address or run id (-dup-sentinel)', () => {

@@ -1,0 +1,227 @@
+/**
+ * The outbound links by key (one per address, shared by every master that
+ * watches that instance), as the executor's `LinkOps`: each operation
+ * reports its outcome once, a missing link or a failed command included.
+ */
+import type { ConnectionOptions } from 'node:tls';
+import type { SentinelConfig } from '../config/model.js';
+import type { InstanceRef } from '../core/effects.js';
+import type { CoreEvent } from '../core/step.js';
+import { HELLO_CHANNEL } from '../core/hello.js';
+import type { MasterDownAnswer } from '../core/failover.js';
+import { classifyPingReply, type PingOutcome } from '../core/monitor.js';
+import type { MasterState, SentinelState } from '../core/state.js';
+import { InstanceLink, type LinkAuth } from '../links/link.js';
+import { parseMasterDownReply, type LinkOps } from './executor.js';
+
+export interface LinkPoolOptions {
+  state: SentinelState;
+  /** The config as loaded (requirepass); sentinel-user/-pass are read from the state's settings at each auth. */
+  config: () => SentinelConfig;
+  tls?: ConnectionOptions;
+  /** Connection events of both connections (linkUp, linkDown, pubsubUp, pubsubDown, pubsubMessage). */
+  feed: (event: CoreEvent) => void;
+  hello: (payload: string) => void;
+  /** Runs on an INFO reply before the core gets it (host names of replicas resolved first). */
+  beforeInfo: (text: string) => Promise<void>;
+  /** The SLAVEOF transaction failed (logged by the runtime). */
+  slaveofFailed: (err: unknown, target: InstanceRef) => void;
+  /** A log line (FAILOVER ABORT's outcome). */
+  warn: (fields: Record<string, unknown>, message: string) => void;
+}
+
+export class LinkPool implements LinkOps {
+  private readonly links = new Map<string, InstanceLink>();
+  private readonly owners = new Map<string, MasterState>();
+
+  constructor(private readonly opts: LinkPoolOptions) {}
+
+  closeAll(): void {
+    for (const link of this.links.values()) link.close();
+    this.links.clear();
+  }
+
+  /** Re-makes the connections of these links in place (new auth, renamed commands). */
+  reconnect(keys: Iterable<string>): void {
+    // The link counts as up until the new connection reports either way.
+    for (const key of keys) {
+      const link = this.links.get(key);
+      link?.connect();
+      if (this.opts.state.links.get(key)?.kind === 'redis') link?.connectPubsub();
+    }
+  }
+
+  connect(key: string): void {
+    this.linkFor(key)?.connect();
+  }
+
+  connectPubsub(key: string): void {
+    this.linkFor(key)?.connectPubsub();
+  }
+
+  disconnectPubsub(key: string): void {
+    this.links.get(key)?.closePubsub();
+  }
+
+  private linkFor(key: string): InstanceLink | undefined {
+    const linkState = this.opts.state.links.get(key);
+    if (!linkState) return undefined;
+    let link = this.links.get(key);
+    if (!link) {
+      link = this.makeLink(key, linkState.host, linkState.port, linkState.kind);
+      this.links.set(key, link);
+    }
+    return link;
+  }
+
+  disconnect(key: string, keep: boolean): boolean {
+    const link = this.links.get(key);
+    if (!link) return false;
+    link.close();
+    if (!keep) this.links.delete(key);
+    return true;
+  }
+
+  ping(key: string, done: (outcome: PingOutcome) => void): void {
+    const link = this.links.get(key);
+    if (!link) return done('none');
+    link.ping().then(
+      (reply) => done(classifyPingReply(String(reply))),
+      (err: unknown) => done(replyErrorOutcome(err)),
+    );
+  }
+
+  info(key: string, done: (text: string | undefined) => void): void {
+    const link = this.links.get(key);
+    if (!link) return done(undefined);
+    link.info().then(
+      (reply) => {
+        const text = String(reply);
+        void this.opts.beforeInfo(text).finally(() => done(text));
+      },
+      () => done(undefined),
+    );
+  }
+
+  publishHello(key: string, payload: string, done: () => void): void {
+    const link = this.links.get(key);
+    if (!link) return done();
+    link.publishHello(payload).then(() => done(), () => done());
+  }
+
+  askMasterDown(key: string, masterIp: string, masterPort: number, epoch: number, runId: string,
+    done: (reply: MasterDownAnswer | undefined) => void): void {
+    const link = this.links.get(key);
+    if (!link) return done(undefined);
+    link.call('sentinel', 'is-master-down-by-addr', masterIp, masterPort, epoch, runId).then(
+      (reply) => done(parseMasterDownReply(reply)),
+      () => done(undefined),
+    );
+  }
+
+  slaveof(key: string, target: InstanceRef, host: string | undefined, port: number | undefined,
+    done: (ok: boolean) => void): void {
+    const link = this.links.get(key);
+    if (!link) return done(false);
+    const args = host === undefined ? ['NO', 'ONE'] : [host, String(port)];
+    link.transaction([
+      ['slaveof', ...args],
+      ['config', 'rewrite'],
+      ['client', 'kill', 'type', 'normal'],
+      ['client', 'kill', 'type', 'pubsub'],
+    ]).then(
+      () => done(true),
+      (err: unknown) => {
+        done(false);
+        this.opts.slaveofFailed(err, target);
+      },
+    );
+  }
+
+  failoverTo(key: string, host: string, port: number, timeoutMs: number,
+    done: (outcome: { error?: string; noReply?: boolean }) => void): void {
+    const link = this.links.get(key);
+    if (!link) return done({ noReply: true });
+    link.call('failover', 'to', host, port, 'timeout', timeoutMs).then(
+      () => done({}),
+      // Only an error reply is a refusal; a lost link is not (the master may have started).
+      (err: unknown) => done(err instanceof Error && err.name === 'ReplyError' ? { error: err.message } : { noReply: true }),
+    );
+  }
+
+  failoverAbort(key: string, target: InstanceRef): void {
+    const link = this.links.get(key);
+    if (!link) return;
+    link.call('failover', 'abort').then(
+      () => this.opts.warn({ target: target.name }, 'FAILOVER ABORT sent to the master of a stuck coordinated failover'),
+      (err: unknown) => this.opts.warn({ err: err instanceof Error ? err.message : String(err), target: target.name }, 'FAILOVER ABORT failed'),
+    );
+  }
+
+  private makeLink(key: string, host: string, port: number, kind: 'redis' | 'sentinel'): InstanceLink {
+    const owner = () => this.ownerOf(key);
+    return new InstanceLink({
+      host,
+      port,
+      tls: this.opts.tls,
+      auth: () => this.authFor(kind, owner()),
+      clientNamePrefix: `sentinel-${this.opts.state.myId.slice(0, 8)}`,
+      rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),
+    }, {
+      up: (localIp, remoteIp) => this.opts.feed({ type: 'linkUp', link: key, localIp, remoteIp }),
+      down: () => this.opts.feed({ type: 'linkDown', link: key }),
+      pubsubUp: () => this.opts.feed({ type: 'pubsubUp', link: key }),
+      pubsubDown: (refused) => this.opts.feed({ type: 'pubsubDown', link: key, refused }),
+      message: (channel, payload) => {
+        this.opts.feed({ type: 'pubsubMessage', link: key });
+        if (channel === HELLO_CHANNEL) this.opts.hello(payload);
+      },
+    });
+  }
+
+  /**
+   * The master whose config (auth, renamed commands) governs a shared link.
+   * Asked on every command sent (rename), so the answer is cached and only
+   * looked up again when that master no longer uses the link.
+   */
+  private ownerOf(key: string): MasterState | undefined {
+    const masters = this.opts.state.masters;
+    const cached = this.owners.get(key);
+    if (cached && masters.get(cached.name) === cached && usesLink(cached, key)) return cached;
+    this.owners.delete(key);
+    for (const m of masters.values()) {
+      if (!usesLink(m, key)) continue;
+      this.owners.set(key, m);
+      return m;
+    }
+    return undefined;
+  }
+
+  private authFor(kind: 'redis' | 'sentinel', master: MasterState | undefined): LinkAuth {
+    const config = this.opts.config();
+    if (kind === 'sentinel') {
+      // Redis's sentinelSendAuthIfNeeded: without sentinel-pass, requirepass
+      // serves both ways (older configs), as the default user.
+      const { sentinelUser, sentinelPass } = this.opts.state.settings;
+      if (sentinelPass === undefined) return { password: config.requirepass };
+      return { username: sentinelUser, password: sentinelPass };
+    }
+    // As sentinelSendAuthIfNeeded: no AUTH at all without auth-pass, even with an auth-user.
+    const password = master?.config.authPass;
+    return password === undefined ? {} : { username: master?.config.authUser, password };
+  }
+}
+
+function replyErrorOutcome(err: unknown): PingOutcome {
+  // The parser marks replies from the server as ReplyError; anything else is
+  // a lost connection, i.e. no reply at all.
+  if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);
+  return 'none';
+}
+
+function usesLink(m: MasterState, key: string): boolean {
+  if (m.linkKey === key) return true;
+  for (const r of m.replicas.values()) if (r.linkKey === key) return true;
+  for (const s of m.sentinels.values()) if (s.linkKey === key) return true;
+  return false;
+}
