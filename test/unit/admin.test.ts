@@ -89,7 +89,7 @@ describe('admin events', () => {
     step(s, { type: 'setSentinelOptions', settings: { announceIp: '10.1.1.1', announcePort: 7001, sentinelUser: 'u' }, announceHostnames: true }, T0);
     expect(configFromState(base, s)).toMatchObject({ announceIp: '10.1.1.1', announcePort: 7001, sentinelUser: 'u', announceHostnames: true });
     const { effects } = step(s, { type: 'setSentinelOptions', settings: { announceIp: undefined, loglevel: 'debug' } }, T0);
-    expect(effects).toEqual([{ type: 'persist' }]);
+    expect(effects).toEqual([{ type: 'persist', sync: true }]);
     expect('announceIp' in s.settings).toBe(false);
     expect(configFromState(base, s)).toMatchObject({ announceIp: undefined, loglevel: 'debug' });
     expect(base.announcePort).toBe(0);

@@ -66,7 +66,7 @@ describe('a core bug inside step()', () => {
     expect(log?.type === 'log' && log.message).toContain("ImpossibleTransition in the failover of master 'mymaster'");
     expect(log?.type === 'log' && log.message).toContain('none -> send-slaveof-noone');
     expect(log?.type === 'log' && log.message).toContain('failover state was none (epoch 1)');
-    expect(persist).toEqual({ type: 'persist' });
+    expect(persist).toEqual({ type: 'persist', sync: true });
     expect(master.failover.state).toBe('none');
     expect(master.failover.epoch).toBe(1);
     expect([...master.replicas.values()].some((r) => r.promoted || r.reconf !== 'none')).toBe(false);
