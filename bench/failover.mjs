@@ -34,7 +34,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TS_CLI = path.join(REPO_ROOT, 'dist', 'cli.js');
+// TS_CLI: another build's dist/cli.js, for before/after comparisons.
+const TS_CLI = process.env.TS_CLI ?? path.join(REPO_ROOT, 'dist', 'cli.js');
 const REDIS_SERVER = process.env.REDIS_SERVER_BIN ?? '/usr/bin/redis-server';
 const REDIS_SENTINEL = process.env.REDIS_SENTINEL_BIN ?? '/usr/bin/redis-sentinel';
 const HOST = '127.0.0.1';
