@@ -8,6 +8,9 @@
  *   node bench/startmem.mjs [--masters 0,10] [--runs 3] [--settle 10]
  *        [--cmd 'label=node --max-semi-space-size=1 dist/cli.js' ...]
  *        [--real]   (also measure redis-sentinel)
+ *   node bench/startmem.mjs --cpu 300 [--window 60] [--settle 30] --cmd ... --cmd ...
+ *        (every command at once on the same 300 masters: idle CPU over the
+ *        window and RSS at its end, so that flags are compared under the same load)
  *
  * Every --cmd is a command line that gets the config path appended. Loopback
  * only; every process is stopped by its PID; every wait is bounded.
@@ -25,7 +28,10 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : dflt;
 };
-const MASTERS = opt('masters', '0,10').split(',').map(Number);
+const CPU_MASTERS = opt('cpu', undefined);
+const WINDOW_S = Number(opt('window', '60'));
+const TICK_HZ = 100; // CLK_TCK on Linux
+const MASTERS = CPU_MASTERS !== undefined ? [Number(CPU_MASTERS)] : opt('masters', '0,10').split(',').map(Number);
 const RUNS = Number(opt('runs', '3'));
 const SETTLE_S = Number(opt('settle', '10'));
 const CMDS = [];
@@ -86,6 +92,22 @@ function memory(pid) {
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
+function cpuTicks(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+
+function writeConf(label, n, r, port) {
+  const conf = join(dir, `s-${label.replace(/\W/g, '_')}-${n}-${r}.conf`);
+  const lines = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`];
+  redisPorts.slice(0, n).forEach((p, i) => {
+    lines.push(`sentinel monitor m${i} 127.0.0.1 ${p} 2`, `sentinel down-after-milliseconds m${i} 5000`);
+  });
+  writeFileSync(conf, `${lines.join('\n')}\n`);
+  return conf;
+}
+
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (kb) => (kb / 1024).toFixed(1);
 
@@ -100,6 +122,30 @@ for (let i = 0; i < maxMasters; i++) {
 }
 for (const port of redisPorts) await waitPort(port, 10_000);
 
+if (CPU_MASTERS !== undefined) {
+  const n = Number(CPU_MASTERS);
+  const procs = [];
+  for (const [label, cmd] of CMDS) {
+    const port = await freePort(used);
+    const child = start(cmd[0], [...cmd.slice(1), writeConf(label, n, 0, port)]);
+    procs.push({ label, child, port });
+  }
+  for (const p of procs) await waitPort(p.port, 30_000);
+  await sleep(SETTLE_S * 1000);
+  for (const p of procs) p.c1 = cpuTicks(p.child.pid);
+  await sleep(WINDOW_S * 1000);
+  console.log(`| command | masters | idle CPU % over ${WINDOW_S} s | VmRSS MiB | RssAnon MiB | RssFile MiB |`);
+  console.log('|---|---:|---:|---:|---:|---:|');
+  for (const p of procs) {
+    const cpu = (cpuTicks(p.child.pid) - p.c1) / TICK_HZ / WINDOW_S * 100;
+    const m = memory(p.child.pid);
+    console.log(`| ${p.label} | ${n} | ${cpu.toFixed(2)} | ${mb(m.rss)} | ${mb(m.anon)} | ${mb(m.file)} |`);
+  }
+  stopAll();
+  rmSync(dir, { recursive: true, force: true });
+  process.exit(0);
+}
+
 console.log('| command | masters | VmRSS MiB | RssAnon MiB | RssFile MiB | runs (VmRSS) |');
 console.log('|---|---:|---:|---:|---:|---|');
 for (const n of MASTERS) {
@@ -107,12 +153,7 @@ for (const n of MASTERS) {
     const samples = [];
     for (let r = 0; r < RUNS; r++) {
       const port = await freePort(used);
-      const conf = join(dir, `s-${label.replace(/\W/g, '_')}-${n}-${r}.conf`);
-      const lines = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`];
-      redisPorts.slice(0, n).forEach((p, i) => {
-        lines.push(`sentinel monitor m${i} 127.0.0.1 ${p} 2`, `sentinel down-after-milliseconds m${i} 5000`);
-      });
-      writeFileSync(conf, `${lines.join('\n')}\n`);
+      const conf = writeConf(label, n, r, port);
       const child = start(cmd[0], [...cmd.slice(1), conf]);
       await waitPort(port, 15_000);
       await sleep(SETTLE_S * 1000);

@@ -43,7 +43,6 @@ export interface TlsSetup {
   linkContext?: tls.SecureContextOptions;
 }
 
-
 /** Reads files for the setup; injectable so unit tests can count on exact errors. */
 export interface TlsFiles {
   read(path: string): Buffer;
@@ -75,8 +74,6 @@ function opt(tlsCfg: Readonly<Record<string, string>>, name: string): string | u
   const v = tlsCfg[name];
   return v === undefined || v === '' ? undefined : v;
 }
-
-
 
 /**
  * `tls-protocols` to Node's version range. OpenSSL cannot use a set with a
@@ -218,13 +215,11 @@ function sessionOptions(t: Readonly<Record<string, string>>): tls.TlsOptions {
   return out;
 }
 
-
 function systemLibraryError(err: unknown): string {
   const known = STRERROR[(err as NodeJS.ErrnoException).code ?? ''];
   if (known === undefined) return err instanceof Error ? err.message : String(err);
   return `error:${(0x80000000 + known[0]).toString(16).toUpperCase()}:system library::${known[1]}`;
 }
-
 
 /**
  * File access. Relative paths are relative to the working directory, which
