@@ -9,13 +9,22 @@
  * file becomes the config line `name v1 v2`, applied after the file.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from './config/index.js';
 import { StartupError, loadConfig, startSentinel, type SentinelProcess } from './app.js';
 import { errorMessage } from './runtime.js';
-import { packageVersion } from './packageInfo.js';
 
-const VERSION = packageVersion();
+const VERSION = readVersion();
+
+function readVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return '0.0.0';
+  }
+}
 
 /** Splits redis-server style `--name value...` tokens into config lines. */
 export function parseOverrides(tokens: readonly string[]): string[][] {

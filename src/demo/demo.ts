@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CLI_PATH } from '../packageInfo.js';
+import { fileURLToPath } from 'node:url';
 import { DemoStoppingError, ProcessGroup } from './child.js';
 import { errorText } from './client.js';
 import { seconds } from './render.js';
@@ -63,8 +63,8 @@ const FAILOVER_WAIT_MAX_MS = 60_000;
 const IDLE_POLL_MS = 50;
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** This build's Sentinel entry (dist/cli.js, or the bundle when the demo runs from it). */
-export { CLI_PATH };
+/** dist/cli.js next to this file's dist/demo/. */
+export const CLI_PATH = fileURLToPath(new URL('../cli.js', import.meta.url));
 
 export function runDemo(opts: DemoOptions, io: DemoIo): Promise<number> {
   return new Demo(opts, io).run();

@@ -4,6 +4,7 @@
  * hot paths has to remember to update them; counters follow the events the
  * Sentinel publishes anyway.
  */
+import { createRequire } from 'node:module';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { MasterState, SentinelState } from '../core/state.js';
@@ -12,9 +13,8 @@ import { quorumStatus } from '../core/quorum.js';
 import type { Runtime } from '../runtime.js';
 import type { RespServer } from '../server/server.js';
 import { REDIS_VERSION } from '../config/errors.js';
-import { packageVersion } from '../packageInfo.js';
 
-const PACKAGE_VERSION = packageVersion();
+const PACKAGE_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 const FAILOVER_START = new Set(['+try-failover']);
 const FAILOVER_ABORT = /^-failover-abort-/;
