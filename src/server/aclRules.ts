@@ -9,7 +9,7 @@
  * plus the "future commands" bit that only `+@all` / `allcommands` sets: it is
  * how Redis decides whether a description starts with `+@all` or `-@all`.
  */
-import { sha256Hex } from '../random.js';
+import { createHash } from 'node:crypto';
 import { splitArgsText } from '../redisArgs.js';
 import { type AclCommand, CommandCatalog, SENTINEL_CATALOG, asciiLower, equalsNoCase } from './aclCatalog.js';
 
@@ -37,7 +37,7 @@ export function ruleErrorText(err: AclRuleError): string {
 
 /** Redis stores SHA-256 hex digests, never the password. */
 export function hashPassword(password: string | Buffer): string {
-  return sha256Hex(password);
+  return createHash('sha256').update(password).digest('hex');
 }
 
 /** ACLCheckPasswordHash: exactly 64 lower-case hex digits. */

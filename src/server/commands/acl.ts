@@ -1,5 +1,5 @@
 /** ACL HELP, CAT and GENPASS, and the ACL container (the user subcommands are in aclUsers.ts). */
-import { randomBytes } from '../../random.js';
+import { randomBytes } from 'node:crypto';
 import { string2ll } from '../../numbers.js';
 import { ACL_CATEGORIES } from '../commandIndex.js';
 import { bulk, bulkArray, error, type Reply } from '../reply.js';
