@@ -17,7 +17,8 @@ import { RespServer } from './server/server.js';
 import { Acl, AclStartupError } from './server/acl.js';
 import { registerBuiltins } from './server/builtins.js';
 import { ScriptRunner } from './scripts/runner.js';
-import { buildTlsSetup, strerror, helloPort, reportedPort, TlsConfigError, tlsPort, type TlsSetup } from './tls.js';
+import type { TlsSetup } from './tls.js';
+import { strerror, helloPort, reportedPort, TlsConfigError, tlsPort, tlsRequired } from './tlsSettings.js';
 import { resolveConfigHosts } from './resolve.js';
 import type { Server } from 'node:http';
 import { serverLimitsFrom } from './server/limits.js';
@@ -107,7 +108,7 @@ export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Prom
   await resolveConfigHosts(config, (host) => log.warn(`Failed to resolve hostname '${host}'`));
   logIgnoredDirectives(config, log);
   for (const name of removeStaleTempFiles(loaded.path)) log.info(`Removed a temp file left by an interrupted config save: ${name}`);
-  const tls = setUpTls(config);
+  const tls = await setUpTls(config);
   const acl = loadAcl(config, log);
   const server = new RespServer({
     port: config.port,
@@ -226,11 +227,14 @@ function syncConfigUsers(acl: Acl, config: SentinelConfig, runtime: Runtime, log
   config.users = acl.configLines();
 }
 
-/** Redis's tlsConfigure() at start-up, then its check that something listens. */
-function setUpTls(config: SentinelConfig): TlsSetup | undefined {
+/**
+ * Redis's tlsConfigure() at start-up, then its check that something listens.
+ * tls.ts (and node:tls with it) is loaded only when a tls-* directive needs it.
+ */
+async function setUpTls(config: SentinelConfig): Promise<TlsSetup | undefined> {
   let setup: TlsSetup | undefined;
   try {
-    setup = buildTlsSetup(config);
+    setup = tlsRequired(config) ? (await import('./tls.js')).buildTlsSetup(config) : undefined;
   } catch (err) {
     if (err instanceof TlsConfigError) throw new StartupError(err.message);
     throw err;

@@ -13,6 +13,10 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import type { SentinelConfig } from './config/model.js';
+import { STRERROR, strerror, TlsConfigError, tlsPort, tlsRequired, yes } from './tlsSettings.js';
+
+// Re-exported: tests and older callers take them from here.
+export { helloPort, reportedPort, strerror, TlsConfigError, tlsPort, tlsRequired } from './tlsSettings.js';
 
 export type TlsAuthClients = 'yes' | 'no' | 'optional';
 
@@ -37,14 +41,6 @@ export interface TlsSetup {
   links?: tls.ConnectionOptions;
   /** What `links` was made from (the secure context hides it), for tests and logs. */
   linkContext?: tls.SecureContextOptions;
-}
-
-export class TlsConfigError extends Error {
-  override readonly name = 'TlsConfigError';
-  constructor(readonly reason: string) {
-    // Redis logs the reason, then this line, then exits with 1.
-    super(`${reason}\nFailed to configure TLS. Check logs for more info.`);
-  }
 }
 
 /** Reads files for the setup; injectable so unit tests can count on exact errors. */
@@ -77,34 +73,6 @@ const DEFAULT_SESSION_TIMEOUT_S = 300;
 function opt(tlsCfg: Readonly<Record<string, string>>, name: string): string | undefined {
   const v = tlsCfg[name];
   return v === undefined || v === '' ? undefined : v;
-}
-
-function yes(tlsCfg: Readonly<Record<string, string>>, name: string): boolean {
-  return tlsCfg[name] === 'yes';
-}
-
-export function tlsPort(cfg: Pick<SentinelConfig, 'tls'>): number {
-  return Number(cfg.tls['tls-port'] ?? '0') || 0;
-}
-
-/** Redis calls tlsConfigure() when any of these is on, even with no TLS listener. */
-export function tlsRequired(cfg: Pick<SentinelConfig, 'tls'>): boolean {
-  return tlsPort(cfg) !== 0 || yes(cfg.tls, 'tls-replication') || yes(cfg.tls, 'tls-cluster');
-}
-
-/**
- * The port in our hellos when announce-port is 0: redis-sentinel's
- * sentinelSendHello() takes the TLS port when tls-replication is on (peers
- * then reach us over TLS), else `port` — even when that is 0.
- */
-export function helloPort(cfg: Pick<SentinelConfig, 'tls' | 'port'>): number {
-  const t = tlsPort(cfg);
-  return yes(cfg.tls, 'tls-replication') && t !== 0 ? t : cfg.port;
-}
-
-/** INFO's tcp_port and the "Running mode=sentinel, port=" line: `port`, or the TLS port when port is 0. */
-export function reportedPort(cfg: Pick<SentinelConfig, 'tls' | 'port'>): number {
-  return cfg.port !== 0 ? cfg.port : tlsPort(cfg);
 }
 
 /**
@@ -247,23 +215,10 @@ function sessionOptions(t: Readonly<Record<string, string>>): tls.TlsOptions {
   return out;
 }
 
-/** OpenSSL's ERR_error_string for a failed fopen(): "error:80000002:system library::No such file or directory". */
-const STRERROR: Readonly<Record<string, [number, string]>> = {
-  ENOENT: [2, 'No such file or directory'],
-  EACCES: [13, 'Permission denied'],
-  EISDIR: [21, 'Is a directory'],
-  ENOTDIR: [20, 'Not a directory'],
-};
-
 function systemLibraryError(err: unknown): string {
   const known = STRERROR[(err as NodeJS.ErrnoException).code ?? ''];
   if (known === undefined) return err instanceof Error ? err.message : String(err);
   return `error:${(0x80000000 + known[0]).toString(16).toUpperCase()}:system library::${known[1]}`;
-}
-
-/** The C library's strerror() text for the common errno codes (Node's messages add the syscall). */
-export function strerror(err: unknown): string {
-  return STRERROR[(err as NodeJS.ErrnoException).code ?? '']?.[1] ?? (err instanceof Error ? err.message : String(err));
 }
 
 /**

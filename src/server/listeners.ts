@@ -5,7 +5,6 @@
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { TlsListenerOptions } from '../tls.js';
-import { createTlsListener } from './tlsListener.js';
 
 /** strerror() texts for the bind errors Redis reports. */
 const STRERROR: Record<string, string> = {
@@ -87,7 +86,7 @@ export class Listeners {
     }
   }
 
-  private listenOne(addr: string, tls = false): Promise<void> {
+  private async listenOne(addr: string, tls = false): Promise<void> {
     const spec = addr.replace(/^-/, '');
     const host = spec === '*' ? '0.0.0.0' : spec === '::*' ? '::' : spec;
     const socketOptions = { noDelay: true, keepAlive: true, keepAliveInitialDelay: 300_000 };
@@ -99,8 +98,9 @@ export class Listeners {
         s.destroy();
       }
     };
+    // node:tls is loaded only for a TLS listener (tls-port), not by every Sentinel.
     const srv = tls && this.opts.tls !== undefined
-      ? createTlsListener(this.opts.tls, socketOptions, onConnection, this.logger)
+      ? (await import('./tlsListener.js')).createTlsListener(this.opts.tls, socketOptions, onConnection, this.logger)
       : net.createServer(socketOptions, onConnection);
     const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
     return new Promise((resolve, reject) => {

@@ -13,6 +13,15 @@ afterAll(async () => {
   await stopAll();
 });
 
+/**
+ * The metrics listener opens after the RESP port (prom-client is loaded
+ * then), so the RESP port being up does not mean /metrics answers yet.
+ */
+async function metricsUp(port: number): Promise<void> {
+  await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200,
+    { timeoutMs: 10_000, what: `metrics listener on ${port}` });
+}
+
 async function scrape(port: number): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}/metrics`);
   expect(res.status).toBe(200);
@@ -35,6 +44,7 @@ describe('metrics endpoint', () => {
       'sentinel down-after-milliseconds mymaster 1000',
       'sentinel failover-timeout mymaster 10000',
     ].join('\n'));
+    await metricsUp(metricsPort);
     const client = await RawClient.connect(s.port);
     try {
       await waitFor(async () => toRecord(await client.call('SENTINEL', 'MASTER', 'mymaster'))['num-slaves'] === '1' || undefined,
@@ -89,6 +99,7 @@ describe('metrics endpoint', () => {
     const metricsPort = await freePort();
     // Quorum 2, and no other Sentinel: CKQUORUM says NOQUORUM.
     await startTsSentinel(`metrics-port ${metricsPort}\nsentinel monitor mymaster 127.0.0.1 ${m.port} 2\n`);
+    await metricsUp(metricsPort);
     const res = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
     expect(res.status).toBe(503);
     expect(await res.text()).toMatch(/^mymaster: quorum or majority of Sentinels not reachable/);
@@ -99,6 +110,7 @@ describe('metrics endpoint', () => {
     const m = await startRedis();
     const metricsPort = await freePort();
     await startTsSentinel(`metrics-port ${metricsPort}\nsentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`);
+    await metricsUp(metricsPort);
     expect((await fetch(`http://127.0.0.1:${metricsPort}/nope`)).status).toBe(404);
     const other = await freePort();
     await startTsSentinel(`sentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`);
