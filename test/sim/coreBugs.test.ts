@@ -126,6 +126,32 @@ describe('core bugs found by the simulator', () => {
    * an INFO reply pending (wait for it, bounded, e.g. 1-2 s), or do not chain
    * wait-start -> select-slave within one step.
    */
+  /*
+   * src/core/admin.ts resetMasters(): SENTINEL RESET on the failover leader
+   * while it reconfigures the replicas cleared the failover and left the
+   * master at the OLD address with the NEW config-epoch (as redis-sentinel's
+   * sentinelResetMaster does), while its hellos had already announced the
+   * promoted replica with that epoch: "config-epoch 3 is 10.0.11.1 here but
+   * 10.0.11.3 on s2" (simulator seed 97), and no hello could correct it.
+   * Fix: a reset past the promotion switches to the promoted replica first.
+   */
+  it('SENTINEL RESET on the leader after the promotion keeps the promoted address', () => {
+    let leader = '';
+    let promoted = '';
+    let after = '';
+    const r = cleanKill(201, (w, leaderId, promotedAddr) => {
+      leader = leaderId;
+      promoted = promotedAddr;
+      const node = w.sentinel(leaderId)!;
+      w.admin(node, { type: 'reset', masters: ['mymaster'] }, 'SENTINEL RESET mymaster');
+      const m = node.state!.masters.get('mymaster')!;
+      after = `${m.host}:${m.port}`;
+    });
+    expect(leader, formatFailure(r)).not.toBe('');
+    expect(after, formatFailure(r)).toBe(promoted);
+    expect(r.ok, formatFailure(r)).toBe(true);
+  });
+
   it('a clean master kill promotes a replica on the first election (no abort for stale INFO)', () => {
     const aborted: number[] = [];
     for (let i = 0; i < 10; i++) {

@@ -28,6 +28,7 @@ import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import { describeScenario, makeScenario, MASTER_NAME, masterName, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
 import type { Request, SimWorld } from './world.js';
+import type { CoreEvent } from '../../src/core/step.js';
 
 export interface ScriptStep {
   /** ms after the end of the warm-up. */
@@ -106,9 +107,10 @@ export class World implements SimWorld {
     this.rng = rng.fork();
     this.faultRng = rng.fork();
     const idRng = rng.fork();
+    const featureRng = rng.fork();
     this.net = new Network(this.rng.fork(), scenario.latencyMsMax);
     this.inv = new Invariants(this);
-    this.buildRedis(idRng);
+    this.buildRedis(idRng, featureRng);
     this.buildSentinels(idRng);
   }
 
@@ -156,6 +158,10 @@ export class World implements SimWorld {
       r.masterHost === m.host && r.masterPort === m.port && this.net.connected(r.id, m.id));
   }
 
+  mastersOfGroup(r: FakeRedis): FakeRedis[] {
+    return this.groups.find((g) => g.includes(r))?.filter((x) => x.alive && x.role === 'master') ?? [];
+  }
+
   closePubsubFromServer(conn: Conn): void {
     if (!conn.open || !conn.subscribed) return;
     conn.subscribed = false;
@@ -184,7 +190,7 @@ export class World implements SimWorld {
 
   // ---------------------------------------------------------------- building
 
-  private buildRedis(idRng: Rng): void {
+  private buildRedis(idRng: Rng, featureRng: Rng): void {
     const s = this.scenario;
     for (let g = 0; g < s.masters; g++) {
       const group: FakeRedis[] = [];
@@ -193,7 +199,7 @@ export class World implements SimWorld {
       for (let i = 0; i <= s.replicas; i++) {
         const host = `${net}.${i + 1}`;
         const r = new FakeRedis(g === 0 ? `r${i}` : `m${g}r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
-          i === 0 ? undefined : { host: `${net}.1`, port: REDIS_PORT });
+          i === 0 ? undefined : { host: `${net}.1`, port: REDIS_PORT }, !featureRng.chance(s.noFailoverFraction));
         group.push(r);
         this.redis.push(r);
         this.redisByAddr.set(r.addr(), r);
@@ -378,9 +384,45 @@ export class World implements SimWorld {
     this.scheduleFault(stallMs, () => node.resume(stallId));
   }
 
-  manualFailover(node: SentinelNode, master = MASTER_NAME): void {
-    const r = node.apply({ type: 'manualFailover', master });
-    this.log(node.id, `SENTINEL FAILOVER ${master} -> ${r?.manual ?? 'no reply'}`);
+  manualFailover(node: SentinelNode, master = MASTER_NAME, coordinated = false): void {
+    const r = node.apply({ type: 'manualFailover', master, coordinated });
+    this.log(node.id, `SENTINEL FAILOVER ${master}${coordinated ? ' COORDINATED' : ''} -> ${r?.manual ?? 'no reply'}`);
+  }
+
+  /**
+   * An admin command on `node`, as the runtime's `submit` hands it to the
+   * core (through `apply`, effects run by the executor). A stopped or dead
+   * process answers no command: nothing happens then.
+   */
+  admin(node: SentinelNode, event: CoreEvent, shown: string): boolean {
+    if (!node.isAlive() || node.isStalled()) return false;
+    this.log(node.id, `ADMIN ${shown}`);
+    node.apply(event);
+    return true;
+  }
+
+  /**
+   * SENTINEL REMOVE then SENTINEL MONITOR of the same name at the address
+   * `node` believes current, then SENTINEL SET of the options it had (as an
+   * operator's script would: MONITOR starts from the defaults). The Sentinel
+   * forgets that master's epochs, replicas and peers, as redis-sentinel does.
+   */
+  removeAndMonitor(node: SentinelNode, name: string): void {
+    const m = node.state?.masters.get(name);
+    if (!m || node.isStalled()) return;
+    const { host, port } = m;
+    const { quorum, downAfterMs, failoverTimeoutMs, parallelSyncs } = m.config;
+    this.inv.forgotEpochs(node, name, node.state!.currentEpoch);
+    this.inv.forgotPeers(node, name);
+    this.admin(node, { type: 'remove', master: name }, `SENTINEL REMOVE ${name}`);
+    this.admin(node, { type: 'monitor', name, host, port, quorum }, `SENTINEL MONITOR ${name} ${host} ${port} ${quorum}`);
+    this.admin(node, {
+      type: 'setMasterOptions', master: name, changes: [
+        { field: 'downAfterMs', option: 'down-after-milliseconds', raw: String(downAfterMs), value: downAfterMs },
+        { field: 'failoverTimeoutMs', option: 'failover-timeout', raw: String(failoverTimeoutMs), value: failoverTimeoutMs },
+        { field: 'parallelSyncs', option: 'parallel-syncs', raw: String(parallelSyncs), value: parallelSyncs },
+      ],
+    }, `SENTINEL SET ${name} down-after-milliseconds ${downAfterMs} failover-timeout ${failoverTimeoutMs} parallel-syncs ${parallelSyncs}`);
   }
 
   /** Connections across a new cut: most are noticed (keepalive), the rest stay half-open. */
@@ -412,7 +454,8 @@ export class World implements SimWorld {
     for (const s of this.sentinels) {
       s.resume();
       s.start();
-      if (s.state) s.state.simulateFailure = { crashAfterElection: false, crashAfterPromotion: false };
+      // SENTINEL SIMULATE-FAILURE with no flag disarms what an earlier one armed.
+      s.apply({ type: 'simulateFailure', flags: [] });
     }
     this.superviseSentinels();
   }
