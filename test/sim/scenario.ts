@@ -229,7 +229,7 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     w.scheduleFault(rng.int(5_000, 15_000), () => s.start());
   }],
   // Admin commands (issue 11), sent to one Sentinel as an operator would.
-  [0.3, 'coordinated-failover', (w, rng) => {
+  [0.5, 'coordinated-failover', (w, rng) => {
     const s = adminTarget(w, rng);
     if (s) w.manualFailover(s, masterName(w.randomGroup(rng)), true);
   }],
