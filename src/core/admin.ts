@@ -8,7 +8,8 @@
 import { defaultMasterConfig, type MasterConfig } from '../config/model.js';
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
-import { currentMasterAddress, switchToPromoted } from './failover.js';
+import { switchToPromoted } from './addressSwitch.js';
+import { currentMasterAddress } from './failoverState.js';
 import { removeMaster, resetMaster } from './instances.js';
 import { addMasterFromConfig } from './sentinel.js';
 import type { SentinelSettings, SentinelState } from './state.js';
