@@ -7,8 +7,10 @@
  *   warm-up  Sentinels start and discover each other and the replicas;
  *   faults   kills, restarts, partitions (symmetric, one-way, master with a
  *            minority), loss, Sentinel crashes, clock jumps, stalls, manual
- *            failovers, failing config writes (EIO, ENOSPC), pub/sub
- *            connections dropped or half-open;
+ *            failovers (plain and COORDINATED), failing config writes
+ *            (EIO, ENOSPC), pub/sub connections dropped or half-open, admin
+ *            commands (SENTINEL SET, RESET, REMOVE + MONITOR, CONFIG SET,
+ *            SIMULATE-FAILURE) sent through the core like the runtime's;
  *            safety invariants (invariants.ts) are checked at every step;
  *   heal     partitions healed, loss off, disks and pub/sub healed, every
  *            process running again: within
@@ -19,6 +21,8 @@
  * seed gives the same log, byte for byte.
  */
 import { defaultMasterConfig, defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
+import { currentMasterAddress } from '../../src/core/failover.js';
+import type { CoreEvent } from '../../src/core/step.js';
 import type { DiskFault } from './disk.js';
 import { FakeRedis } from './fakeRedis.js';
 import { Invariants } from './invariants.js';
@@ -28,7 +32,6 @@ import { EventQueue } from './queue.js';
 import { Rng } from './rng.js';
 import { describeScenario, makeScenario, MASTER_NAME, masterName, randomFault, type Scenario, type ScenarioOverrides } from './scenario.js';
 import type { Request, SimWorld } from './world.js';
-import type { CoreEvent } from '../../src/core/step.js';
 
 export interface ScriptStep {
   /** ms after the end of the warm-up. */
@@ -410,7 +413,8 @@ export class World implements SimWorld {
   removeAndMonitor(node: SentinelNode, name: string): void {
     const m = node.state?.masters.get(name);
     if (!m || node.isStalled()) return;
-    const { host, port } = m;
+    // What SENTINEL GET-MASTER-ADDR-BY-NAME answers (the promoted replica once confirmed).
+    const { host, port } = currentMasterAddress(m);
     const { quorum, downAfterMs, failoverTimeoutMs, parallelSyncs } = m.config;
     this.inv.forgotEpochs(node, name, node.state!.currentEpoch);
     this.inv.forgotPeers(node, name);
