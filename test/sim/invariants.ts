@@ -32,6 +32,10 @@
  *   gone, so it may vote again in the current epoch: the per-node epoch and
  *   vote records of that master are dropped, and a second leader in that one
  *   epoch is logged, not a violation;
+ *   if that Sentinel alone held the newest configuration (the others never
+ *   saved it), the Sentinels are left with equal config-epochs naming
+ *   different addresses, which no hello reconciles: liveness is waived then
+ *   (sim.ts), as for two SENTINEL FAILOVERs in one epoch;
  * - SENTINEL RESET (and REMOVE + MONITOR) forgets the peer Sentinels: until
  *   it knows all of them again, its majority is counted over fewer Sentinels
  *   (max(quorum, majority of known) votes), so "a majority of all Sentinels"
@@ -87,6 +91,8 @@ export class Invariants {
   private readonly answeredVote = new Map<string, string>();
   /** "master epoch": an epoch in which a Sentinel forgot its vote (REMOVE + MONITOR). */
   private readonly amnesiaEpochs = new Set<string>();
+  /** master -> the highest config-epoch a REMOVE + MONITOR dropped. */
+  readonly droppedConfigEpoch = new Map<string, number>();
   /** "node id master": config-epoch 0 after a MONITOR may name any address. */
   private readonly remonitored = new Set<string>();
   /** "node id master": the peers were forgotten (RESET, REMOVE) and not all known again yet. */
@@ -192,7 +198,8 @@ export class Invariants {
   }
 
   /** SENTINEL REMOVE (then MONITOR) of `master` on `node` at current-epoch `epoch`: its epochs and votes are gone. */
-  forgotEpochs(node: NodeRef, master: string, epoch: number): void {
+  forgotEpochs(node: NodeRef, master: string, epoch: number, configEpoch: number): void {
+    this.droppedConfigEpoch.set(master, Math.max(configEpoch, this.droppedConfigEpoch.get(master) ?? 0));
     this.votedEpochs.delete(`${node.id} ${master}`);
     this.maxConfigEpoch.delete(`${node.id} ${master}`);
     this.remonitored.add(`${node.id} ${master}`);
