@@ -58,9 +58,8 @@ export function resetMasters(state: SentinelState, names: readonly string[], now
     // the promoted replica with it: the reset keeps that configuration
     // (switching now, as update-config would) rather than go back to the old
     // address under the same config-epoch, which no hello could ever correct.
-    if (currentMasterAddress(master).host !== master.host || currentMasterAddress(master).port !== master.port) {
-      switchToPromoted(state, master, nowMs, effects);
-    }
+    const current = currentMasterAddress(master);
+    if (current.host !== master.host || current.port !== master.port) switchToPromoted(state, master, nowMs, effects);
     effects.push(...resetMaster(state, master, nowMs));
     effects.push(sentinelEvent('warning', '+reset-master', instanceDetails(master), master.name));
   }
