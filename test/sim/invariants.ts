@@ -39,7 +39,9 @@
  * - SENTINEL RESET (and REMOVE + MONITOR) forgets the peer Sentinels: until
  *   it knows all of them again, its majority is counted over fewer Sentinels
  *   (max(quorum, majority of known) votes), so "a majority of all Sentinels"
- *   is not required of its elections meanwhile.
+ *   is not required of its elections meanwhile, and another Sentinel may
+ *   win the same epoch with a true majority: such leaders are recorded as
+ *   the forced ones of SENTINEL FAILOVER are (see forcedEpochCollision).
  */
 import type { Effect } from '../../src/core/effects.js';
 import { currentMasterAddress } from '../../src/core/failover.js';
@@ -83,7 +85,7 @@ export class Invariants {
   private readonly maxConfigEpoch = new Map<string, number>();
   /** "master config-epoch" -> the address first seen with it, and where. */
   private readonly configAddress = new Map<string, { addr: string; node: string }>();
-  /** "master epoch" -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
+  /** "master epoch" -> leaders of forced failovers (SENTINEL FAILOVER) in it, and leaders after an admin amnesia. */
   private readonly forcedByEpoch = new Map<string, string[]>();
   /** node id -> highest epoch it sent out. */
   private readonly sentEpoch = new Map<string, number>();
@@ -272,14 +274,7 @@ export class Invariants {
 
   private onElected(node: NodeRef, state: SentinelState, masterName: string, epoch: number): void {
     this.elections += 1;
-    const other = this.electedByEpoch.get(`${masterName} ${epoch}`);
-    if (other !== undefined && this.amnesiaEpochs.has(`${masterName} ${epoch}`)) {
-      this.ctx.log(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other}): a Sentinel forgot its vote (REMOVE + MONITOR)`);
-    } else if (other !== undefined) {
-      this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
-    } else {
-      this.electedByEpoch.set(`${masterName} ${epoch}`, node.id);
-    }
+    const key = `${masterName} ${epoch}`;
     const master = state.masters.get(masterName)!;
     const votes = this.votesFor.get(`${masterName} ${epoch} ${node.myId}`)?.size ?? 0;
     const known = master.sentinels.size + 1;
@@ -288,10 +283,24 @@ export class Invariants {
       this.violate(node.id, `elected in epoch ${epoch} with ${votes} votes, needs ${needed} (quorum ${master.config.quorum}, knows ${known})`);
     }
     const all = Math.floor(this.ctx.sentinelCount / 2) + 1;
-    if (votes < all && this.peersForgotten.has(`${node.id} ${masterName}`)) {
-      this.ctx.log(node.id, `elected in epoch ${epoch} with ${votes} votes, fewer than a majority of all: it forgot its peers (RESET)`);
-    } else if (votes < all) {
+    // A leader that forgot its peers (RESET, REMOVE + MONITOR) counts its
+    // majority over those it knows; in an epoch where a Sentinel forgot its
+    // vote, two majorities may overlap. Such a leader may share its epoch
+    // with another: it is recorded as the forced ones are (the same
+    // config-epoch may then name two addresses, and liveness is waived).
+    if ((votes < all && this.peersForgotten.has(`${node.id} ${masterName}`)) || this.amnesiaEpochs.has(key)) {
+      this.ctx.log(node.id, `elected in epoch ${epoch} with ${votes} votes after a RESET / REMOVE + MONITOR: not required to be the only leader`);
+      this.forcedByEpoch.set(key, [...(this.forcedByEpoch.get(key) ?? []), node.id]);
+      return;
+    }
+    if (votes < all) {
       this.violate(node.id, `elected in epoch ${epoch} with ${votes} votes: not a majority of all ${this.ctx.sentinelCount} Sentinels`);
+    }
+    const other = this.electedByEpoch.get(key);
+    if (other !== undefined) {
+      this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
+    } else {
+      this.electedByEpoch.set(key, node.id);
     }
   }
 
