@@ -130,6 +130,11 @@ function selectSlave(state: SentinelState, master: MasterState, nowMs: number, e
     effects.push({ type: 'log', level: 'warning', master: master.name,
       message: `No replica of ${master.name} can be promoted: ${noGoodReplicaReason(state, master, nowMs)}` });
     abortFailover(state, master, nowMs, effects);
+    // The peers that voted for us retry 2 x failover-timeout after their
+    // vote, in rank order, and we would again be first: they may know
+    // replicas we do not (after a RESET, a restart), so we retry one
+    // failover-timeout after them, else the same empty attempt repeats forever.
+    master.failoverStartMs = nowMs + master.config.failoverTimeoutMs;
     return;
   }
   effects.push(ev('warning', '+selected-slave', instanceDetails(replica, master), master));

@@ -152,6 +152,45 @@ describe('core bugs found by the simulator', () => {
     expect(r.ok, formatFailure(r)).toBe(true);
   });
 
+  /*
+   * src/core/failover.ts selectSlave(): a coordinated failover's leader
+   * crashed after FAILOVER TO; the roles swapped and nobody announced it.
+   * The Sentinel ranked first had been RESET (no replicas known): it won
+   * every election, aborted with -failover-abort-no-good-slave, and retried
+   * 2 x failover-timeout later, first again, since the peers that voted for
+   * it wait as long and rank after it: forever (simulator seeds 11732,
+   * 15133). Fix: after a no-good-slave abort it retries one
+   * failover-timeout after the peers, who know the promoted replica.
+   */
+  it('a leader with no replica to promote lets the peers that know one try first', () => {
+    let target = '';
+    const r = runSimulation(301, {
+      sentinels: 3, masters: 1, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 5_000, faultMs: 60_000,
+      latencyMsMax: 5, presetSentinels: true, presetReplicas: true, parallelSyncs: 1, noFailoverFraction: 0,
+      script: [
+        {
+          atMs: 500, action: (w) => {
+            const byRank = [...w.sentinels].sort((a, b) => (a.myId < b.myId ? -1 : 1));
+            const leader = byRank[2]!;
+            w.watchers.push((e) => {
+              if (e.channel !== '+failover-coordinated-start' || e.node !== leader.id || !leader.isAlive()) return;
+              target = `${e.message.split(' ')[2]}:${e.message.split(' ')[3]}`;
+              w.schedule(50, () => leader.crash('test: leader crashes after FAILOVER TO'));
+            });
+            w.manualFailover(leader, 'mymaster', true);
+            w.schedule(4_000, () => w.admin(byRank[0]!, { type: 'reset', masters: ['mymaster'] }, 'SENTINEL RESET mymaster'));
+          },
+        },
+      ],
+    });
+    expect(target, formatFailure(r)).not.toBe('');
+    const healAt = r.world.healAtMs ?? Infinity;
+    const switched = r.world.events.filter((e) => e.channel === '+switch-master' && e.atMs < healAt &&
+      e.message.split(' ').slice(3).join(':') === target);
+    expect(switched.length, formatFailure(r)).toBeGreaterThan(0);
+    expect(r.ok, formatFailure(r)).toBe(true);
+  });
+
   it('a clean master kill promotes a replica on the first election (no abort for stale INFO)', () => {
     const aborted: number[] = [];
     for (let i = 0; i < 10; i++) {

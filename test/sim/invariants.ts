@@ -93,6 +93,8 @@ export class Invariants {
   private readonly answeredVote = new Map<string, string>();
   /** "master epoch": an epoch in which a Sentinel forgot its vote (REMOVE + MONITOR). */
   private readonly amnesiaEpochs = new Set<string>();
+  /** Masters a RESET or REMOVE + MONITOR made some Sentinel forget its replicas and peers. */
+  readonly resetGroups = new Set<string>();
   /** master -> the highest config-epoch a REMOVE + MONITOR dropped. */
   readonly droppedConfigEpoch = new Map<string, number>();
   /** "node id master": config-epoch 0 after a MONITOR may name any address. */
@@ -216,6 +218,7 @@ export class Invariants {
   /** SENTINEL RESET / REMOVE of `master` on `node`: the peer Sentinels are forgotten. */
   forgotPeers(node: NodeRef, master: string): void {
     this.peersForgotten.add(`${node.id} ${master}`);
+    this.resetGroups.add(master);
   }
 
   /** A FAILOVER TO is about to swap roles; `masters`: the group's live masters before. */

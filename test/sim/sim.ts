@@ -491,12 +491,16 @@ export class World implements SimWorld {
     }
     if (addrs.size !== 1) return `Sentinels disagree on the master of ${name}: ${[...addrs].join(', ')}`;
     const addr = [...addrs][0]!;
+    // After a SENTINEL RESET / REMOVE of this master (see forgotPeers), an
+    // instance that no Sentinel lists any more (an old master not connected
+    // then) is out of their reach, as it is for redis-sentinel: not required.
+    const known = this.inv.resetGroups.has(name) ? this.knownInstances(name) : undefined;
     const master = this.redisByAddr.get(addr);
     if (!master) return `master ${addr} is no instance`;
     if (!master.alive) return `master ${addr} is dead`;
     if (master.role !== 'master') return `master ${addr} has role slave`;
     for (const r of this.groups[g] ?? []) {
-      if (r === master || !r.alive) continue;
+      if (r === master || !r.alive || (known && !known.has(r.addr()))) continue;
       if (r.role !== 'slave' || r.masterHost !== master.host || r.masterPort !== master.port || !r.linkUp) {
         return `${r.describe()} does not replicate from ${addr}`;
       }
@@ -526,6 +530,18 @@ export class World implements SimWorld {
       }
     }
     return undefined;
+  }
+
+  /** Addresses the Sentinels list for master `name`: the master and its replicas. */
+  private knownInstances(name: string): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.sentinels) {
+      const m = s.state?.masters.get(name);
+      if (!m) continue;
+      out.add(`${m.host}:${m.port}`);
+      for (const r of m.replicas.values()) out.add(`${r.host}:${r.port}`);
+    }
+    return out;
   }
 
   describeState(): string[] {
