@@ -8,6 +8,8 @@
 import { defaultMasterConfig, type MasterConfig } from '../config/model.js';
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
+import { switchToPromoted } from './addressSwitch.js';
+import { currentMasterAddress } from './failoverState.js';
 import { removeMaster, resetMaster } from './instances.js';
 import { addMasterFromConfig } from './sentinel.js';
 import type { SentinelSettings, SentinelState } from './state.js';
@@ -52,6 +54,12 @@ export function resetMasters(state: SentinelState, names: readonly string[], now
   for (const name of names) {
     const master = state.masters.get(name);
     if (!master) continue;
+    // A failover past its promotion has bumped the config-epoch and announced
+    // the promoted replica with it: the reset keeps that configuration
+    // (switching now, as update-config would) rather than go back to the old
+    // address under the same config-epoch, which no hello could ever correct.
+    const current = currentMasterAddress(master);
+    if (current.host !== master.host || current.port !== master.port) switchToPromoted(state, master, nowMs, effects);
     effects.push(...resetMaster(state, master, nowMs));
     effects.push(sentinelEvent('warning', '+reset-master', instanceDetails(master), master.name));
   }

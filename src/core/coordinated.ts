@@ -24,7 +24,7 @@
  */
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
-import { abortFailover, enterState, failoverInProgress, promotedReplica } from './failover.js';
+import { abortFailover, enterState, failoverInProgress, promotedReplica } from './failoverState.js';
 import { refOf } from './instances.js';
 import { requestInfoNow } from './monitor.js';
 import type { AnyInstance, MasterState, ReplicaState, SentinelState } from './state.js';

@@ -2,7 +2,7 @@
  * The monitoring half of the Sentinel, one idea per file: the timer's
  * schedule (schedule.ts), link health and PINGs (linkHealth.ts), SDOWN
  * (sdown.ts), INFO replies (infoReplies.ts), hellos (gossip.ts), TILT
- * (tilt.ts); ODOWN is with the failover (failover.ts). Every function takes
+ * (tilt.ts); ODOWN and IS-MASTER-DOWN-BY-ADDR are in odown.ts. Every function takes
  * `nowMs` and returns effects; nothing touches the network or the clock.
  * This module re-exports their entry points under the names they always had.
  */

@@ -126,6 +126,71 @@ describe('core bugs found by the simulator', () => {
    * an INFO reply pending (wait for it, bounded, e.g. 1-2 s), or do not chain
    * wait-start -> select-slave within one step.
    */
+  /*
+   * src/core/admin.ts resetMasters(): SENTINEL RESET on the failover leader
+   * while it reconfigures the replicas cleared the failover and left the
+   * master at the OLD address with the NEW config-epoch (as redis-sentinel's
+   * sentinelResetMaster does), while its hellos had already announced the
+   * promoted replica with that epoch: "config-epoch 3 is 10.0.11.1 here but
+   * 10.0.11.3 on s2" (simulator seed 97), and no hello could correct it.
+   * Fix: a reset past the promotion switches to the promoted replica first.
+   */
+  it('SENTINEL RESET on the leader after the promotion keeps the promoted address', () => {
+    let leader = '';
+    let promoted = '';
+    let after = '';
+    const r = cleanKill(201, (w, leaderId, promotedAddr) => {
+      leader = leaderId;
+      promoted = promotedAddr;
+      const node = w.sentinel(leaderId)!;
+      w.admin(node, { type: 'reset', masters: ['mymaster'] }, 'SENTINEL RESET mymaster');
+      const m = node.state!.masters.get('mymaster')!;
+      after = `${m.host}:${m.port}`;
+    });
+    expect(leader, formatFailure(r)).not.toBe('');
+    expect(after, formatFailure(r)).toBe(promoted);
+    expect(r.ok, formatFailure(r)).toBe(true);
+  });
+
+  /*
+   * src/core/failover.ts selectSlave(): a coordinated failover's leader
+   * crashed after FAILOVER TO; the roles swapped and nobody announced it.
+   * The Sentinel ranked first had been RESET (no replicas known): it won
+   * every election, aborted with -failover-abort-no-good-slave, and retried
+   * 2 x failover-timeout later, first again, since the peers that voted for
+   * it wait as long and rank after it: forever (simulator seeds 11732,
+   * 15133). Fix: after a no-good-slave abort it retries one
+   * failover-timeout after the peers, who know the promoted replica.
+   */
+  it('a leader with no replica to promote lets the peers that know one try first', () => {
+    let target = '';
+    const r = runSimulation(301, {
+      sentinels: 3, masters: 1, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 5_000, faultMs: 60_000,
+      latencyMsMax: 5, presetSentinels: true, presetReplicas: true, parallelSyncs: 1, noFailoverFraction: 0,
+      script: [
+        {
+          atMs: 500, action: (w) => {
+            const byRank = [...w.sentinels].sort((a, b) => (a.myId < b.myId ? -1 : 1));
+            const leader = byRank[2]!;
+            w.watchers.push((e) => {
+              if (e.channel !== '+failover-coordinated-start' || e.node !== leader.id || !leader.isAlive()) return;
+              target = `${e.message.split(' ')[2]}:${e.message.split(' ')[3]}`;
+              w.schedule(50, () => leader.crash('test: leader crashes after FAILOVER TO'));
+            });
+            w.manualFailover(leader, 'mymaster', true);
+            w.schedule(4_000, () => w.admin(byRank[0]!, { type: 'reset', masters: ['mymaster'] }, 'SENTINEL RESET mymaster'));
+          },
+        },
+      ],
+    });
+    expect(target, formatFailure(r)).not.toBe('');
+    const healAt = r.world.healAtMs ?? Infinity;
+    const switched = r.world.events.filter((e) => e.channel === '+switch-master' && e.atMs < healAt &&
+      e.message.split(' ').slice(3).join(':') === target);
+    expect(switched.length, formatFailure(r)).toBeGreaterThan(0);
+    expect(r.ok, formatFailure(r)).toBe(true);
+  });
+
   it('a clean master kill promotes a replica on the first election (no abort for stale INFO)', () => {
     const aborted: number[] = [];
     for (let i = 0; i < 10; i++) {

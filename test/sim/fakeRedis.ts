@@ -13,6 +13,27 @@ const SYNC_MS = 300;
 /** Bytes a master's offset grows by per replication tick (writes keep coming). */
 const WRITES_PER_TICK = 1_000;
 
+/**
+ * A FAILOVER TO accepted by a master: writes are paused until the target
+ * replica has every byte (and `syncMs` passed: the handshake), then the
+ * roles swap; past `deadlineMs` it is given up and writes resume.
+ */
+interface PendingFailover {
+  host: string;
+  port: number;
+  readyAtMs: number;
+  deadlineMs: number;
+}
+
+/** What a swap looked like, for the invariants: the target had every byte, and how many masters before and after. */
+export interface FailoverSwap {
+  oldMaster: FakeRedis;
+  newMaster: FakeRedis;
+  /** Offsets at the swap (writes were paused: equal when no acknowledged write is lost). */
+  oldOffset: number;
+  newOffset: number;
+}
+
 export class FakeRedis implements Endpoint {
   readonly conns = new Map<number, Conn>();
   alive = true;
@@ -24,6 +45,8 @@ export class FakeRedis implements Endpoint {
   /** Global ms when the link to the master went down; undefined = never up since start (-1). */
   linkDownSinceMs?: number;
   private syncStartMs?: number;
+  /** A FAILOVER TO in progress (master only). */
+  failover?: PendingFailover;
 
   constructor(
     readonly id: string,
@@ -32,6 +55,8 @@ export class FakeRedis implements Endpoint {
     public runId: string,
     readonly priority: number,
     replicaOf?: { host: string; port: number },
+    /** false: an older server without the FAILOVER command (Redis < 6.2, or renamed away). */
+    readonly supportsFailover = true,
   ) {
     this.role = replicaOf ? 'slave' : 'master';
     this.masterHost = replicaOf?.host;
@@ -56,6 +81,7 @@ export class FakeRedis implements Endpoint {
     this.alive = false;
     this.linkUp = false;
     this.syncStartMs = undefined;
+    this.failover = undefined;
     for (const conn of [...this.conns.values()]) world.closeFromServer(conn);
   }
 
@@ -93,7 +119,9 @@ export class FakeRedis implements Endpoint {
   replicationTick(world: SimWorld): void {
     if (!this.alive) return;
     if (this.role === 'master') {
-      this.offset += WRITES_PER_TICK;
+      // FAILOVER pauses writes (CLIENT PAUSE WRITE) until the swap or its timeout.
+      if (this.failover) this.failoverTick(world);
+      else this.offset += WRITES_PER_TICK;
       return;
     }
     const m = this.masterHost === undefined || this.masterPort === undefined
@@ -116,6 +144,54 @@ export class FakeRedis implements Endpoint {
     this.offset = m.offset;
   }
 
+  /**
+   * FAILOVER TO host port TIMEOUT ms: refused by an older server, by a
+   * replica, when one is already running, or when the target is not one of
+   * its replicas; otherwise +OK at once and the switch runs in the background.
+   */
+  private failoverTo(host: string, port: number, timeoutMs: number, world: SimWorld): unknown {
+    if (!this.supportsFailover) return new Error("ERR unknown command 'FAILOVER'");
+    if (this.role !== 'master') return new Error('ERR FAILOVER is not valid when server is a replica.');
+    if (this.failover) return new Error('ERR FAILOVER already in progress.');
+    const target = world.redisAt(host, port);
+    if (!target || !world.replicasOf(this).includes(target)) return new Error('ERR FAILOVER target HOST and PORT is not a replica.');
+    // Sometimes the replica never catches up in time (a big backlog): the master gives up at TIMEOUT.
+    const syncMs = world.rng.chance(0.15) ? timeoutMs + 1_000 : world.rng.int(20, 1_500);
+    this.failover = { host, port, readyAtMs: world.nowMs + syncMs, deadlineMs: world.nowMs + timeoutMs };
+    world.log(this.id, `FAILOVER TO ${target.id} TIMEOUT ${timeoutMs} (handshake ${syncMs} ms)`);
+    return 'OK';
+  }
+
+  private failoverAbort(world: SimWorld): unknown {
+    if (!this.failover) return new Error('ERR No failover in progress.');
+    this.failover = undefined;
+    world.log(this.id, 'FAILOVER ABORT: writes resume');
+    return 'OK';
+  }
+
+  /** While writes are paused: swap once the target is in sync, give up at the deadline. */
+  private failoverTick(world: SimWorld): void {
+    const f = this.failover!;
+    const target = world.redisAt(f.host, f.port);
+    const inSync = !!target && target.alive && target.role === 'slave' && target.linkUp &&
+      target.masterHost === this.host && target.masterPort === this.port &&
+      target.offset === this.offset && world.net.connected(this.id, target.id);
+    if (inSync && world.nowMs >= f.readyAtMs) {
+      this.failover = undefined;
+      const swap: FailoverSwap = { oldMaster: this, newMaster: target, oldOffset: this.offset, newOffset: target.offset };
+      world.inv.beforeFailoverSwap(swap, world.mastersOfGroup(this));
+      target.replicaOf(undefined, undefined, world);
+      this.replicaOf(target.host, target.port, world);
+      world.log(this.id, `FAILOVER done: ${target.id} is master, ${this.id} replicates from it`);
+      world.inv.afterFailoverSwap(swap, world.mastersOfGroup(this));
+      return;
+    }
+    if (world.nowMs >= f.deadlineMs) {
+      this.failover = undefined;
+      world.log(this.id, 'FAILOVER timed out: aborted, writes resume');
+    }
+  }
+
   /** A request from a Sentinel on `conn`; returns the reply. */
   handle(conn: Conn, req: Request, world: SimWorld): unknown {
     switch (req.op) {
@@ -124,6 +200,8 @@ export class FakeRedis implements Endpoint {
       case 'publish': return this.publish(req.payload, world);
       case 'slaveof': return this.transaction(conn, req.host, req.port, world);
       case 'askMasterDown': return new Error('ERR unknown command');
+      case 'failoverTo': return this.failoverTo(req.host, req.port, req.timeoutMs, world);
+      case 'failoverAbort': return this.failoverAbort(world);
     }
   }
 
@@ -147,14 +225,25 @@ export class FakeRedis implements Endpoint {
    */
   private transaction(caller: Conn, host: string | undefined, port: number | undefined, world: SimWorld): unknown {
     const before = this.role === 'master' ? 'master' : `${this.masterHost}:${this.masterPort}`;
-    this.replicaOf(host, port, world);
-    world.log(this.id, `SLAVEOF ${host === undefined ? 'NO ONE' : `${host} ${port}`} (was ${before}, from ${caller.clientId})`);
+    // REPLICAOF is refused while a FAILOVER runs; the rest of the transaction
+    // still executes (the Sentinel does not look inside EXEC's reply).
+    const refused = this.failover !== undefined;
+    if (!refused) this.replicaOf(host, port, world);
+    world.log(this.id, `SLAVEOF ${host === undefined ? 'NO ONE' : `${host} ${port}`} (was ${before}, from ${caller.clientId})` +
+      `${refused ? ': refused, FAILOVER in progress' : ''}`);
     for (const c of [...this.conns.values()]) {
       if (c === caller) continue;
       world.closeFromServer(c);
     }
     world.closePubsubFromServer(caller);
-    return ['OK', 'OK', 0, 0, 0];
+    return refused
+      ? ['OK', new Error('ERR REPLICAOF not allowed while failing over.'), 0, 0, 0]
+      : ['OK', 'OK', 0, 0, 0];
+  }
+
+  private failoverState(world: SimWorld): string {
+    if (!this.failover) return 'no-failover';
+    return world.nowMs >= this.failover.readyAtMs ? 'failover-in-progress' : 'waiting-for-sync';
   }
 
   /** INFO in redis-server's format (the fields a Sentinel reads, and a few more). */
@@ -197,7 +286,7 @@ export class FakeRedis implements Endpoint {
       lines.push(`slave${i}:ip=${r.host},port=${r.port},state=${r.linkUp ? 'online' : 'wait_bgsave'},offset=${r.offset},lag=0`);
     });
     lines.push(
-      'master_failover_state:no-failover',
+      `master_failover_state:${this.failoverState(world)}`,
       `master_replid:${this.runId}`,
       'master_replid2:0000000000000000000000000000000000000000',
       `master_repl_offset:${this.offset}`,

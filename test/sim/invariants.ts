@@ -21,12 +21,38 @@
  *   Sentinel at two times) hold the same config-epoch with different current
  *   master addresses (unless SENTINEL FAILOVER put two leaders in that epoch);
  * - in TILT no failover decision is taken (no SDOWN/ODOWN changes, no
- *   failover start or progress, no SLAVEOF, no vote requests).
+ *   failover start or progress, no SLAVEOF, no vote requests);
+ * - a FAILOVER TO that swaps roles loses no acknowledged write (the target
+ *   had the master's whole offset) and never adds a master to its group.
+ *
+ * Admin commands legitimately change what some of these check (each is
+ * what redis-sentinel does too):
+ * - SENTINEL REMOVE + MONITOR forgets the master's epochs: its config-epoch
+ *   starts again at 0 (at whatever address was given) and its vote record is
+ *   gone, so it may vote again in the current epoch: the per-node epoch and
+ *   vote records of that master are dropped, and a second leader in that one
+ *   epoch is logged, not a violation;
+ *   if that Sentinel alone held the newest configuration (the others never
+ *   saved it), the Sentinels are left with equal config-epochs naming
+ *   different addresses, which no hello reconciles: liveness is waived then
+ *   (sim.ts), as for two SENTINEL FAILOVERs in one epoch;
+ * - SENTINEL RESET (and REMOVE + MONITOR) forgets the peer Sentinels: until
+ *   it knows all of them again, its majority is counted over fewer Sentinels
+ *   (max(quorum, majority of known) votes), so "a majority of all Sentinels"
+ *   is not required of its elections meanwhile, and another Sentinel may
+ *   win the same epoch with a true majority: such leaders are recorded as
+ *   the forced ones of SENTINEL FAILOVER are (see forcedEpochCollision).
  */
 import type { Effect } from '../../src/core/effects.js';
 import { currentMasterAddress } from '../../src/core/failover.js';
 import type { FailoverStateName, SentinelState } from '../../src/core/state.js';
 import type { CoreEvent } from '../../src/core/step.js';
+import type { FailoverSwap } from './fakeRedis.js';
+
+/** What the invariants see of a Redis instance. */
+interface FakeRedisRef {
+  readonly id: string;
+}
 
 export interface NodeRef {
   readonly id: string;
@@ -59,12 +85,22 @@ export class Invariants {
   private readonly maxConfigEpoch = new Map<string, number>();
   /** "master config-epoch" -> the address first seen with it, and where. */
   private readonly configAddress = new Map<string, { addr: string; node: string }>();
-  /** "master epoch" -> leaders of forced failovers (SENTINEL FAILOVER) in it. */
+  /** "master epoch" -> leaders of forced failovers (SENTINEL FAILOVER) in it, and leaders after an admin amnesia. */
   private readonly forcedByEpoch = new Map<string, string[]>();
   /** node id -> highest epoch it sent out. */
   private readonly sentEpoch = new Map<string, number>();
   /** "node id master-address epoch" -> the leader it answered. */
   private readonly answeredVote = new Map<string, string>();
+  /** "master epoch": an epoch in which a Sentinel forgot its vote (REMOVE + MONITOR). */
+  private readonly amnesiaEpochs = new Set<string>();
+  /** Masters a RESET or REMOVE + MONITOR made some Sentinel forget its replicas and peers. */
+  readonly resetGroups = new Set<string>();
+  /** master -> the highest config-epoch a REMOVE + MONITOR dropped. */
+  readonly droppedConfigEpoch = new Map<string, number>();
+  /** "node id master": config-epoch 0 after a MONITOR may name any address. */
+  private readonly remonitored = new Set<string>();
+  /** "node id master": the peers were forgotten (RESET, REMOVE) and not all known again yet. */
+  private readonly peersForgotten = new Set<string>();
   /** Elections won (non-forced), for the report. */
   elections = 0;
 
@@ -130,6 +166,9 @@ export class Invariants {
     this.checkEpochs(node, state);
     this.checkConfigAddresses(node, state);
     if (state.tilt && event.type !== 'manualFailover') this.checkTilt(node, effects);
+    for (const m of state.masters.values()) {
+      if (m.sentinels.size + 1 >= this.ctx.sentinelCount) this.peersForgotten.delete(`${node.id} ${m.name}`);
+    }
   }
 
   private onEvent(
@@ -161,6 +200,43 @@ export class Invariants {
       }
     }
   }
+
+  /** SENTINEL REMOVE (then MONITOR) of `master` on `node` at current-epoch `epoch`: its epochs and votes are gone. */
+  forgotEpochs(node: NodeRef, master: string, epoch: number, configEpoch: number): void {
+    this.droppedConfigEpoch.set(master, Math.max(configEpoch, this.droppedConfigEpoch.get(master) ?? 0));
+    this.votedEpochs.delete(`${node.id} ${master}`);
+    this.maxConfigEpoch.delete(`${node.id} ${master}`);
+    this.remonitored.add(`${node.id} ${master}`);
+    // A vote is granted only in an epoch >= current-epoch, which never goes
+    // back: the only epoch it can vote in twice is this one.
+    this.amnesiaEpochs.add(`${master} ${epoch}`);
+    for (const key of [...this.answeredVote.keys()]) {
+      if (key.startsWith(`${node.id} `) && key.endsWith(` ${epoch}`)) this.answeredVote.delete(key);
+    }
+  }
+
+  /** SENTINEL RESET / REMOVE of `master` on `node`: the peer Sentinels are forgotten. */
+  forgotPeers(node: NodeRef, master: string): void {
+    this.peersForgotten.add(`${node.id} ${master}`);
+    this.resetGroups.add(master);
+  }
+
+  /** A FAILOVER TO is about to swap roles; `masters`: the group's live masters before. */
+  beforeFailoverSwap(swap: FailoverSwap, masters: readonly FakeRedisRef[]): void {
+    this.mastersBeforeSwap = masters.length;
+    if (swap.newOffset !== swap.oldOffset) {
+      this.violate(swap.oldMaster.id, `FAILOVER TO ${swap.newMaster.id} swapped at offset ${swap.newOffset}, master had ${swap.oldOffset}: writes lost`);
+    }
+  }
+
+  afterFailoverSwap(swap: FailoverSwap, masters: readonly FakeRedisRef[]): void {
+    if (masters.length > this.mastersBeforeSwap || !masters.includes(swap.newMaster) || masters.includes(swap.oldMaster)) {
+      this.violate(swap.oldMaster.id, `FAILOVER TO ${swap.newMaster.id} left masters [${masters.map((m) => m.id).join(' ')}] ` +
+        `(${this.mastersBeforeSwap} before)`);
+    }
+  }
+
+  private mastersBeforeSwap = 0;
 
   /** Two leaders in one epoch because of SENTINEL FAILOVER (no election): described, or undefined. */
   forcedEpochCollision(): string | undefined {
@@ -201,12 +277,7 @@ export class Invariants {
 
   private onElected(node: NodeRef, state: SentinelState, masterName: string, epoch: number): void {
     this.elections += 1;
-    const other = this.electedByEpoch.get(`${masterName} ${epoch}`);
-    if (other !== undefined) {
-      this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
-    } else {
-      this.electedByEpoch.set(`${masterName} ${epoch}`, node.id);
-    }
+    const key = `${masterName} ${epoch}`;
     const master = state.masters.get(masterName)!;
     const votes = this.votesFor.get(`${masterName} ${epoch} ${node.myId}`)?.size ?? 0;
     const known = master.sentinels.size + 1;
@@ -215,8 +286,24 @@ export class Invariants {
       this.violate(node.id, `elected in epoch ${epoch} with ${votes} votes, needs ${needed} (quorum ${master.config.quorum}, knows ${known})`);
     }
     const all = Math.floor(this.ctx.sentinelCount / 2) + 1;
+    // A leader that forgot its peers (RESET, REMOVE + MONITOR) counts its
+    // majority over those it knows; in an epoch where a Sentinel forgot its
+    // vote, two majorities may overlap. Such a leader may share its epoch
+    // with another: it is recorded as the forced ones are (the same
+    // config-epoch may then name two addresses, and liveness is waived).
+    if ((votes < all && this.peersForgotten.has(`${node.id} ${masterName}`)) || this.amnesiaEpochs.has(key)) {
+      this.ctx.log(node.id, `elected in epoch ${epoch} with ${votes} votes after a RESET / REMOVE + MONITOR: not required to be the only leader`);
+      this.forcedByEpoch.set(key, [...(this.forcedByEpoch.get(key) ?? []), node.id]);
+      return;
+    }
     if (votes < all) {
       this.violate(node.id, `elected in epoch ${epoch} with ${votes} votes: not a majority of all ${this.ctx.sentinelCount} Sentinels`);
+    }
+    const other = this.electedByEpoch.get(key);
+    if (other !== undefined) {
+      this.violate(node.id, `second leader in epoch ${epoch} for ${masterName} (already ${other})`);
+    } else {
+      this.electedByEpoch.set(key, node.id);
     }
   }
 
@@ -242,6 +329,7 @@ export class Invariants {
     for (const m of state.masters.values()) {
       const a = currentMasterAddress(m);
       const addr = `${a.host}:${a.port}`;
+      if (m.config.configEpoch === 0 && this.remonitored.has(`${node.id} ${m.name}`)) continue;
       const key = `${m.name} ${m.config.configEpoch}`;
       const seen = this.configAddress.get(key);
       if (!seen) {

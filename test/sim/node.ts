@@ -275,9 +275,16 @@ export class SentinelNode implements Endpoint {
         const conn = this.links.get(key)?.conn;
         if (conn) conn.subscribed = false;
       },
-      // The simulated servers have no FAILOVER command: refused, as by an older server.
-      failoverTo: (_key, _host, _port, _timeoutMs, done) => this.world.defer(() => done({ error: "ERR unknown command 'FAILOVER'" })),
-      failoverAbort: () => undefined,
+      // As the LinkPool: only an error reply is a refusal; no reply proves nothing (the master may have started).
+      failoverTo: (key, host, port, timeoutMs, done) => {
+        this.world.log(this.id, `send FAILOVER TO ${host} ${port} TIMEOUT ${timeoutMs}`);
+        this.request(key, { op: 'failoverTo', host, port, timeoutMs }, (reply) =>
+          done(reply === undefined ? { noReply: true } : reply instanceof Error ? { error: reply.message } : {}));
+      },
+      failoverAbort: (key, target) => {
+        this.world.log(this.id, `send FAILOVER ABORT to ${target.name}`);
+        this.request(key, { op: 'failoverAbort' }, () => undefined);
+      },
       ping: (key, done) => this.request(key, { op: 'ping' }, (reply) => done(pingOutcome(reply))),
       info: (key, done) => this.request(key, { op: 'info' }, (reply) => done(typeof reply === 'string' ? reply : undefined)),
       publishHello: (key, payload, done) => {
@@ -516,6 +523,8 @@ export class SentinelNode implements Endpoint {
       }
       case 'info':
       case 'slaveof':
+      case 'failoverTo':
+      case 'failoverAbort':
         return new Error('ERR unsupported in the simulator');
     }
   }

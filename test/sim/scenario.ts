@@ -4,6 +4,7 @@
  * "kill the current master"), from their own random stream, so a seed
  * replays exactly.
  */
+import type { MasterOptionChange } from '../../src/core/admin.js';
 import type { SentinelNode } from './node.js';
 import type { Rng } from './rng.js';
 import type { World } from './sim.js';
@@ -38,6 +39,8 @@ export interface Scenario {
   priorities: number[];
   /** Mean gap between two random faults. */
   faultGapMs: number;
+  /** Fraction of Redis instances without FAILOVER (older servers): they refuse FAILOVER TO. */
+  noFailoverFraction: number;
 }
 
 export interface ScenarioOverrides {
@@ -57,6 +60,7 @@ export interface ScenarioOverrides {
   faultGapMs?: number;
   /** replica-priority per instance, index 0 = the first master. */
   priorities?: number[];
+  noFailoverFraction?: number;
 }
 
 export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}): Scenario {
@@ -84,6 +88,7 @@ export function makeScenario(seed: number, rng: Rng, o: ScenarioOverrides = {}):
     presetReplicas: o.presetReplicas ?? rng.chance(0.5),
     priorities,
     faultGapMs: o.faultGapMs ?? rng.int(5, 30) * 100,
+    noFailoverFraction: o.noFailoverFraction ?? rng.pick([0, 0, 0.3, 1]),
   };
 }
 
@@ -91,7 +96,8 @@ export function describeScenario(s: Scenario): string {
   return `seed ${s.seed}: ${s.sentinels} sentinels quorum ${s.quorum}, ${s.masters} master(s) with ${s.replicas} replicas each ` +
     `(priorities ${s.priorities.join('/')}), down-after ${s.downAfterMs} ms, failover-timeout ` +
     `${s.failoverTimeoutMs} ms, parallel-syncs ${s.parallelSyncs}, latency <= ${s.latencyMsMax} ms, ` +
-    `faults for ${s.faultMs} ms every ~${s.faultGapMs} ms, preset sentinels ${s.presetSentinels} replicas ${s.presetReplicas}`;
+    `faults for ${s.faultMs} ms every ~${s.faultGapMs} ms, preset sentinels ${s.presetSentinels} replicas ${s.presetReplicas}, ` +
+    `without FAILOVER ${s.noFailoverFraction}`;
 }
 
 type FaultFn = (w: World, rng: Rng) => void;
@@ -216,15 +222,61 @@ const FAULTS: ReadonlyArray<readonly [number, string, FaultFn]> = [
     if (alive.length > 0) w.manualFailover(rng.pick(alive), masterName(w.randomGroup(rng)));
   }],
   [0.3, 'simulate-failure', (w, rng) => {
-    const alive = w.sentinels.filter((s) => s.isAlive());
-    if (alive.length === 0) return;
-    const s = rng.pick(alive);
+    const s = adminTarget(w, rng);
+    if (!s) return;
     const what = rng.chance(0.5) ? 'crashAfterElection' : 'crashAfterPromotion';
-    w.log(s.id, `SIMULATE-FAILURE ${what}`);
-    if (s.state) s.state.simulateFailure[what] = true;
+    w.admin(s, { type: 'simulateFailure', flags: [what] }, `SENTINEL SIMULATE-FAILURE ${what === 'crashAfterElection' ? 'crash-after-election' : 'crash-after-promotion'}`);
     w.scheduleFault(rng.int(5_000, 15_000), () => s.start());
   }],
+  // Admin commands (issue 11), sent to one Sentinel as an operator would.
+  [0.5, 'coordinated-failover', (w, rng) => {
+    const s = adminTarget(w, rng);
+    if (s) w.manualFailover(s, masterName(w.randomGroup(rng)), true);
+  }],
+  [0.5, 'sentinel-set', (w, rng) => {
+    const s = adminTarget(w, rng);
+    if (!s) return;
+    const name = masterName(w.randomGroup(rng));
+    // Values within the scenario's own ranges: liveness is still owed after the heal.
+    const change = rng.pick<() => NumericChange>([
+      () => numeric('quorum', 'quorum', rng.int(1, w.sentinels.length)),
+      () => numeric('downAfterMs', 'down-after-milliseconds', rng.int(10, 50) * 100),
+      () => numeric('failoverTimeoutMs', 'failover-timeout', rng.pick([5, 6, 8, 10, 15, 20]) * 1000),
+      () => numeric('parallelSyncs', 'parallel-syncs', rng.int(1, 3)),
+    ])();
+    w.admin(s, { type: 'setMasterOptions', master: name, changes: [change] }, `SENTINEL SET ${name} ${change.option} ${change.raw}`);
+  }],
+  [0.3, 'sentinel-reset', (w, rng) => {
+    const s = adminTarget(w, rng);
+    if (!s) return;
+    const name = masterName(w.randomGroup(rng));
+    w.inv.forgotPeers(s, name);
+    w.admin(s, { type: 'reset', masters: [name] }, `SENTINEL RESET ${name}`);
+  }],
+  [0.3, 'remove-and-monitor', (w, rng) => {
+    const s = adminTarget(w, rng);
+    if (s) w.removeAndMonitor(s, masterName(w.randomGroup(rng)));
+  }],
+  [0.2, 'config-set-announce', (w, rng) => {
+    const s = adminTarget(w, rng);
+    if (!s?.state) return;
+    const { announceIp, announcePort } = s.state.settings;
+    w.admin(s, { type: 'setSentinelOptions', settings: { announceIp, announcePort } },
+      `SENTINEL CONFIG SET announce-ip "${announceIp ?? ''}" announce-port ${announcePort}`);
+  }],
 ];
+
+/** A Sentinel able to take a command now (alive, not stopped), or undefined. */
+function adminTarget(w: World, rng: Rng): SentinelNode | undefined {
+  const ready = w.sentinels.filter((s) => s.isAlive() && !s.isStalled());
+  return ready.length === 0 ? undefined : rng.pick(ready);
+}
+
+type NumericChange = Extract<MasterOptionChange, { value: number }>;
+
+function numeric(field: 'quorum' | 'downAfterMs' | 'failoverTimeoutMs' | 'parallelSyncs', option: string, value: number): NumericChange {
+  return { field, option, raw: String(value), value };
+}
 
 function failingOver(s: SentinelNode): boolean {
   for (const m of s.state?.masters.values() ?? []) if (m.failover.state !== 'none') return true;

@@ -124,6 +124,80 @@ describe.runIf(ONE_SEED === undefined)('simulator', () => {
   });
 });
 
+describe.runIf(ONE_SEED === undefined)('admin commands and the coordinated failover', () => {
+  const base = {
+    sentinels: 3, quorum: 2, replicas: 2, downAfterMs: 1000, failoverTimeoutMs: 6_000, faultMs: 15_000,
+    presetSentinels: true, presetReplicas: true, latencyMsMax: 5,
+  } as const;
+
+  /** Counts, every 10 ms of the fault phase, the moments with two live masters in group 0. */
+  function watchMasters(w: World, counts: { two: number }): void {
+    const check = (): void => {
+      if (w.healing) return;
+      if (w.groups[0]!.filter((r) => r.alive && r.role === 'master').length > 1) counts.two += 1;
+      w.schedule(10, check);
+    };
+    check();
+  }
+
+  it('SENTINEL FAILOVER COORDINATED hands over with FAILOVER TO: one master at every moment, every Sentinel switches', () => {
+    const counts = { two: 0 };
+    const r = runSimulation(111, {
+      ...base, noFailoverFraction: 0,
+      script: [
+        { atMs: 0, action: (w) => watchMasters(w, counts) },
+        { atMs: 2000, action: (w) => w.manualFailover(w.sentinels[0]!, 'mymaster', true) },
+      ],
+    });
+    expectOk(r);
+    expect(r.log.some((l) => l.includes('FAILOVER done'))).toBe(true);
+    expect(eventsOf(r, '+failover-coordinated-start')).toHaveLength(1);
+    expect(r.world.events.filter((e) => e.channel.startsWith('-failover-abort'))).toEqual([]);
+    const switches = eventsOf(r, '+switch-master').filter((e) => e.atMs < (r.world.healAtMs ?? Infinity));
+    expect(new Set(switches.map((e) => e.node))).toEqual(new Set(['s0', 's1', 's2']));
+    expect(counts.two).toBe(0);
+    expect(currentMaster(r.world)).not.toBe('10.0.0.1:6379');
+    expect(r.world.redis[0]!.role).toBe('slave');
+  });
+
+  it('a master without FAILOVER refuses it: the coordinated failover aborts and the master stays', () => {
+    const r = runSimulation(112, {
+      ...base, noFailoverFraction: 1,
+      script: [{ atMs: 2000, action: (w) => w.manualFailover(w.sentinels[0]!, 'mymaster', true) }],
+    });
+    expectOk(r);
+    expect(eventsOf(r, '-failover-abort-coordinated-refused')).toHaveLength(1);
+    expect(eventsOf(r, '+switch-master')).toEqual([]);
+    expect(currentMaster(r.world)).toBe('10.0.0.1:6379');
+  });
+
+  it('REMOVE + MONITOR forgets the epochs of that master; SET applies; the Sentinel re-learns the configuration', () => {
+    let forgotten = '';
+    const r = runSimulation(113, {
+      ...base,
+      script: [
+        { atMs: 1000, action: (w) => w.killRedis(w.redis[0]!) },
+        {
+          atMs: 9000, action: (w) => {
+            const s = w.sentinels[1]!;
+            w.removeAndMonitor(s, 'mymaster');
+            const m = s.state!.masters.get('mymaster')!;
+            forgotten = `${m.config.configEpoch}/${m.config.leaderEpoch}/${m.config.downAfterMs}`;
+            w.admin(s, { type: 'setMasterOptions', master: 'mymaster', changes: [
+              { field: 'quorum', option: 'quorum', raw: '3', value: 3 }] }, 'SENTINEL SET mymaster quorum 3');
+          },
+        },
+      ],
+    });
+    expectOk(r);
+    expect(forgotten).toBe('0/0/1000');
+    const m = r.world.sentinels[1]!.state!.masters.get('mymaster')!;
+    expect(m.config.quorum).toBe(3);
+    expect(m.config.configEpoch).toBeGreaterThan(0);
+    expect(`${m.host}:${m.port}`).toBe(currentMaster(r.world));
+  });
+});
+
 describe.runIf(ONE_SEED === undefined)('invariant checker', () => {
   it('flags a second leader in one epoch and a second vote in one epoch', () => {
     const log: string[] = [];

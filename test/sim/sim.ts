@@ -7,8 +7,10 @@
  *   warm-up  Sentinels start and discover each other and the replicas;
  *   faults   kills, restarts, partitions (symmetric, one-way, master with a
  *            minority), loss, Sentinel crashes, clock jumps, stalls, manual
- *            failovers, failing config writes (EIO, ENOSPC), pub/sub
- *            connections dropped or half-open;
+ *            failovers (plain and COORDINATED), failing config writes
+ *            (EIO, ENOSPC), pub/sub connections dropped or half-open, admin
+ *            commands (SENTINEL SET, RESET, REMOVE + MONITOR, CONFIG SET,
+ *            SIMULATE-FAILURE) sent through the core like the runtime's;
  *            safety invariants (invariants.ts) are checked at every step;
  *   heal     partitions healed, loss off, disks and pub/sub healed, every
  *            process running again: within
@@ -19,6 +21,8 @@
  * seed gives the same log, byte for byte.
  */
 import { defaultMasterConfig, defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
+import { currentMasterAddress } from '../../src/core/failover.js';
+import type { CoreEvent } from '../../src/core/step.js';
 import type { DiskFault } from './disk.js';
 import { FakeRedis } from './fakeRedis.js';
 import { Invariants } from './invariants.js';
@@ -106,9 +110,10 @@ export class World implements SimWorld {
     this.rng = rng.fork();
     this.faultRng = rng.fork();
     const idRng = rng.fork();
+    const featureRng = rng.fork();
     this.net = new Network(this.rng.fork(), scenario.latencyMsMax);
     this.inv = new Invariants(this);
-    this.buildRedis(idRng);
+    this.buildRedis(idRng, featureRng);
     this.buildSentinels(idRng);
   }
 
@@ -156,6 +161,10 @@ export class World implements SimWorld {
       r.masterHost === m.host && r.masterPort === m.port && this.net.connected(r.id, m.id));
   }
 
+  mastersOfGroup(r: FakeRedis): FakeRedis[] {
+    return this.groups.find((g) => g.includes(r))?.filter((x) => x.alive && x.role === 'master') ?? [];
+  }
+
   closePubsubFromServer(conn: Conn): void {
     if (!conn.open || !conn.subscribed) return;
     conn.subscribed = false;
@@ -184,7 +193,7 @@ export class World implements SimWorld {
 
   // ---------------------------------------------------------------- building
 
-  private buildRedis(idRng: Rng): void {
+  private buildRedis(idRng: Rng, featureRng: Rng): void {
     const s = this.scenario;
     for (let g = 0; g < s.masters; g++) {
       const group: FakeRedis[] = [];
@@ -193,7 +202,7 @@ export class World implements SimWorld {
       for (let i = 0; i <= s.replicas; i++) {
         const host = `${net}.${i + 1}`;
         const r = new FakeRedis(g === 0 ? `r${i}` : `m${g}r${i}`, host, REDIS_PORT, idRng.hexId(), s.priorities[i] ?? 100,
-          i === 0 ? undefined : { host: `${net}.1`, port: REDIS_PORT });
+          i === 0 ? undefined : { host: `${net}.1`, port: REDIS_PORT }, !featureRng.chance(s.noFailoverFraction));
         group.push(r);
         this.redis.push(r);
         this.redisByAddr.set(r.addr(), r);
@@ -378,9 +387,46 @@ export class World implements SimWorld {
     this.scheduleFault(stallMs, () => node.resume(stallId));
   }
 
-  manualFailover(node: SentinelNode, master = MASTER_NAME): void {
-    const r = node.apply({ type: 'manualFailover', master });
-    this.log(node.id, `SENTINEL FAILOVER ${master} -> ${r?.manual ?? 'no reply'}`);
+  manualFailover(node: SentinelNode, master = MASTER_NAME, coordinated = false): void {
+    const r = node.apply({ type: 'manualFailover', master, coordinated });
+    this.log(node.id, `SENTINEL FAILOVER ${master}${coordinated ? ' COORDINATED' : ''} -> ${r?.manual ?? 'no reply'}`);
+  }
+
+  /**
+   * An admin command on `node`, as the runtime's `submit` hands it to the
+   * core (through `apply`, effects run by the executor). A stopped or dead
+   * process answers no command: nothing happens then.
+   */
+  admin(node: SentinelNode, event: CoreEvent, shown: string): boolean {
+    if (!node.isAlive() || node.isStalled()) return false;
+    this.log(node.id, `ADMIN ${shown}`);
+    node.apply(event);
+    return true;
+  }
+
+  /**
+   * SENTINEL REMOVE then SENTINEL MONITOR of the same name at the address
+   * `node` believes current, then SENTINEL SET of the options it had (as an
+   * operator's script would: MONITOR starts from the defaults). The Sentinel
+   * forgets that master's epochs, replicas and peers, as redis-sentinel does.
+   */
+  removeAndMonitor(node: SentinelNode, name: string): void {
+    const m = node.state?.masters.get(name);
+    if (!m || node.isStalled()) return;
+    // What SENTINEL GET-MASTER-ADDR-BY-NAME answers (the promoted replica once confirmed).
+    const { host, port } = currentMasterAddress(m);
+    const { quorum, downAfterMs, failoverTimeoutMs, parallelSyncs } = m.config;
+    this.inv.forgotEpochs(node, name, node.state!.currentEpoch, m.config.configEpoch);
+    this.inv.forgotPeers(node, name);
+    this.admin(node, { type: 'remove', master: name }, `SENTINEL REMOVE ${name}`);
+    this.admin(node, { type: 'monitor', name, host, port, quorum }, `SENTINEL MONITOR ${name} ${host} ${port} ${quorum}`);
+    this.admin(node, {
+      type: 'setMasterOptions', master: name, changes: [
+        { field: 'downAfterMs', option: 'down-after-milliseconds', raw: String(downAfterMs), value: downAfterMs },
+        { field: 'failoverTimeoutMs', option: 'failover-timeout', raw: String(failoverTimeoutMs), value: failoverTimeoutMs },
+        { field: 'parallelSyncs', option: 'parallel-syncs', raw: String(parallelSyncs), value: parallelSyncs },
+      ],
+    }, `SENTINEL SET ${name} down-after-milliseconds ${downAfterMs} failover-timeout ${failoverTimeoutMs} parallel-syncs ${parallelSyncs}`);
   }
 
   /** Connections across a new cut: most are noticed (keepalive), the rest stay half-open. */
@@ -412,7 +458,8 @@ export class World implements SimWorld {
     for (const s of this.sentinels) {
       s.resume();
       s.start();
-      if (s.state) s.state.simulateFailure = { crashAfterElection: false, crashAfterPromotion: false };
+      // SENTINEL SIMULATE-FAILURE with no flag disarms what an earlier one armed.
+      s.apply({ type: 'simulateFailure', flags: [] });
     }
     this.superviseSentinels();
   }
@@ -444,17 +491,57 @@ export class World implements SimWorld {
     }
     if (addrs.size !== 1) return `Sentinels disagree on the master of ${name}: ${[...addrs].join(', ')}`;
     const addr = [...addrs][0]!;
+    // After a SENTINEL RESET / REMOVE of this master (see forgotPeers), an
+    // instance that no Sentinel lists any more (an old master not connected
+    // then) is out of their reach, as it is for redis-sentinel: not required.
+    const known = this.inv.resetGroups.has(name) ? this.knownInstances(name) : undefined;
     const master = this.redisByAddr.get(addr);
     if (!master) return `master ${addr} is no instance`;
     if (!master.alive) return `master ${addr} is dead`;
     if (master.role !== 'master') return `master ${addr} has role slave`;
     for (const r of this.groups[g] ?? []) {
-      if (r === master || !r.alive) continue;
+      if (r === master || !r.alive || (known && !known.has(r.addr()))) continue;
       if (r.role !== 'slave' || r.masterHost !== master.host || r.masterPort !== master.port || !r.linkUp) {
         return `${r.describe()} does not replicate from ${addr}`;
       }
     }
     return undefined;
+  }
+
+  /**
+   * The Sentinels disagree on a master with one config-epoch, below one that
+   * a SENTINEL REMOVE + MONITOR dropped: the newest configuration was
+   * forgotten by the only one that held it. Described, or undefined.
+   */
+  forgottenConfig(): string | undefined {
+    for (let g = 0; g < this.groups.length; g++) {
+      const name = masterName(g);
+      const dropped = this.inv.droppedConfigEpoch.get(name);
+      if (dropped === undefined) continue;
+      const views = this.sentinels.flatMap((s) => {
+        const m = s.state?.masters.get(name);
+        return m ? [{ addr: `${m.host}:${m.port}`, epoch: m.config.configEpoch }] : [];
+      });
+      const epochs = new Set(views.map((v) => v.epoch));
+      const addrs = new Set(views.map((v) => v.addr));
+      const [epoch] = [...epochs];
+      if (addrs.size > 1 && epochs.size === 1 && epoch! < dropped) {
+        return `${name}: Sentinels hold config-epoch ${epoch} at ${[...addrs].join(', ')}; REMOVE + MONITOR dropped config-epoch ${dropped}`;
+      }
+    }
+    return undefined;
+  }
+
+  /** Addresses the Sentinels list for master `name`: the master and its replicas. */
+  private knownInstances(name: string): Set<string> {
+    const out = new Set<string>();
+    for (const s of this.sentinels) {
+      const m = s.state?.masters.get(name);
+      if (!m) continue;
+      out.add(`${m.host}:${m.port}`);
+      for (const r of m.replicas.values()) out.add(`${r.host}:${r.port}`);
+    }
+    return out;
   }
 
   describeState(): string[] {
@@ -494,6 +581,8 @@ export function runSimulation(seed: number, options: SimOptions = {}): SimResult
     // epoch, or one next to an elected leader, publish two configurations
     // with the same config-epoch, which nothing can reconcile.
     w.log('sim', `no convergence, liveness waived: ${collision}`);
+  } else if (w.inv.violations.length === 0 && convergedAfterMs === undefined && w.forgottenConfig() !== undefined) {
+    w.log('sim', `no convergence, liveness waived: ${w.forgottenConfig()}`);
   } else if (w.inv.violations.length === 0 && convergedAfterMs === undefined) {
     w.inv.violate('sim', `no convergence within ${scenario.healBoundMs} ms of healing: ${w.notConverged()}`);
   }

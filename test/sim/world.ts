@@ -24,6 +24,8 @@ export interface SimWorld {
   redisAt(host: string, port: number): FakeRedis | undefined;
   /** Live replicas pointing at `m` and able to reach it (its INFO lists them). */
   replicasOf(m: FakeRedis): FakeRedis[];
+  /** The live instances with role master in the group of `r`. */
+  mastersOfGroup(r: FakeRedis): FakeRedis[];
   /** Hands a request that reached `server` to it; returns the reply. */
   serve(server: Endpoint, conn: Conn, req: Request): unknown;
   /** The server drops a connection; its client learns it if a FIN/RST can reach it. */
@@ -41,7 +43,10 @@ export type Request =
   | { op: 'publish'; payload: string }
   /** MULTI / SLAVEOF / CONFIG REWRITE / CLIENT KILL normal / CLIENT KILL pubsub / EXEC. */
   | { op: 'slaveof'; host?: string; port?: number }
-  | { op: 'askMasterDown'; ip: string; port: number; epoch: number; runId: string };
+  | { op: 'askMasterDown'; ip: string; port: number; epoch: number; runId: string }
+  /** FAILOVER TO host port TIMEOUT ms / FAILOVER ABORT. */
+  | { op: 'failoverTo'; host: string; port: number; timeoutMs: number }
+  | { op: 'failoverAbort' };
 
 /** Timeouts the runtime applies (shortened for the simulation). */
 export const COMMAND_TIMEOUT_MS = 500;
