@@ -86,9 +86,13 @@ class RawClient {
     this.waiter = undefined;
     this.sock = net.connect(port, '127.0.0.1');
     this.sock.setNoDelay(true);
+    // Resumable scan (where the next element starts, elements left per open
+    // array): a 600 KB reply in 64 KB chunks is scanned once, not once per chunk.
+    this.pos = 0;
+    this.stack = [];
     this.sock.on('data', (d) => {
       this.buf = this.buf.length ? Buffer.concat([this.buf, d]) : d;
-      const end = replyEnd(this.buf, 0);
+      const end = this.scan();
       if (end >= 0 && this.waiter) {
         const reply = this.buf.subarray(0, end);
         this.buf = this.buf.subarray(end);
@@ -106,22 +110,30 @@ class RawClient {
     });
   }
   close() { this.sock.destroy(); }
-}
-
-/** Index just past one complete RESP2 reply starting at `i`, or -1. */
-function replyEnd(b, i) {
-  const eol = b.indexOf('\r\n', i);
-  if (eol < 0) return -1;
-  const t = String.fromCharCode(b[i]);
-  const n = Number(b.toString('latin1', i + 1, eol));
-  if (t === '+' || t === '-' || t === ':') return eol + 2;
-  if (t === '$') return n < 0 ? eol + 2 : (b.length >= eol + 2 + n + 2 ? eol + 2 + n + 2 : -1);
-  if (t === '*') {
-    let at = eol + 2;
-    for (let k = 0; k < n; k++) { at = replyEnd(b, at); if (at < 0) return -1; }
-    return at;
+  /** Index just past the first complete RESP2 reply in buf, or -1 (resumes where the last call stopped). */
+  scan() {
+    const b = this.buf;
+    for (;;) {
+      const i = this.pos;
+      const eol = b.indexOf('\r\n', i);
+      if (eol < 0) return -1;
+      const t = b[i];
+      let next = eol + 2;
+      if (t === 0x24) { // $
+        const n = Number(b.toString('latin1', i + 1, eol));
+        if (n >= 0) next = eol + 2 + n + 2;
+        if (next > b.length) return -1;
+      } else if (t === 0x2a) { // *
+        const n = Number(b.toString('latin1', i + 1, eol));
+        if (n > 0) { this.pos = next; this.stack.push(n); continue; }
+      } else if (t !== 0x2b && t !== 0x2d && t !== 0x3a) {
+        throw new Error(`unexpected RESP type ${String.fromCharCode(t)}`);
+      }
+      this.pos = next;
+      while (this.stack.length > 0 && --this.stack[this.stack.length - 1] === 0) this.stack.pop();
+      if (this.stack.length === 0) { this.pos = 0; return next; }
+    }
   }
-  throw new Error(`unexpected RESP type ${t}`);
 }
 
 async function latency(port, argv, n) {

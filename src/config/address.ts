@@ -68,8 +68,13 @@ function inetNtop6(w: number[]): string {
   return out;
 }
 
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const CANONICAL_V4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
+
 /** The canonical numeric form of host, or undefined when it is not a numeric address. */
 export function normalizeNumericHost(host: string): string | undefined {
+  // Fast path: a dotted quad already in inet_ntop's form (every hello carries two).
+  if (CANONICAL_V4.test(host)) return host;
   const v4 = inetAton(host);
   if (v4) return v4.join('.');
   const v6 = ipv6Words(host);

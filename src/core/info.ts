@@ -31,15 +31,29 @@ export interface ParsedInfo {
 
 export function parseInfo(text: string): ParsedInfo {
   const out: ParsedInfo = { role: 'unknown', replicas: [] };
-  for (const rawLine of text.split('\n')) {
-    const line = rawLine.endsWith('\r') ? rawLine.slice(0, -1) : rawLine;
-    if (line.length === 0 || line.startsWith('#')) continue;
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    applyField(out, line.slice(0, colon), line.slice(colon + 1));
+  // Lines are found with indexOf, not split: INFO is ~4 KB every 10 s per
+  // instance, and only the fields below (keys starting with m, r or s) are
+  // cut out of it.
+  const n = text.length;
+  let start = 0;
+  while (start < n) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = n;
+    const lineEnd = end > start && text.charCodeAt(end - 1) === CR ? end - 1 : end;
+    const c = text.charCodeAt(start);
+    if (c === LOWER_M || c === LOWER_R || c === LOWER_S) {
+      const colon = text.indexOf(':', start);
+      if (colon > start && colon < lineEnd) applyField(out, text.slice(start, colon), text.slice(colon + 1, lineEnd));
+    }
+    start = end + 1;
   }
   return out;
 }
+
+const CR = 13;
+const LOWER_M = 109;
+const LOWER_R = 114;
+const LOWER_S = 115;
 
 function applyField(out: ParsedInfo, key: string, value: string): void {
   switch (key) {

@@ -26,6 +26,7 @@ export function onInfo(state: SentinelState, ref: InstanceRef, text: string | un
   inst.infoText = text;
   const effects: Effect[] = [];
   noteRunId(inst, master, info, nowMs, effects);
+  if (inst.kind === 'master' && inst.rebootSinceMs !== 0) state.rebootHint = true;
   noteRole(inst, master, info, nowMs, effects);
   if (inst.kind === 'slave') applyReplicaInfo(inst, info, nowMs);
   if (inst.kind === 'master' && info.role === 'master') {

@@ -44,8 +44,13 @@ export function onPingReply(state: SentinelState, linkKeyStr: string, outcome: P
     link.actPingMs = 0;
     if (link.lastPingSentMs !== 0) link.lastPingRttMs = nowMs - link.lastPingSentMs;
   }
-  if (outcome === 'pong') {
-    for (const master of state.masters.values()) if (master.linkKey === linkKeyStr) master.rebootSinceMs = 0;
+  if (outcome === 'pong' && state.rebootHint === true) {
+    let rebooting = false;
+    for (const master of state.masters.values()) {
+      if (master.linkKey === linkKeyStr) master.rebootSinceMs = 0;
+      else if (master.rebootSinceMs !== 0) rebooting = true;
+    }
+    state.rebootHint = rebooting;
   }
   link.lastPongMs = nowMs;
 }

@@ -210,6 +210,13 @@ export interface SentinelState {
   tiltSinceMs: number;
   /** Last timer run, to detect clock jumps (TILT). */
   lastTickMs: number;
+  /**
+   * Some master may have rebootSinceMs set: a +PONG then looks for the
+   * masters of its link to clear it. Never false while one is set (raised
+   * wherever it is set, lowered only by a scan that found none), so that a
+   * PONG does not visit a thousand masters for nothing.
+   */
+  rebootHint?: boolean;
   startedAtMs: number;
   timing: Timing;
   /** SENTINEL SIMULATE-FAILURE flags. */

@@ -4,6 +4,10 @@
  * pending callbacks. There is no timer here, no retry and no reconnect: a
  * reply that never comes is the core's to notice (its PING bookkeeping),
  * and a lost connection rejects every pending callback at once.
+ *
+ * Writes are corked until the end of the current macrotask: what one timer
+ * run sends to a socket (a PING, an INFO, fifty hellos to a peer) leaves in
+ * one write, as Redis's event loop writes a client's buffer once per loop.
  */
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
@@ -41,6 +45,8 @@ export class Connection {
   private pending: ReplyCallback[] = [];
   private head = 0;
   private ended = false;
+  /** Writes are held (socket.cork) until flush() on the next process tick. */
+  private corked = false;
 
   constructor(private readonly opts: ConnectionOptions) {
     const parser = new RedisParser({
@@ -67,17 +73,29 @@ export class Connection {
   }
 
   /** Writes one encoded frame expecting one reply. */
-  send(frame: Buffer, done: ReplyCallback): void {
+  send(frame: Buffer | string, done: ReplyCallback): void {
     if (this.ended) {
       done(new Error('link down'), undefined);
       return;
     }
     this.pending.push(done);
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(flush, this);
+    }
     this.socket.write(frame);
   }
 
+  /** Sends what send() held since the last flush, in one write. */
+  flush(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    this.socket.uncork();
+  }
+
   /** Sends a command and resolves with its reply, or rejects with the error reply or the loss. */
-  call(frame: Buffer): Promise<unknown> {
+  call(frame: Buffer | string): Promise<unknown> {
     return new Promise((resolve, reject) => this.send(frame, (err, reply) => (err ? reject(err) : resolve(reply))));
   }
 
@@ -109,6 +127,8 @@ export class Connection {
   private end(reason: string | undefined): void {
     if (this.ended) return;
     this.ended = true;
+    // What was sent just before a close still leaves, as with uncorked writes.
+    this.flush();
     this.socket.destroy();
     const waiting = this.pending.slice(this.head);
     this.pending = [];
@@ -117,6 +137,10 @@ export class Connection {
     for (const done of waiting) done(lost, undefined);
     if (reason !== undefined) this.opts.onClose(reason);
   }
+}
+
+function flush(conn: Connection): void {
+  conn.flush();
 }
 
 /** RESP2 multi-bulk encoding of one command. */

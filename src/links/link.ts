@@ -46,7 +46,7 @@ export class InstanceLink {
   private cmdOpen = false;
   private sub?: Connection;
   /** Encoded PING / INFO / PUBLISH prefix, by renamed command name. */
-  private readonly frames = new Map<string, Buffer>();
+  private readonly frames = new Map<string, string>();
 
   constructor(
     private readonly opts: LinkOptions,
@@ -153,38 +153,48 @@ export class InstanceLink {
     return this.cmd?.pendingCount ?? 0;
   }
 
+  // The senders below are plain functions returning the connection's own
+  // promise (a lost link is a rejected one): no async wrapper, so each
+  // reply reaches the runtime one microtask after it was parsed, all alike.
+
   /** Sends a command; resolves with its reply, rejects on an error reply or the loss of the connection. */
-  async call(command: string, ...args: (string | number)[]): Promise<unknown> {
-    return this.open().call(encodeCommand([this.opts.rename(command), ...args]));
+  call(command: string, ...args: (string | number)[]): Promise<unknown> {
+    try {
+      return this.open().call(encodeCommand([this.opts.rename(command), ...args]));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** PING from a pre-encoded frame. */
-  async ping(): Promise<unknown> {
-    return this.open().call(this.frame('ping'));
+  ping(): Promise<unknown> {
+    return this.callFrame('ping', '');
   }
 
   /** INFO from a pre-encoded frame. */
-  async info(): Promise<unknown> {
-    return this.open().call(this.frame('info'));
+  info(): Promise<unknown> {
+    return this.callFrame('info', '');
   }
 
   /** PUBLISH __sentinel__:hello <payload>, the command and channel pre-encoded. */
-  async publishHello(payload: string): Promise<unknown> {
-    const prefix = this.frame('publish');
-    const body = `$${Buffer.byteLength(payload)}\r\n${payload}\r\n`;
-    return this.open().call(Buffer.concat([prefix, Buffer.from(body)]));
+  publishHello(payload: string): Promise<unknown> {
+    return this.callFrame('publish', `$${Buffer.byteLength(payload)}\r\n${payload}\r\n`);
   }
 
   /**
    * MULTI, the commands, EXEC, sent back to back (renamed as configured);
    * resolves with EXEC's reply. Like Redis, replies inside are not inspected.
    */
-  async transaction(commands: ReadonlyArray<readonly string[]>): Promise<unknown> {
-    const conn = this.open();
-    const ignore: ReplyCallback = () => undefined;
-    conn.send(encodeCommand([this.opts.rename('multi')]), ignore);
-    for (const [name, ...args] of commands) conn.send(encodeCommand([this.opts.rename(name!), ...args]), ignore);
-    return conn.call(encodeCommand([this.opts.rename('exec')]));
+  transaction(commands: ReadonlyArray<readonly string[]>): Promise<unknown> {
+    try {
+      const conn = this.open();
+      const ignore: ReplyCallback = () => undefined;
+      conn.send(encodeCommand([this.opts.rename('multi')]), ignore);
+      for (const [name, ...args] of commands) conn.send(encodeCommand([this.opts.rename(name!), ...args]), ignore);
+      return conn.call(encodeCommand([this.opts.rename('exec')]));
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   private open(): Connection {
@@ -192,14 +202,24 @@ export class InstanceLink {
     return this.cmd;
   }
 
-  private frame(command: 'ping' | 'info' | 'publish'): Buffer {
+  /** A pre-encoded frame (ping, info, or publish's prefix) followed by `tail`. */
+  private callFrame(command: 'ping' | 'info' | 'publish', tail: string): Promise<unknown> {
+    try {
+      const conn = this.open();
+      return conn.call(tail.length === 0 ? this.frame(command) : this.frame(command) + tail);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private frame(command: 'ping' | 'info' | 'publish'): string {
     const name = this.opts.rename(command);
     const key = `${command} ${name}`;
     let frame = this.frames.get(key);
-    if (!frame) {
+    if (frame === undefined) {
       frame = command === 'publish'
-        ? Buffer.from(`*3\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`)
-        : encodeCommand([name]);
+        ? `*3\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`
+        : encodeCommand([name]).toString();
       this.frames.set(key, frame);
     }
     return frame;
