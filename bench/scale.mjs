@@ -22,12 +22,12 @@
  * a real deployment); the report says how many names shared a server.
  * Loopback only; every process is stopped by its PID; every wait is bounded.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TICK_HZ, cpuTicks, freePort, killAllOnExit, killAllSync, sleep, startChild } from './lib/harness.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
@@ -42,42 +42,10 @@ const DISCOVERY_TIMEOUT_S = Number(args['discovery-timeout'] ?? 240);
 // --ts label=root,label=root: several tssentinel builds in the same run (e.g. before/after a change).
 const TS_BUILDS = (args.ts ?? `ts=${ROOT}`).split(',').map((x) => x.split('='));
 const TS_FLAGS = (process.env.TS_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
-const TICK_HZ = 100; // CLK_TCK on Linux
 
-const children = new Set();
-function start(cmd, argv, opts = {}) {
-  const child = spawn(cmd, argv, { stdio: 'ignore', ...opts });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-function stopAll() {
-  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-}
-process.on('exit', stopAll);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopAll(); process.exit(1); });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(used) {
-  for (let i = 0; i < 1000; i++) {
-    const port = 10000 + Math.floor(Math.random() * 22000);
-    if (used.has(port)) continue;
-    const ok = await new Promise((res) => {
-      const s = net.createServer();
-      s.once('error', () => res(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-    });
-    if (ok) { used.add(port); return port; }
-  }
-  throw new Error('no free port');
-}
+killAllOnExit(1);
 
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-const cpuTicks = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').slice(readFileSync(`/proc/${pid}/stat`, 'utf8').lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-};
 
 /** Minimal RESP client: one request at a time, resolves with the raw reply once complete. */
 class RawClient {
@@ -179,14 +147,13 @@ async function waitRedis(port) {
 
 async function runSize(n) {
   const dir = mkdtempSync(join(tmpdir(), 'tss-scale-'));
-  const used = new Set();
   const serverCount = Math.min(n, SERVERS_MAX);
   const perServer = Math.ceil(n / serverCount);
   const servers = [];
   for (let i = 0; i < serverCount; i++) {
-    const port = await freePort(used);
+    const port = await freePort();
     const binds = Array.from({ length: perServer }, (_, k) => `127.0.0.${k + 1}`);
-    start('redis-server', ['--port', String(port), '--bind', ...binds, '--save', '', '--appendonly', 'no',
+    startChild('redis-server', ['--port', String(port), '--bind', ...binds, '--save', '', '--appendonly', 'no',
       '--daemonize', 'no', '--loglevel', 'warning', '--protected-mode', 'no', '--hz', '1']);
     servers.push({ port, binds });
   }
@@ -205,12 +172,12 @@ async function runSize(n) {
   const impls = [{ name: 'redis-sentinel', cmd: 'redis-sentinel', argv: (conf) => [conf] },
     ...TS_BUILDS.map(([label, root]) => ({ name: label, cmd: process.execPath, argv: (conf) => [...TS_FLAGS, join(root, 'dist/cli.js'), conf] }))];
   for (const impl of impls) {
-    impl.port = await freePort(used);
+    impl.port = await freePort();
     impl.conf = mkconf(impl.name, impl.port);
   }
   const peers = impls.length - 1;
   const t0 = Date.now();
-  for (const impl of impls) impl.proc = start(impl.cmd, impl.argv(impl.conf));
+  for (const impl of impls) impl.proc = startChild(impl.cmd, impl.argv(impl.conf));
   while (impls.some((i) => i.discoveryS === undefined) && Date.now() - t0 < DISCOVERY_TIMEOUT_S * 1000) {
     await sleep(500);
     for (const impl of impls) {
@@ -243,7 +210,7 @@ async function runSize(n) {
     r.masters_ = await latency(r.port, ['SENTINEL', 'MASTERS'], REQUESTS).catch(() => ({}));
     r.addr_ = await latency(r.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', `m${n - 1}`], REQUESTS).catch(() => ({}));
   }
-  stopAll();
+  killAllSync();
   await sleep(500);
   rmSync(dir, { recursive: true, force: true });
   return rows;

@@ -15,12 +15,12 @@
  * Every --cmd is a command line that gets the config path appended. Loopback
  * only; every process is stopped by its PID; every wait is bounded.
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TICK_HZ, cpuTicks, freePort, killAllOnExit, killAllSync, sleep, startChild } from './lib/harness.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const argv = process.argv.slice(2);
@@ -30,7 +30,6 @@ const opt = (name, dflt) => {
 };
 const CPU_MASTERS = opt('cpu', undefined);
 const WINDOW_S = Number(opt('window', '60'));
-const TICK_HZ = 100; // CLK_TCK on Linux
 const MASTERS = CPU_MASTERS !== undefined ? [Number(CPU_MASTERS)] : opt('masters', '0,10').split(',').map(Number);
 const RUNS = Number(opt('runs', '3'));
 const SETTLE_S = Number(opt('settle', '10'));
@@ -44,33 +43,7 @@ for (let i = 0; i < argv.length; i++) {
 if (CMDS.length === 0) CMDS.push(['cli.js', ['node', '--max-semi-space-size=1', join(ROOT, 'dist/cli.js')]]);
 if (argv.includes('--real')) CMDS.push(['redis-sentinel', ['redis-sentinel']]);
 
-const children = new Set();
-function start(cmd, args) {
-  const child = spawn(cmd, args, { stdio: 'ignore' });
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-function stopAll() {
-  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
-}
-process.on('exit', stopAll);
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { stopAll(); process.exit(1); });
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function freePort(used) {
-  for (let i = 0; i < 1000; i++) {
-    const port = 10000 + Math.floor(Math.random() * 22000);
-    if (used.has(port)) continue;
-    const ok = await new Promise((res) => {
-      const s = net.createServer();
-      s.once('error', () => res(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => res(true)));
-    });
-    if (ok) { used.add(port); return port; }
-  }
-  throw new Error('no free port');
-}
+killAllOnExit(1);
 
 async function waitPort(port, timeoutMs) {
   const end = Date.now() + timeoutMs;
@@ -92,12 +65,6 @@ function memory(pid) {
   return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
 }
 
-function cpuTicks(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(f[11]) + Number(f[12]);
-}
-
 function writeConf(label, n, r, port) {
   const conf = join(dir, `s-${label.replace(/\W/g, '_')}-${n}-${r}.conf`);
   const lines = [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`];
@@ -111,13 +78,12 @@ function writeConf(label, n, r, port) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mb = (kb) => (kb / 1024).toFixed(1);
 
-const used = new Set();
 const dir = mkdtempSync(join(tmpdir(), 'startmem-'));
 const maxMasters = Math.max(...MASTERS);
 const redisPorts = [];
 for (let i = 0; i < maxMasters; i++) {
-  const port = await freePort(used);
-  start('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--hz', '1']);
+  const port = await freePort();
+  startChild('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--hz', '1']);
   redisPorts.push(port);
 }
 for (const port of redisPorts) await waitPort(port, 10_000);
@@ -126,8 +92,8 @@ if (CPU_MASTERS !== undefined) {
   const n = Number(CPU_MASTERS);
   const procs = [];
   for (const [label, cmd] of CMDS) {
-    const port = await freePort(used);
-    const child = start(cmd[0], [...cmd.slice(1), writeConf(label, n, 0, port)]);
+    const port = await freePort();
+    const child = startChild(cmd[0], [...cmd.slice(1), writeConf(label, n, 0, port)]);
     procs.push({ label, child, port });
   }
   for (const p of procs) await waitPort(p.port, 30_000);
@@ -141,7 +107,7 @@ if (CPU_MASTERS !== undefined) {
     const m = memory(p.child.pid);
     console.log(`| ${p.label} | ${n} | ${cpu.toFixed(2)} | ${mb(m.rss)} | ${mb(m.anon)} | ${mb(m.file)} |`);
   }
-  stopAll();
+  killAllSync();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);
 }
@@ -152,9 +118,9 @@ for (const n of MASTERS) {
   for (const [label, cmd] of CMDS) {
     const samples = [];
     for (let r = 0; r < RUNS; r++) {
-      const port = await freePort(used);
+      const port = await freePort();
       const conf = writeConf(label, n, r, port);
-      const child = start(cmd[0], [...cmd.slice(1), conf]);
+      const child = startChild(cmd[0], [...cmd.slice(1), conf]);
       await waitPort(port, 15_000);
       await sleep(SETTLE_S * 1000);
       samples.push(memory(child.pid));
@@ -165,5 +131,5 @@ for (const n of MASTERS) {
     console.log(`| ${label} | ${n} | ${mb(pick('rss'))} | ${mb(pick('anon'))} | ${mb(pick('file'))} | ${samples.map((s) => mb(s.rss)).join(', ')} |`);
   }
 }
-stopAll();
+killAllSync();
 rmSync(dir, { recursive: true, force: true });

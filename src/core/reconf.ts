@@ -58,17 +58,32 @@ export function reconfSlaves(state: SentinelState, master: MasterState, nowMs: n
       continue;
     }
     if (r.reconf !== 'none') continue;
-    const link = state.links.get(r.linkKey);
-    if (!link?.connected) continue;
-    link.pendingCommands += 1;
-    effects.push({ type: 'slaveof', link: link.key, target: { master: master.name, kind: 'slave', name: r.name },
-      host: promoted.host, port: promoted.port });
-    r.reconf = 'sent';
+    if (!sendReplicaOfPromoted(state, master, r, promoted, effects)) continue;
     r.reconfSentMs = nowMs;
     effects.push(ev('notice', '+slave-reconf-sent', instanceDetails(r, master), master));
     inProgress += 1;
   }
   detectEnd(state, master, promoted, nowMs, effects);
+}
+
+/**
+ * SLAVEOF <promoted> to replica r when its link is up (r.reconf becomes
+ * 'sent'); false, and nothing sent, when the link is down.
+ */
+function sendReplicaOfPromoted(
+  state: SentinelState,
+  master: MasterState,
+  r: ReplicaState,
+  promoted: ReplicaState,
+  effects: Effect[],
+): boolean {
+  const link = state.links.get(r.linkKey);
+  if (!link?.connected) return false;
+  link.pendingCommands += 1;
+  effects.push({ type: 'slaveof', link: link.key, target: { master: master.name, kind: 'slave', name: r.name },
+    host: promoted.host, port: promoted.port });
+  r.reconf = 'sent';
+  return true;
 }
 
 function detectEnd(state: SentinelState, master: MasterState, promoted: ReplicaState, nowMs: number, effects: Effect[]): void {
@@ -90,12 +105,7 @@ function detectEnd(state: SentinelState, master: MasterState, promoted: ReplicaS
   // Best effort for replicas that never confirmed: point them at the new master.
   for (const r of master.replicas.values()) {
     if (r.promoted || r.reconf === 'done' || r.reconf === 'sent') continue;
-    const link = state.links.get(r.linkKey);
-    if (!link?.connected) continue;
-    link.pendingCommands += 1;
-    effects.push({ type: 'slaveof', link: link.key, target: { master: master.name, kind: 'slave', name: r.name },
-      host: promoted.host, port: promoted.port });
-    r.reconf = 'sent';
+    if (!sendReplicaOfPromoted(state, master, r, promoted, effects)) continue;
     effects.push(ev('notice', '+slave-reconf-sent-be', instanceDetails(r, master), master));
   }
 }
