@@ -37,8 +37,10 @@ import {
   REPO_ROOT,
   Resp,
   TS_CLI,
+  eachArg,
   killAllOnExit,
   killAllSync,
+  mymasterSentinelLines,
   msSince,
   nowNs,
   sleep,
@@ -52,11 +54,7 @@ const FAILOVER_TIMEOUT_MS = 60_000;
 const QUORUM = 2;
 const POLL_INTERVAL_MS = 10;
 
-const sentinelLines = (masterPort) => [
-  `sentinel monitor mymaster ${HOST} ${masterPort} ${QUORUM}`,
-  `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
-  `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
-];
+const sentinelLines = mymasterSentinelLines({ quorum: QUORUM, downAfterMs: DOWN_AFTER_MS, failoverTimeoutMs: FAILOVER_TIMEOUT_MS });
 
 killAllOnExit();
 
@@ -65,20 +63,14 @@ killAllOnExit();
 
 function parseArgs(argv) {
   const opts = { runs: 10, timeoutMs: 30_000, only: undefined, out: path.join(REPO_ROOT, 'bench', 'results') };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${arg} needs a value`);
-      return v;
-    };
+  eachArg(argv, usage, (arg, value) => {
     if (arg === '--runs') opts.runs = positiveInt(value(), arg);
     else if (arg === '--timeout-ms') opts.timeoutMs = positiveInt(value(), arg);
     else if (arg === '--only') opts.only = oneOf(value(), ['ts', 'real'], arg);
     else if (arg === '--out') opts.out = path.resolve(value());
     else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
-  }
+  });
   return opts;
 }
 

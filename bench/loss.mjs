@@ -47,8 +47,10 @@ import {
   call,
   children,
   fields,
+  eachArg,
   killAllOnExit,
   killAllSync,
+  mymasterSentinelLines,
   sleep,
   startTopology,
   teardown,
@@ -66,23 +68,13 @@ const AFTER_SWITCH_WRITE_MS = 1_000;
 const DEMOTE_TIMEOUT_MS = 40_000;
 const ROLE_POLL_MS = 10;
 
-const sentinelLines = (masterPort) => [
-  `sentinel monitor mymaster ${HOST} ${masterPort} ${QUORUM}`,
-  `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
-  `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
-];
+const sentinelLines = mymasterSentinelLines({ quorum: QUORUM, downAfterMs: DOWN_AFTER_MS, failoverTimeoutMs: FAILOVER_TIMEOUT_MS });
 
 killAllOnExit();
 
 function parseArgs(argv) {
   const opts = { runs: 5, scenario: 'switch', modes: undefined, client: 'ioredis', out: path.join(REPO_ROOT, 'bench', 'results') };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) usage(`${arg} needs a value`);
-      return v;
-    };
+  eachArg(argv, usage, (arg, value) => {
     if (arg === '--runs') opts.runs = Number(value());
     else if (arg === '--scenario') opts.scenario = value();
     else if (arg === '--modes') opts.modes = value().split(',');
@@ -90,7 +82,7 @@ function parseArgs(argv) {
     else if (arg === '--out') opts.out = value();
     else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
-  }
+  });
   if (!Number.isInteger(opts.runs) || opts.runs < 1 || opts.runs > 100) usage('--runs must be 1..100');
   if (!['switch', 'sigstop'].includes(opts.scenario)) usage('--scenario must be switch or sigstop');
   if (!['ioredis', 'redis-py'].includes(opts.client)) usage('--client must be ioredis or redis-py');

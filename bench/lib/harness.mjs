@@ -27,6 +27,25 @@ const PORT_MAX = 32_767;
 export const TICK_HZ = 100; // CLK_TCK on Linux
 
 // ---------------------------------------------------------------------------
+// Command line
+
+/**
+ * Calls onArg(arg, value) for each argument of argv; value() consumes and
+ * returns the next one, or calls usage(`<arg> needs a value`) when there is none.
+ */
+export function eachArg(argv, usage, onArg) {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined) usage(`${arg} needs a value`);
+      return v;
+    };
+    onArg(arg, value);
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Time
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -328,6 +347,15 @@ export function startRedis(replicaOfPort) {
     fs.writeFileSync(conf, `${lines.join('\n')}\n`);
     return spawnServer(REDIS_SERVER, [conf], port, dir, path.join(dir, 'redis.log'));
   });
+}
+
+/** Sentinel config lines monitoring mymaster (at HOST:masterPort) with these settings, for startSentinel/startTopology. */
+export function mymasterSentinelLines({ quorum, downAfterMs, failoverTimeoutMs }) {
+  return (masterPort) => [
+    `sentinel monitor mymaster ${HOST} ${masterPort} ${quorum}`,
+    `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
+    `sentinel failover-timeout mymaster ${failoverTimeoutMs}`,
+  ];
 }
 
 /**
