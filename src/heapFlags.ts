@@ -10,12 +10,13 @@
  * master"). A growing factor of 1.2 collects sooner at a small CPU cost.
  * Set here rather than on the command line so that every launcher
  * (`node dist/cli.js`, the bin, run.sh, systemd, Docker) gets it; a flag
- * given on the command line wins.
+ * given on the command line or in NODE_OPTIONS wins.
  */
 import v8 from 'node:v8';
 
 const FLAG = '--heap-growing-percent';
 
-if (!process.execArgv.some((a) => a.startsWith(FLAG) || a.startsWith('--heap_growing_percent'))) {
+const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+if (!given.some((a) => a.startsWith(FLAG) || a.startsWith('--heap_growing_percent'))) {
   v8.setFlagsFromString(`${FLAG}=20`);
 }
