@@ -8,6 +8,7 @@
  * Overrides work like redis-server's: every `--name v1 v2` after the config
  * file becomes the config line `name v1 v2`, applied after the file.
  */
+import './heapFlags.js';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';

@@ -58,13 +58,13 @@ const LOWER_S = 115;
 function applyField(out: ParsedInfo, key: string, value: string): void {
   switch (key) {
     case 'run_id':
-      if (value.length === 40) out.runId = value;
+      if (value.length === 40) out.runId = ownString(value);
       return;
     case 'role':
       out.role = value === 'master' ? 'master' : value === 'slave' ? 'slave' : 'unknown';
       return;
     case 'master_host':
-      out.masterHost = value;
+      out.masterHost = ownString(value);
       return;
     case 'master_port':
       out.masterPort = toInt(value);
@@ -87,7 +87,7 @@ function applyField(out: ParsedInfo, key: string, value: string): void {
       out.replicaAnnounced = value !== '0';
       return;
     case 'master_failover_state':
-      out.masterFailoverState = value;
+      out.masterFailoverState = ownString(value);
       return;
     default:
       if (/^slave\d+$/.test(key)) {
@@ -117,7 +117,18 @@ export function parseReplicaLine(value: string): InfoReplica | undefined {
 
 function validReplica(host: string, port: number): InfoReplica | undefined {
   if (host.length === 0 || !Number.isInteger(port) || port <= 0 || port > 65535) return undefined;
-  return { host, port };
+  return { host: ownString(host), port };
+}
+
+/**
+ * A copy of `value` that does not keep the INFO text it was cut from alive.
+ * V8 cuts substrings of 13 characters or more as slices of their parent, so
+ * a run id kept in the state would hold a whole INFO reply (~4 KB, one per
+ * instance, besides the latest one kept for INFO-CACHE) until the run id
+ * changes. JSON.parse builds a new flat string.
+ */
+function ownString(value: string): string {
+  return value.length < 13 ? value : (JSON.parse(JSON.stringify(value)) as string);
 }
 
 function toInt(value: string): number {

@@ -42,7 +42,7 @@ function tlsConnect(options: tls.ConnectionOptions): tls.TLSSocket {
 export class Connection {
   private readonly socket: net.Socket;
   /** Pending reply callbacks in send order; `head` avoids shifting the array. */
-  private pending: ReplyCallback[] = [];
+  private pending: (ReplyCallback | undefined)[] = [];
   private head = 0;
   private ended = false;
   /** Writes are held (socket.cork) until flush() on the next process tick. */
@@ -115,10 +115,17 @@ export class Connection {
       return;
     }
     if (this.head >= this.pending.length) return; // unsolicited: nothing waits for it
-    const done = this.pending[this.head]!;
+    const pending = this.pending;
+    const done = pending[this.head]!;
+    // The slot is released at once: an answered callback (and the promise
+    // and closures it holds) must not stay reachable until a compaction.
+    pending[this.head] = undefined;
     this.head += 1;
-    if (this.head > 64 && this.head * 2 > this.pending.length) {
-      this.pending = this.pending.slice(this.head);
+    if (this.head === pending.length) {
+      pending.length = 0;
+      this.head = 0;
+    } else if (this.head > 64 && this.head * 2 > pending.length) {
+      this.pending = pending.slice(this.head);
       this.head = 0;
     }
     done(err, reply);
@@ -134,7 +141,7 @@ export class Connection {
     this.pending = [];
     this.head = 0;
     const lost = new Error('link down');
-    for (const done of waiting) done(lost, undefined);
+    for (const done of waiting) done?.(lost, undefined);
     if (reason !== undefined) this.opts.onClose(reason);
   }
 }

@@ -5,8 +5,11 @@
  * the pub/sub connection's SUBSCRIBE, pushes and refusal.
  */
 import net from 'node:net';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyPingReply } from '../../src/core/monitor.js';
+import { Connection } from '../../src/links/connection.js';
 import { InstanceLink, type LinkListener } from '../../src/links/link.js';
 
 type Script = (command: string[], socket: net.Socket) => string | undefined;
@@ -227,5 +230,30 @@ describe('InstanceLink over its own connection', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(fakes[0]!.sockets).toHaveLength(2);
     expect(link.connected).toBe(false);
+  });
+});
+
+describe('Connection memory', () => {
+  it('keeps no answered reply callback (nor what it holds) reachable', async () => {
+    const fake = await fakeServer(standard);
+    fakes.push(fake);
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => { opened = resolve; });
+    const conn = new Connection({ host: '127.0.0.1', port: fake.port, onOpen: () => opened(), onClose: () => undefined });
+    await isOpen;
+    const held: WeakRef<object>[] = [];
+    // Fewer than the 64 answered entries the FIFO used to keep before compacting.
+    for (let i = 0; i < 10; i++) {
+      const payload = { i, data: new Array(100).fill(i) };
+      held.push(new WeakRef(payload));
+      await new Promise<void>((resolve) => conn.send('*1\r\n$4\r\nPING\r\n', () => resolve(void payload.i)));
+    }
+    expect(conn.pendingCount).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(held.filter((w) => w.deref() !== undefined).length).toBe(0);
+    conn.close();
   });
 });
