@@ -20,7 +20,6 @@ interface LossRun {
   acked: number;
   lost: number;
   maxMasters: number;
-  twoMasterMs: number;
 }
 
 const RUNS = Number(process.env.LOSS_TEST_RUNS ?? 2);
@@ -47,8 +46,10 @@ describe('planned switch with SENTINEL FAILOVER COORDINATED (issue 12)', () => {
       for (const run of runs) {
         expect(run.acked).toBeGreaterThan(0);
         expect(run.lost).toBe(0);
+        // At no 10 ms sample of ROLE did two nodes answer master. (twoMasterMs,
+        // first-seen slave minus first-seen master, can read ~10 ms when the
+        // old master answered neither role at the sample the new one appeared.)
         expect(run.maxMasters).toBe(1);
-        expect(run.twoMasterMs).toBe(0);
       }
     }, 300_000);
   }
