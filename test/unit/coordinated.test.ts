@@ -1,47 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
 import type { Effect } from '../../src/core/effects.js';
 import { COORDINATED_GRACE_MS } from '../../src/core/coordinated.js';
 import { selectReplica } from '../../src/core/select.js';
 import { formatHello } from '../../src/core/hello.js';
-import { stateFromConfig, seededRandom } from '../../src/core/sentinel.js';
 import { step } from '../../src/core/step.js';
 import type { SentinelState } from '../../src/core/state.js';
 
-const ME = '1'.repeat(40);
-const PEER_A = 'a'.repeat(40);
-const PEER_B = 'b'.repeat(40);
-const T0 = 5_000_000;
-const MASTER = 'redis|127.0.0.1|6379';
-const R1 = 'redis|127.0.0.1|6380';
-const R2 = 'redis|127.0.0.1|6381';
+import { ME, MASTER, PEER_A, PEER_B, R1, R2, T0, evs, replicaInfo as info, world } from './failoverWorld.js';
 const PEERS = ['sentinel|127.0.0.1|26380', 'sentinel|127.0.0.1|26381'];
 const R1_REF = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6380' };
-
-function world(): SentinelState {
-  const cfg = defaultSentinelConfig();
-  const m = defaultMasterConfig('mymaster', '127.0.0.1', 6379, 2);
-  m.downAfterMs = 1000;
-  m.failoverTimeoutMs = 10_000;
-  m.knownReplicas = [{ host: '127.0.0.1', port: 6380 }, { host: '127.0.0.1', port: 6381 }];
-  m.knownSentinels = [
-    { host: '127.0.0.1', port: 26380, runid: PEER_A },
-    { host: '127.0.0.1', port: 26381, runid: PEER_B },
-  ];
-  cfg.masters.push(m);
-  return stateFromConfig(cfg, ME, T0, seededRandom(7));
-}
-
-const evs = (effects: Effect[]) => effects.flatMap((e) => (e.type === 'event' ? [e.channel] : []));
-
-function info(port: number, role: 'slave' | 'master', masterPort = 6379, offset = 100): string {
-  const lines = ['# Server', `run_id:${String(port).padEnd(40, '0')}`, '# Replication', `role:${role}`];
-  if (role === 'slave') {
-    lines.push('master_host:127.0.0.1', `master_port:${masterPort}`, 'master_link_status:up',
-      `slave_repl_offset:${offset}`, 'slave_priority:100');
-  }
-  return lines.join('\r\n');
-}
 
 /** Every link up, the master reporting role:master, both replicas in sync. */
 function healthy(): SentinelState {
