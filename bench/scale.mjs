@@ -187,6 +187,10 @@ async function runSize(n) {
     }
   }
   await sleep(5000); // first INFO rounds done everywhere
+  if (args.hold) { // --hold S: keep everything up for S seconds (profiling by hand)
+    console.error(`# holding ${args.hold} s: ${impls.map((i) => `${i.name} pid ${i.proc.pid} port ${i.port}`).join(', ')}`);
+    await sleep(Number(args.hold) * 1000);
+  }
   for (const impl of impls) impl.c1 = cpuTicks(impl.proc.pid);
   await sleep(WINDOW_S * 1000);
   for (const impl of impls) impl.c2 = cpuTicks(impl.proc.pid);
