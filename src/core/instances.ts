@@ -4,6 +4,7 @@
  */
 import type { MasterConfig } from '../config/model.js';
 import type { Effect, InstanceRef } from './effects.js';
+import { NOT_SCHEDULED, visitBy } from './visits.js';
 import {
   formatAddr,
   sameHost,
@@ -89,9 +90,21 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
     failoverStartMs: 0,
     rebootSinceMs: 0,
     startJitterMs: 0,
+    nextVisitMs: NOT_SCHEDULED,
+    // Groups beat at different instants, so that a thousand masters do not
+    // all write (and get their replies) in the same tick.
+    beatMs: nowMs - beatPhaseMs(config.name, state.timing.pingPeriodMs),
   };
   state.masters.set(config.name, master);
+  visitBy(state, master, nowMs);
   return master;
+}
+
+/** A fixed spread in [0, periodMs) from the master's name (FNV-1a): no random draw. */
+function beatPhaseMs(name: string, periodMs: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % Math.max(1, periodMs);
 }
 
 /**

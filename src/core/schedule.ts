@@ -14,25 +14,96 @@ import {
 } from './failover.js';
 import { coordinatedInfoPeriodMs } from './coordinated.js';
 import { sendHello } from './gossip.js';
-import { refOf } from './instances.js';
+import { instancesOf, refOf } from './instances.js';
+import { takeDue, visitAllSoon, visitBy } from './visits.js';
 import { dropSilentPubsub, reconnectIfNeeded, reconnectPubsubIfNeeded, sendPing } from './linkHealth.js';
 import { checkSubjectivelyDown } from './sdown.js';
 import type { AnyInstance, LinkState, MasterState, SentinelState } from './state.js';
 import { checkTilt } from './tilt.js';
 
-/** One timer run over every instance. */
+/**
+ * One timer run: TILT check, then the groups that are due (visits.ts), or
+ * every group at start, in TILT, and after a change that concerns them all.
+ */
 export function tick(state: SentinelState, nowMs: number): Effect[] {
   const effects: Effect[] = [];
+  const wasTilt = state.tilt;
   checkTilt(state, nowMs, effects);
-  for (const master of [...state.masters.values()]) {
-    handleInstance(state, master, master, nowMs, effects);
-    if (!state.tilt) handleMaster(state, master, nowMs, effects);
-    for (const r of master.replicas.values()) handleInstance(state, r, master, nowMs, effects);
-    for (const s of master.sentinels.values()) handleInstance(state, s, master, nowMs, effects);
-    if (master.failover.state === 'update-config') switchToPromoted(state, master, nowMs, effects);
+  if (state.tilt || wasTilt) visitAllSoon(state);
+  const due = takeDue(state, nowMs);
+  const masters = due === 'all' ? [...state.masters.values()] : due;
+  for (const master of masters) {
+    if (state.masters.get(master.name) !== master) continue;
+    visitGroup(state, master, nowMs, effects);
+    visitBy(state, master, nextVisitMs(state, master, nowMs));
   }
   state.lastTickMs = nowMs;
   return effects;
+}
+
+function visitGroup(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {
+  const beat = nowMs - master.beatMs >= beatPeriodMs(state, master);
+  if (beat) master.beatMs = nowMs;
+  handleInstance(state, master, master, nowMs, beat, effects);
+  if (!state.tilt) handleMaster(state, master, nowMs, effects);
+  for (const r of master.replicas.values()) handleInstance(state, r, master, nowMs, beat, effects);
+  for (const s of master.sentinels.values()) handleInstance(state, s, master, nowMs, beat, effects);
+  if (master.failover.state === 'update-config') switchToPromoted(state, master, nowMs, effects);
+}
+
+/** A group's periodic commands (PING, hello, INFO) go out together once per this period. */
+function beatPeriodMs(state: SentinelState, master: MasterState): number {
+  return Math.min(master.config.downAfterMs, state.timing.pingPeriodMs);
+}
+
+/**
+ * When the group needs the timer again: at the next tick while anything is
+ * going on; otherwise at its next beat, or earlier at a deadline of its own
+ * (a command overdue because no beat came, a reply late enough to check the
+ * link, a silent pub/sub connection).
+ */
+function nextVisitMs(state: SentinelState, master: MasterState, nowMs: number): number {
+  if (state.tilt || busy(master)) return nowMs;
+  const t = state.timing;
+  const beatMs = beatPeriodMs(state, master);
+  let due = master.beatMs + beatMs;
+  // The conditions below are strict (elapsed > period): due 1 ms after.
+  for (const inst of instancesOf(master)) {
+    if (inst.sdown) return nowMs;
+    const link = state.links.get(inst.linkKey);
+    if (!link?.connected || (link.kind === 'redis' && !link.pubsub.connected)) return nowMs;
+    if (link.pendingCommands >= t.maxPendingCommands * link.refCount) return nowMs;
+    if (inst.kind !== 'sentinel' && !inst.infoPending) {
+      if (inst.infoRefreshMs === 0) return nowMs;
+      const period = infoPeriodMs(state, inst, master);
+      due = Math.min(due, inst.infoRefreshMs + period + (alignable(period, beatMs) ? beatMs : 0) + 1);
+    }
+    due = Math.min(due, inst.lastHelloSentMs + t.publishPeriodMs + beatMs + 1);
+    // A PING in flight: its reply sets the next one, or its absence is
+    // checked at half of down-after (stuck link) and down-after (SDOWN).
+    // A peer's link is shared by every master: its pings ride on their beats.
+    if (link.actPingMs !== 0) due = Math.min(due, link.actPingMs + master.config.downAfterMs / 2 + 1);
+    else if (link.kind === 'redis') due = Math.min(due, Math.max(link.lastPongMs + beatMs, link.lastPingSentMs + beatMs / 2) + 1);
+    if (link.kind === 'redis') {
+      due = Math.min(due, Math.max(link.pubsub.lastActivityMs + t.publishPeriodMs * 3,
+        link.pubsub.connectedAtMs + t.minLinkReconnectPeriodMs) + 1);
+    }
+  }
+  return Math.max(due, nowMs);
+}
+
+/** Anything under way that the timer must look at every tick, as it once did for all. */
+function busy(master: MasterState): boolean {
+  if (master.sdown || master.odown || master.failover.state !== 'none' || master.rebootSinceMs !== 0 ||
+      master.roleReported === 'slave') return true;
+  for (const r of master.replicas.values()) if (r.promoted || r.reconf !== 'none' || r.demoteAtOnce) return true;
+  for (const p of master.sentinels.values()) if (p.peerSaysMasterDown || p.leader !== undefined || p.askPending) return true;
+  return false;
+}
+
+/** Periods of two beats or more are aligned on beats; shorter ones keep their own time. */
+function alignable(periodMs: number, beatMs: number): boolean {
+  return periodMs >= 2 * beatMs;
 }
 
 function handleInstance(
@@ -40,6 +111,7 @@ function handleInstance(
   inst: AnyInstance,
   master: MasterState,
   nowMs: number,
+  beat: boolean,
   effects: Effect[],
 ): void {
   const link = state.links.get(inst.linkKey);
@@ -47,7 +119,7 @@ function handleInstance(
   if (!state.tilt) dropSilentPubsub(state, link, nowMs, effects);
   reconnectIfNeeded(state, link, nowMs, effects);
   reconnectPubsubIfNeeded(state, link, nowMs, effects);
-  sendPeriodicCommands(state, inst, master, link, nowMs, effects);
+  sendPeriodicCommands(state, inst, master, link, nowMs, beat, effects);
   // In TILT the timer's notion of elapsed time cannot be trusted.
   if (state.tilt) return;
   checkSubjectivelyDown(state, inst, master, link, nowMs, effects);
@@ -93,25 +165,41 @@ function infoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterSta
   return state.timing.infoPeriodMs;
 }
 
+/**
+ * PING, INFO and hello, each at its period. On a beat, a command due within
+ * half a beat goes now, so that a group's commands leave in one write and
+ * their replies come back in one read; off the beat, a command waits for the
+ * next beat unless overdue by a whole one (no beat came: a busy tick, a
+ * stuck link).
+ */
 function sendPeriodicCommands(
   state: SentinelState,
   inst: AnyInstance,
   master: MasterState,
   link: LinkState,
   nowMs: number,
+  beat: boolean,
   effects: Effect[],
 ): void {
   if (!link.connected) return;
   if (link.pendingCommands >= state.timing.maxPendingCommands * link.refCount) return;
-  if (inst.kind !== 'sentinel' && !inst.infoPending &&
-      (inst.infoRefreshMs === 0 || nowMs - inst.infoRefreshMs > infoPeriodMs(state, inst, master))) {
-    inst.infoPending = true;
-    link.pendingCommands += 1;
-    effects.push({ type: 'info', link: link.key, target: refOf(inst, master) });
+  const beatMs = beatPeriodMs(state, master);
+  const slackMs = beat ? -beatMs / 2 : beatMs;
+  if (inst.kind !== 'sentinel' && !inst.infoPending) {
+    const period = infoPeriodMs(state, inst, master);
+    if (inst.infoRefreshMs === 0 || nowMs - inst.infoRefreshMs > period + (alignable(period, beatMs) ? slackMs : 0)) {
+      inst.infoPending = true;
+      link.pendingCommands += 1;
+      effects.push({ type: 'info', link: link.key, target: refOf(inst, master) });
+    }
   }
-  const pingPeriodMs = Math.min(master.config.downAfterMs, state.timing.pingPeriodMs);
-  if (nowMs - link.lastPongMs > pingPeriodMs && nowMs - link.lastPingSentMs > pingPeriodMs / 2) {
+  // On a beat a PING goes early (a quarter period since the last, so that a
+  // link's pings move onto the group's beat; half for a peer's shared link).
+  const sincePongMs = nowMs - link.lastPongMs;
+  const sincePingMs = nowMs - link.lastPingSentMs;
+  const earlyMs = link.kind === 'redis' ? beatMs / 4 : beatMs / 2;
+  if ((sincePongMs > beatMs && sincePingMs > beatMs / 2) || (beat && sincePongMs > earlyMs && sincePingMs > earlyMs)) {
     sendPing(link, nowMs, effects);
   }
-  if (nowMs - inst.lastHelloSentMs > state.timing.publishPeriodMs) sendHello(state, inst, master, link, nowMs, effects);
+  if (nowMs - inst.lastHelloSentMs > state.timing.publishPeriodMs + slackMs) sendHello(state, inst, master, link, nowMs, effects);
 }

@@ -7,6 +7,7 @@ import { currentMasterAddress } from './failover.js';
 import { createMaster, createPeerSentinel, createReplica } from './instances.js';
 import { shownHost, type MasterState, type SentinelSettings, type SentinelState } from './state.js';
 import { defaultTiming } from './timing.js';
+import { newVisitQueue } from './visits.js';
 
 export function stateFromConfig(
   cfg: SentinelConfig,
@@ -27,6 +28,7 @@ export function stateFromConfig(
     tilt: false,
     tiltSinceMs: 0,
     lastTickMs: 0,
+    visits: newVisitQueue(),
     startedAtMs: nowMs,
     timing: defaultTiming(),
     simulateFailure: { crashAfterElection: false, crashAfterPromotion: false },

@@ -6,6 +6,7 @@
 import type { LogLevel, MasterConfig } from '../config/model.js';
 import type { ReportedRole } from './info.js';
 import type { Timing } from './timing.js';
+import type { VisitQueue } from './visits.js';
 
 export type InstanceKind = 'master' | 'slave' | 'sentinel';
 
@@ -154,6 +155,10 @@ export interface MasterState extends InstanceBase {
   rebootSinceMs: number;
   /** Random delay between ODOWN and starting a failover, drawn at ODOWN. */
   startJitterMs: number;
+  /** When the timer visits this master's group next (visits.ts); -1: not scheduled. */
+  nextVisitMs: number;
+  /** The group's last beat: its periodic commands go out together, once per ping period. */
+  beatMs: number;
 }
 
 export type FailoverStateName =
@@ -210,6 +215,8 @@ export interface SentinelState {
   tiltSinceMs: number;
   /** Last timer run, to detect clock jumps (TILT). */
   lastTickMs: number;
+  /** Which masters' groups the next ticks visit (visits.ts). */
+  visits: VisitQueue;
   /**
    * Some master may have rebootSinceMs set: a +PONG then looks for the
    * masters of its link to clear it. Never false while one is set (raised

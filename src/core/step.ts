@@ -38,6 +38,7 @@ import {
   type SimulatedFailure,
 } from './admin.js';
 import type { Timing } from './timing.js';
+import { visitAllSoon, visitSoon } from './visits.js';
 
 export type CoreEvent =
   | { type: 'tick' }
@@ -136,8 +137,56 @@ function stepChecked(state: SentinelState, event: CoreEvent, nowMs: number): Ste
   // The clock is checked before any decision, whatever event comes first.
   const tilt = noticeClockJump(state, nowMs);
   const result = stepEvent(state, event, nowMs);
-  if (tilt.length > 0) result.effects.unshift(...tilt);
+  if (tilt.length > 0) {
+    result.effects.unshift(...tilt);
+    visitAllSoon(state);
+  }
+  scheduleVisits(state, event, result, nowMs);
   return result;
+}
+
+/**
+ * The timer visits a group when its work is due (visits.ts); an event that
+ * may make work due sooner than planned has the next tick visit what it
+ * touched. Replies that only push deadlines later (PONG, a hello that
+ * changed nothing, a command done) schedule nothing.
+ */
+function scheduleVisits(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick' }>, result: StepResult, nowMs: number): void {
+  switch (event.type) {
+    case 'linkUp':
+    case 'linkDown':
+    case 'pubsubUp':
+    case 'pubsubDown':
+    case 'hostResolved':
+    case 'setSentinelOptions':
+    case 'simulateFailure':
+    case 'debugTiming':
+      return visitAllSoon(state);
+    case 'isMasterDownRequest':
+      if (result.effects.length > 0) visitAllSoon(state);
+      return;
+    case 'info':
+    case 'slaveofDone':
+      return visitSoon(state, event.target.master, nowMs);
+    case 'masterDownReply':
+    case 'manualFailover':
+    case 'failoverToReply':
+    case 'evaluate':
+    case 'setMasterOptions':
+      return visitSoon(state, event.master, nowMs);
+    case 'reset':
+      for (const name of event.masters) visitSoon(state, name, nowMs);
+      return;
+    case 'hello':
+      if (result.effects.length > 0) visitSoon(state, event.payload.split(',')[4] ?? '', nowMs);
+      return;
+    case 'monitor': // createMaster schedules the new master's first visit
+    case 'remove':
+    case 'pingReply':
+    case 'commandDone':
+    case 'pubsubMessage':
+      return;
+  }
 }
 
 function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick' }>, nowMs: number): StepResult {
