@@ -36,13 +36,14 @@ export function acquireLink(
       connected: false,
       connectedAtMs: 0,
       lastReconnectAttemptMs: 0,
+      connecting: false,
       pendingCommands: 0,
       actPingMs: nowMs,
       lastPingSentMs: 0,
       lastPongMs: nowMs,
       lastAvailMs: nowMs,
       answeredMs: 0,
-      pubsub: { connected: false, connectedAtMs: 0, lastActivityMs: 0, lastReconnectAttemptMs: 0 },
+      pubsub: { connected: false, connectedAtMs: 0, lastActivityMs: 0, lastReconnectAttemptMs: 0, connecting: false },
     };
     state.links.set(key, link);
   }

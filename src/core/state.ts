@@ -25,6 +25,8 @@ export interface LinkState {
   /** When the command link last connected (0 = never). */
   connectedAtMs: number;
   lastReconnectAttemptMs: number;
+  /** A connection attempt is under way (no linkUp/linkDown yet for it). */
+  connecting: boolean;
   pendingCommands: number;
   /** Oldest PING still unanswered by a valid reply; 0 when none is outstanding. */
   actPingMs: number;
@@ -59,6 +61,8 @@ export interface PubsubLinkState {
   /** Last message of any kind received on it (the subscription counts). */
   lastActivityMs: number;
   lastReconnectAttemptMs: number;
+  /** A connection attempt is under way (no linkUp/linkDown yet for it). */
+  connecting: boolean;
 }
 
 /**

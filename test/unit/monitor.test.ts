@@ -51,8 +51,20 @@ describe('monitor: links and periodic commands', () => {
 
   it('does not reconnect a down link more than once per ping period', () => {
     const s = world();
-    const effects = runTicks(s, T0, T0 + 2950);
-    expect(effects.filter((e) => e.type === 'connect')).toHaveLength(3);
+    let attempts = 0;
+    for (let t = T0; t <= T0 + 2950; t += 100) {
+      if (runTicks(s, t, t).some((e) => e.type === 'connect')) {
+        attempts += 1;
+        step(s, { type: 'linkDown', link: MASTER_KEY }, t + 5); // connection refused
+      }
+    }
+    expect(attempts).toBe(3);
+  });
+
+  it('leaves a connection attempt under way to finish for the minimum reconnect period', () => {
+    const s = world();
+    const effects = runTicks(s, T0, T0 + s.timing.minLinkReconnectPeriodMs + 50);
+    expect(effects.filter((e) => e.type === 'connect')).toHaveLength(2);
   });
 });
 
