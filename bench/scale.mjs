@@ -252,9 +252,11 @@ async function runSize(n) {
   // Descriptors: ~2 links per master, one per peer, clients; through prlimit when ours are not enough.
   // --nofile N: always through prlimit with N.
   const nofileNeed = 3 * n + 64 * (peers + 1) + 1024;
-  const ownSoft = Number(nofileOf(process.pid).split('/')[0]) || 0;
+  // Without CAP_SYS_RESOURCE (containers, even as root) the hard limit cannot be raised.
+  const [ownSoft, ownHard] = nofileOf(process.pid).split('/').map((x) => (x === 'unlimited' ? Infinity : Number(x) || 0));
   const viaPrlimit = args.nofile !== undefined || nofileNeed > ownSoft;
-  const nofile = args.nofile !== undefined ? Number(args.nofile) : viaPrlimit ? Math.max(nofileNeed, 4 * n) : ownSoft;
+  const nofile = args.nofile !== undefined ? Number(args.nofile) : viaPrlimit ? Math.min(Math.max(nofileNeed, 4 * n), ownHard) : ownSoft;
+  if (nofile < nofileNeed) log(`WARNING: the Sentinels need ~${nofileNeed} descriptors, they get ${nofile} (hard limit ${ownHard}; raise it with ulimit -Hn / prlimit as a privileged user)`);
   const partialRows = () => impls.map((impl) => ({
     impl: impl.name, masters: n, namesPerServer: perServer, servers: serverCount, serversStartS, nofile: impl.nofile,
     discoveryS: impl.discoveryS, found: impl.found, maxPollPingMs: impl.maxPing, partial: true,
@@ -269,6 +271,9 @@ async function runSize(n) {
   }
   await sleep(300); // prlimit has exec'd the Sentinel by now (same PID)
   for (const impl of impls) {
+    if (impl.proc.exitCode !== null || impl.proc.signalCode !== null) {
+      throw new Error(`${impl.name} exited at start (code ${impl.proc.exitCode}${viaPrlimit ? `; prlimit --nofile=${nofile} not permitted?` : ''})`);
+    }
     impl.nofile = nofileOf(impl.proc.pid);
     log(`${impl.name}: pid ${impl.proc.pid}, port ${impl.port}, nofile soft/hard ${impl.nofile}${viaPrlimit ? ' (via prlimit)' : ''}`);
   }
@@ -348,7 +353,10 @@ const all = [];
 console.log('| impl | masters | names/server | RSS MiB | RssAnon MiB | RssFile MiB | idle CPU % | discovery s | PING after discovery ms | MASTERS p50/p99 ms | GET-MASTER-ADDR p50/p99 ms |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const n of MASTERS) {
-  const rows = await runSize(n);
+  const rows = await runSize(n).catch((err) => {
+    console.error(`scale.mjs: ${err.message}`);
+    process.exit(1); // the exit handler kills every child by PID
+  });
   for (const r of rows) {
     all.push(r);
     const f = (x, d = 2) => (x === undefined ? 'n/a' : x.toFixed(d));
