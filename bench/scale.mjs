@@ -9,6 +9,7 @@
  *   node bench/scale.mjs [--masters 10,300,1000] [--servers-max 1000]
  *                        [--window 30] [--requests 200] [--json out.json]
  *                        [--discovery-timeout S] [--batch 50] [--nofile N]
+ *                        [--redis-sentinels K] [--ts none] [--latency-budget 180]
  *                        [--ts before=/path/to/old/checkout,after=.]
  *
  * 5000 masters, one redis-server each (~14 GB of redis-servers):
@@ -51,11 +52,15 @@ const MASTERS = (args.masters ?? '10,300,1000').split(',').map(Number);
 const SERVERS_MAX = Number(args['servers-max'] ?? 1000);
 const WINDOW_S = Number(args.window ?? 30);
 const REQUESTS = Number(args.requests ?? 200);
+// --latency-budget S: at most S seconds per latency series (a slow Sentinel reports fewer requests, see n).
+const LATENCY_BUDGET_S = Number(args['latency-budget'] ?? 180);
 const discoveryTimeoutS = (n) => Number(args['discovery-timeout'] ?? Math.max(240, n / 10));
 const BATCH = Number(args.batch ?? 50);
 const PROGRESS_MS = 30_000;
 // --ts label=root,label=root: several tssentinel builds in the same run (e.g. before/after a change).
-const TS_BUILDS = (args.ts ?? `ts=${ROOT}`).split(',').map((x) => x.split('='));
+// --ts none: redis-sentinels only (with --redis-sentinels 2, a redis-sentinel baseline that does not depend on tssentinel's hellos).
+const TS_BUILDS = args.ts === 'none' ? [] : (args.ts ?? `ts=${ROOT}`).split(',').map((x) => x.split('='));
+const REDIS_SENTINELS = Number(args['redis-sentinels'] ?? 1);
 const TS_FLAGS = (process.env.TS_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
 
 killAllOnExit(1);
@@ -136,12 +141,14 @@ class RawClient {
   }
 }
 
+/** p50/p99 over n sequential requests, or over those done when LATENCY_BUDGET_S runs out (n: how many). */
 async function latency(port, argv, n) {
   const c = new RawClient(port);
   await c.ready;
   await c.call(...argv); // warm-up
   const ms = [];
-  for (let i = 0; i < n; i++) {
+  const until = Date.now() + LATENCY_BUDGET_S * 1000;
+  for (let i = 0; i < n && Date.now() < until; i++) {
     const t0 = process.hrtime.bigint();
     await c.call(...argv);
     ms.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -149,7 +156,7 @@ async function latency(port, argv, n) {
   c.close();
   ms.sort((a, b) => a - b);
   const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
-  return { p50: q(0.5), p99: q(0.99) };
+  return { p50: q(0.5), p99: q(0.99), n: ms.length };
 }
 
 async function infoSentinel(port) {
@@ -242,7 +249,7 @@ async function runSize(n) {
       ...addrs.map((a, i) => `sentinel monitor m${i} ${a} 1`)].join('\n') + '\n');
     return file;
   };
-  const impls = [{ name: 'redis-sentinel', cmd: 'redis-sentinel', argv: (conf) => [conf] },
+  const impls = [...Array.from({ length: REDIS_SENTINELS }, (_, k) => ({ name: k ? `redis-sentinel-${k + 1}` : 'redis-sentinel', cmd: 'redis-sentinel', argv: (conf) => [conf] })),
     ...TS_BUILDS.map(([label, root]) => ({ name: label, cmd: process.execPath, argv: (conf) => [...TS_FLAGS, join(root, 'dist/cli.js'), conf] }))];
   for (const impl of impls) {
     impl.port = await freePort();
@@ -338,7 +345,7 @@ async function runSize(n) {
     const tl = Date.now();
     r.masters_ = await latency(r.port, ['SENTINEL', 'MASTERS'], REQUESTS).catch(() => ({}));
     r.addr_ = await latency(r.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', `m${n - 1}`], REQUESTS).catch(() => ({}));
-    log(`${r.impl}: MASTERS p50/p99 ${r.masters_.p50?.toFixed(2)} / ${r.masters_.p99?.toFixed(2)} ms, GET-MASTER-ADDR ${r.addr_.p50?.toFixed(3)} / ${r.addr_.p99?.toFixed(3)} ms (${((Date.now() - tl) / 1000).toFixed(0)} s)`);
+    log(`${r.impl}: MASTERS p50/p99 ${r.masters_.p50?.toFixed(2)} / ${r.masters_.p99?.toFixed(2)} ms, GET-MASTER-ADDR ${r.addr_.p50?.toFixed(3)} / ${r.addr_.p99?.toFixed(3)} ms (n=${r.masters_.n} / ${r.addr_.n}, ${((Date.now() - tl) / 1000).toFixed(0)} s)`);
   }
   killAllSync();
   await sleep(500);
