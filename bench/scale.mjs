@@ -345,6 +345,7 @@ async function runSize(n) {
     const tl = Date.now();
     r.masters_ = await latency(r.port, ['SENTINEL', 'MASTERS'], REQUESTS).catch(() => ({}));
     r.addr_ = await latency(r.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', `m${n - 1}`], REQUESTS).catch(() => ({}));
+    writeJson(rows.map((x) => ({ ...x, partial: true })));
     log(`${r.impl}: MASTERS p50/p99 ${r.masters_.p50?.toFixed(2)} / ${r.masters_.p99?.toFixed(2)} ms, GET-MASTER-ADDR ${r.addr_.p50?.toFixed(3)} / ${r.addr_.p99?.toFixed(3)} ms (n=${r.masters_.n} / ${r.addr_.n}, ${((Date.now() - tl) / 1000).toFixed(0)} s)`);
   }
   killAllSync();
