@@ -19,7 +19,7 @@
  * waited for (PING answered by that PID) before the next. Refuses to start
  * when MemAvailable < servers x 3 MiB + 4 GiB. Sentinels are spawned through
  * `prlimit --nofile` when they need more descriptors than this process has
- * (~2 per master plus peers). Discovery timeout: max(240, masters/10) s unless
+ * (~2 per master plus peers). Discovery timeout: max(240, masters/4) s unless
  * given; progress every 30 s on stderr, each Sentinel's discovery printed when
  * it completes, and --json rewritten with what is known at each stage (so a
  * run stopped half-way leaves partial results).
@@ -54,7 +54,7 @@ const WINDOW_S = Number(args.window ?? 30);
 const REQUESTS = Number(args.requests ?? 200);
 // --latency-budget S: at most S seconds per latency series (a slow Sentinel reports fewer requests, see n).
 const LATENCY_BUDGET_S = Number(args['latency-budget'] ?? 180);
-const discoveryTimeoutS = (n) => Number(args['discovery-timeout'] ?? Math.max(240, n / 10));
+const discoveryTimeoutS = (n) => Number(args['discovery-timeout'] ?? Math.max(240, n / 4));
 const BATCH = Number(args.batch ?? 50);
 const PROGRESS_MS = 30_000;
 // --ts label=root,label=root: several tssentinel builds in the same run (e.g. before/after a change).
