@@ -30,7 +30,8 @@ class TcpProxy {
     readonly connections: Set<Proxied>,
   ) {}
 
-  static async start(targetPort: number): Promise<TcpProxy> {
+  /** `replyDelayMs`: every byte from the server reaches the Sentinel that much later (a slow network or server). */
+  static async start(targetPort: number, replyDelayMs = 0): Promise<TcpProxy> {
     const port = await freePort();
     const conns = new Set<Proxied>();
     const server = net.createServer((client) => {
@@ -46,7 +47,9 @@ class TcpProxy {
         if (!c.stalled) upstream.write(chunk);
       });
       upstream.on('data', (chunk: Buffer) => {
-        if (!c.stalled) client.write(chunk);
+        if (c.stalled) return;
+        if (replyDelayMs === 0) client.write(chunk);
+        else setTimeout(() => client.destroyed || client.write(chunk), replyDelayMs);
       });
       const end = () => {
         conns.delete(c);
@@ -132,6 +135,43 @@ describe('links: a half-open pub/sub connection', () => {
     expect(proxy.pubsubConnections().some((c) => !c.stalled)).toBe(true);
     // The stalled connection was closed by the Sentinel, not left open beside the new one.
     await waitFor(() => !proxy.connections.has(stalled[0]!), { what: 'the stalled connection to be closed' });
+    expect(await masterFlags(ts)).toBe('master');
+  });
+});
+
+describe('links: a master whose every reply takes longer than the ping period', () => {
+  let master: ProcHandle;
+  let proxy: TcpProxy;
+  let ts: ProcHandle;
+
+  beforeAll(async () => {
+    master = await startRedis();
+    // 1.5 s: the connection's first reply (CLIENT SETNAME, SUBSCRIBE) comes
+    // after the next reconnect attempt would be due (1 s).
+    proxy = await TcpProxy.start(master.port, 1_500);
+    ts = await startTsSentinel(`sentinel monitor mymaster 127.0.0.1 ${proxy.port} 2\n`
+      + 'sentinel down-after-milliseconds mymaster 10000\n');
+  });
+
+  afterAll(async () => {
+    proxy?.close();
+    await stopAll();
+  });
+
+  it('is connected and subscribed: an attempt under way is not replaced every second', async () => {
+    // Before, each attempt was closed by the next one a second later, so a
+    // slow handshake never finished (5,000 masters on a loaded machine).
+    await waitFor(async () => {
+      const fields = toPlain(await call(ts.port, 'SENTINEL', 'MASTER', 'mymaster')) as string[];
+      const get = (k: string) => fields[fields.indexOf(k) + 1];
+      return get('flags') === 'master' && get('role-reported') === 'master' && Number(get('info-refresh')) > 0;
+    }, { what: 'the master link up and its INFO received', timeoutMs: 20_000, intervalMs: 250 });
+    await waitFor(() => proxy.pubsubConnections().length >= 1, { what: 'the pub/sub connection' });
+    // The Sentinel's own hello comes back on its subscription: proof that
+    // SUBSCRIBE completed. Each hello costs a reply, so look for the
+    // connection count to stay at one command and one pub/sub connection.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(proxy.connections.size).toBe(2);
     expect(await masterFlags(ts)).toBe('master');
   });
 });
