@@ -127,8 +127,13 @@ function replicaClaimsMaster(
     return;
   }
   // The master we switched away from, back and still a master: every write
-  // it takes now is lost, so no settling wait (issue 12).
-  if (r.demoteAtOnce && !r.promoted && !failoverInProgress(master) && masterLooksSane(state, master, nowMs)) {
+  // it takes now is lost, so no settling wait (issue 12) -- unless we may be
+  // the one out of date: a peer not heard lately may hold a newer
+  // configuration (we were cut off), and converting on a stale view makes
+  // two Sentinels repoint two masters at each other (found by the
+  // simulator); then the wait below lets the hellos settle it first.
+  if (r.demoteAtOnce && !r.promoted && !failoverInProgress(master) && masterLooksSane(state, master, nowMs) &&
+      peersHeardLately(state, master, nowMs)) {
     if (sendSlaveof(state, master, r, effects)) {
       r.demoteAtOnce = false;
       effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
@@ -138,9 +143,27 @@ function replicaClaimsMaster(
   const waitMs = state.timing.publishPeriodMs * 4;
   if (r.promoted || !masterLooksSane(state, master, nowMs) || !noDownFor(r, waitMs, nowMs) ||
       nowMs - r.roleReportedTimeMs <= waitMs) return;
+  // Cut off from every peer, our configuration may be the stale one: a
+  // Sentinel back from a partition repointed the newer master at the older
+  // one while a peer repointed the older at the newer (a loop no failover
+  // can undo; found by the simulator). Wait for a peer's hello first.
+  if (master.sentinels.size > 0 && !anyPeerHeardLately(state, master, nowMs)) return;
   if (sendSlaveof(state, master, r, effects)) {
     effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
   }
+}
+
+/** Every known peer's hello arrived within two publish periods: our view of the configuration is theirs. */
+function peersHeardLately(state: SentinelState, master: MasterState, nowMs: number): boolean {
+  const lateMs = state.timing.publishPeriodMs * 2;
+  for (const peer of master.sentinels.values()) if (nowMs - peer.lastHelloMs > lateMs) return false;
+  return true;
+}
+
+function anyPeerHeardLately(state: SentinelState, master: MasterState, nowMs: number): boolean {
+  const lateMs = state.timing.publishPeriodMs * 2;
+  for (const peer of master.sentinels.values()) if (nowMs - peer.lastHelloMs <= lateMs) return true;
+  return false;
 }
 
 /** A replica following some other master is repointed after failover-timeout. */
