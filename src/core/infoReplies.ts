@@ -128,12 +128,9 @@ function replicaClaimsMaster(
   }
   // The master we switched away from, back and still a master: every write
   // it takes now is lost, so no settling wait (issue 12) -- unless we may be
-  // the one out of date: a peer not heard lately may hold a newer
-  // configuration (we were cut off), and converting on a stale view makes
-  // two Sentinels repoint two masters at each other (found by the
-  // simulator); then the wait below lets the hellos settle it first.
+  // the one out of date (see below).
   if (r.demoteAtOnce && !r.promoted && !failoverInProgress(master) && masterLooksSane(state, master, nowMs) &&
-      peersHeardLately(state, master, nowMs)) {
+      confirmedLately(state, master, nowMs, 'every')) {
     if (sendSlaveof(state, master, r, effects)) {
       r.demoteAtOnce = false;
       effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
@@ -147,23 +144,23 @@ function replicaClaimsMaster(
   // Sentinel back from a partition repointed the newer master at the older
   // one while a peer repointed the older at the newer (a loop no failover
   // can undo; found by the simulator). Wait for a peer's hello first.
-  if (master.sentinels.size > 0 && !anyPeerHeardLately(state, master, nowMs)) return;
+  if (!confirmedLately(state, master, nowMs)) return;
   if (sendSlaveof(state, master, r, effects)) {
     effects.push(sentinelEvent('notice', '+convert-to-slave', instanceDetails(r, master), master.name));
   }
 }
 
-/** Every known peer's hello arrived within two publish periods: our view of the configuration is theirs. */
-function peersHeardLately(state: SentinelState, master: MasterState, nowMs: number): boolean {
+/**
+ * No peer known, or peers heard within two publish periods (one for the
+ * settled conversion; every one for the at-once demotion, which skips the
+ * wait): a newer configuration would have reached us.
+ */
+function confirmedLately(state: SentinelState, master: MasterState, nowMs: number, peers: 'one' | 'every' = 'one'): boolean {
+  if (master.sentinels.size === 0) return true;
   const lateMs = state.timing.publishPeriodMs * 2;
-  for (const peer of master.sentinels.values()) if (nowMs - peer.lastHelloMs > lateMs) return false;
-  return true;
-}
-
-function anyPeerHeardLately(state: SentinelState, master: MasterState, nowMs: number): boolean {
-  const lateMs = state.timing.publishPeriodMs * 2;
-  for (const peer of master.sentinels.values()) if (nowMs - peer.lastHelloMs <= lateMs) return true;
-  return false;
+  let heard = 0;
+  for (const peer of master.sentinels.values()) if (nowMs - peer.lastHelloMs <= lateMs) heard += 1;
+  return peers === 'every' ? heard === master.sentinels.size : heard > 0;
 }
 
 /** A replica following some other master is repointed after failover-timeout. */

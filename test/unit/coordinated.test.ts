@@ -178,6 +178,14 @@ describe('faster demotion of the old master (issue 12)', () => {
     const pong = step(s, { type: 'pingReply', link: MASTER, outcome: 'pong' }, now + 5).effects;
     const oldRef = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6379' };
     expect(pong).toContainEqual({ type: 'info', link: MASTER, target: oldRef });
+    // While a known peer has not been heard lately our view may be the stale
+    // one: no demotion at once.
+    const unconfirmed = step(s, { type: 'info', target: oldRef, text: info(6379, 'master') }, now + 10).effects;
+    expect(evs(unconfirmed)).not.toContain('+convert-to-slave');
+    step(s, { type: 'hello', payload: formatHello({
+      ip: '127.0.0.1', port: 26381, runId: PEER_B, currentEpoch: 3, masterName: 'mymaster',
+      masterIp: '127.0.0.1', masterPort: 6381, masterConfigEpoch: 3,
+    }) }, now + 10);
     const seen = step(s, { type: 'info', target: oldRef, text: info(6379, 'master') }, now + 10).effects;
     expect(seen).toContainEqual({ type: 'slaveof', link: MASTER, target: oldRef, host: '127.0.0.1', port: 6381 });
     expect(evs(seen)).toContain('+convert-to-slave');
