@@ -12,9 +12,10 @@
  * `nextVisitMs` (or whose master was removed) is dropped when it comes up.
  */
 import type { MasterState, SentinelState } from './state.js';
+import { TimeHeap } from './timeHeap.js';
 
 export interface VisitQueue {
-  heap: VisitEntry[];
+  heap: TimeHeap<VisitEntry>;
   /** Tie-break of equal due times: the order in which they were scheduled. */
   seq: number;
   /** The next tick visits every master (start, TILT, a link or setting change). */
@@ -24,20 +25,21 @@ export interface VisitQueue {
 }
 
 interface VisitEntry {
-  dueMs: number;
+  /** When the master is due. */
+  atMs: number;
   seq: number;
   master: MasterState;
 }
 
 export function newVisitQueue(): VisitQueue {
-  return { heap: [], seq: 0, all: true, visited: 0 };
+  return { heap: new TimeHeap(), seq: 0, all: true, visited: 0 };
 }
 
 /** The master's group is visited at `dueMs` at the latest (the first tick at or after it). */
 export function visitBy(state: SentinelState, master: MasterState, dueMs: number): void {
   if (master.nextVisitMs <= dueMs && master.nextVisitMs !== NOT_SCHEDULED) return;
   master.nextVisitMs = dueMs;
-  push(state.visits, { dueMs, seq: state.visits.seq++, master });
+  state.visits.heap.push({ atMs: dueMs, seq: state.visits.seq++, master });
 }
 
 /** Visit this master's group at the next tick. */
@@ -61,53 +63,18 @@ export function takeDue(state: SentinelState, nowMs: number): MasterState[] | 'a
   const q = state.visits;
   if (q.all) {
     q.all = false;
-    q.heap.length = 0;
+    q.heap.clear();
     for (const m of state.masters.values()) m.nextVisitMs = NOT_SCHEDULED;
     q.visited += state.masters.size;
     return 'all';
   }
   const due: MasterState[] = [];
-  while (q.heap.length > 0 && q.heap[0]!.dueMs <= nowMs) {
-    const e = pop(q);
-    if (e.master.nextVisitMs !== e.dueMs || state.masters.get(e.master.name) !== e.master) continue;
+  while ((q.heap.peek()?.atMs ?? Infinity) <= nowMs) {
+    const e = q.heap.pop()!;
+    if (e.master.nextVisitMs !== e.atMs || state.masters.get(e.master.name) !== e.master) continue;
     e.master.nextVisitMs = NOT_SCHEDULED;
     due.push(e.master);
   }
   q.visited += due.length;
   return due;
-}
-
-function before(a: VisitEntry, b: VisitEntry): boolean {
-  return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.seq < b.seq);
-}
-
-function push(q: VisitQueue, e: VisitEntry): void {
-  const h = q.heap;
-  let i = h.push(e) - 1;
-  while (i > 0) {
-    const parent = (i - 1) >> 1;
-    if (!before(h[i]!, h[parent]!)) break;
-    [h[i], h[parent]] = [h[parent]!, h[i]!];
-    i = parent;
-  }
-}
-
-function pop(q: VisitQueue): VisitEntry {
-  const h = q.heap;
-  const top = h[0]!;
-  const last = h.pop()!;
-  if (h.length === 0) return top;
-  h[0] = last;
-  let i = 0;
-  for (;;) {
-    const l = 2 * i + 1;
-    const r = l + 1;
-    let m = i;
-    if (l < h.length && before(h[l]!, h[m]!)) m = l;
-    if (r < h.length && before(h[r]!, h[m]!)) m = r;
-    if (m === i) break;
-    [h[i], h[m]] = [h[m]!, h[i]!];
-    i = m;
-  }
-  return top;
 }
