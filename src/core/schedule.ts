@@ -33,7 +33,6 @@ export function tick(state: SentinelState, nowMs: number): Effect[] {
   const due = takeDue(state, nowMs);
   const masters = due === 'all' ? [...state.masters.values()] : due;
   for (const master of masters) {
-    if (state.masters.get(master.name) !== master) continue;
     visitGroup(state, master, nowMs, effects);
     visitBy(state, master, nextVisitMs(state, master, nowMs));
   }
@@ -76,9 +75,9 @@ function nextVisitMs(state: SentinelState, master: MasterState, nowMs: number): 
     if (inst.kind !== 'sentinel' && !inst.infoPending) {
       if (inst.infoRefreshMs === 0) return nowMs;
       const period = infoPeriodMs(state, inst, master);
-      due = Math.min(due, inst.infoRefreshMs + period + (alignable(period, beatMs) ? beatMs : 0) + 1);
+      due = Math.min(due, inst.infoRefreshMs + sendAfterMs(period, beatMs, false) + 1);
     }
-    due = Math.min(due, inst.lastHelloSentMs + t.publishPeriodMs + beatMs + 1);
+    due = Math.min(due, inst.lastHelloSentMs + sendAfterMs(t.publishPeriodMs, beatMs, false) + 1);
     // A PING in flight: its reply sets the next one, or its absence is
     // checked at half of down-after (stuck link) and down-after (SDOWN).
     // A peer's link is shared by every master: its pings ride on their beats.
@@ -101,9 +100,15 @@ function busy(master: MasterState): boolean {
   return false;
 }
 
-/** Periods of two beats or more are aligned on beats; shorter ones keep their own time. */
-function alignable(periodMs: number, beatMs: number): boolean {
-  return periodMs >= 2 * beatMs;
+/**
+ * How long after the last one a periodic command (INFO, hello) goes out.
+ * Periods of two beats or more are aligned on beats: on a beat, once within
+ * half a beat of due; off the beat, only when overdue by a whole beat (no
+ * beat came). Shorter periods keep their own time.
+ */
+function sendAfterMs(periodMs: number, beatMs: number, beat: boolean): number {
+  if (periodMs < 2 * beatMs) return periodMs;
+  return beat ? periodMs - beatMs / 2 : periodMs + beatMs;
 }
 
 function handleInstance(
@@ -166,11 +171,9 @@ function infoPeriodMs(state: SentinelState, inst: AnyInstance, master: MasterSta
 }
 
 /**
- * PING, INFO and hello, each at its period. On a beat, a command due within
- * half a beat goes now, so that a group's commands leave in one write and
- * their replies come back in one read; off the beat, a command waits for the
- * next beat unless overdue by a whole one (no beat came: a busy tick, a
- * stuck link).
+ * PING, INFO and hello, each at its period, aligned on the group's beat
+ * (sendAfterMs) so that its commands leave in one write and their replies
+ * come back in one read.
  */
 function sendPeriodicCommands(
   state: SentinelState,
@@ -184,10 +187,9 @@ function sendPeriodicCommands(
   if (!link.connected) return;
   if (link.pendingCommands >= state.timing.maxPendingCommands * link.refCount) return;
   const beatMs = beatPeriodMs(state, master);
-  const slackMs = beat ? -beatMs / 2 : beatMs;
   if (inst.kind !== 'sentinel' && !inst.infoPending) {
     const period = infoPeriodMs(state, inst, master);
-    if (inst.infoRefreshMs === 0 || nowMs - inst.infoRefreshMs > period + (alignable(period, beatMs) ? slackMs : 0)) {
+    if (inst.infoRefreshMs === 0 || nowMs - inst.infoRefreshMs > sendAfterMs(period, beatMs, beat)) {
       inst.infoPending = true;
       link.pendingCommands += 1;
       effects.push({ type: 'info', link: link.key, target: refOf(inst, master) });
@@ -201,5 +203,5 @@ function sendPeriodicCommands(
   if ((sincePongMs > beatMs && sincePingMs > beatMs / 2) || (beat && sincePongMs > earlyMs && sincePingMs > earlyMs)) {
     sendPing(link, nowMs, effects);
   }
-  if (nowMs - inst.lastHelloSentMs > state.timing.publishPeriodMs + slackMs) sendHello(state, inst, master, link, nowMs, effects);
+  if (nowMs - inst.lastHelloSentMs > sendAfterMs(state.timing.publishPeriodMs, beatMs, beat)) sendHello(state, inst, master, link, nowMs, effects);
 }
