@@ -5,9 +5,14 @@
  * reply that never comes is the core's to notice (its PING bookkeeping),
  * and a lost connection rejects every pending callback at once.
  *
- * Writes are corked until the end of the current macrotask: what one timer
- * run sends to a socket (a PING, an INFO, fifty hellos to a peer) leaves in
- * one write, as Redis's event loop writes a client's buffer once per loop.
+ * Writes are gathered until the end of the current macrotask: what one
+ * timer run sends to a socket (a PING, an INFO, fifty hellos to a peer)
+ * leaves in one write of one string, as Redis's event loop writes a
+ * client's buffer once per loop.
+ *
+ * Plain TCP connections read into one buffer shared by all of them (net's
+ * `onread`), without a Buffer per read or the stream machinery; only a
+ * reply split across reads is copied (see `parse`).
  */
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
@@ -31,6 +36,20 @@ export interface ConnectionOptions {
 
 const KEEPALIVE_MS = 10_000;
 
+/** One read buffer for every plain connection: a read is parsed before the next one starts. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * What redis-parser holds of the chunks it was given while a reply is
+ * incomplete (its own fields, stable in the 3.x line this package pins):
+ * `buffer` (null once everything was parsed) and `bufferCache` (the chunks
+ * of a large bulk string).
+ */
+interface ParserHold {
+  buffer: Buffer | null;
+  bufferCache: Buffer[];
+}
+
 /** node:tls, loaded at the first TLS link: without tls-replication it is never loaded (~3.7 MB of RSS). */
 let tlsModule: typeof tls | undefined;
 
@@ -45,25 +64,30 @@ export class Connection {
   private pending: (ReplyCallback | undefined)[] = [];
   private head = 0;
   private ended = false;
-  /** Writes are held (socket.cork) until flush() on the next process tick. */
-  private corked = false;
+  /** What send() wrote since the last flush; it leaves in one write on the next process tick. */
+  private out = '';
+  private readonly parser: RedisParser;
 
   constructor(private readonly opts: ConnectionOptions) {
-    const parser = new RedisParser({
+    const parser = this.parser = new RedisParser({
       returnReply: (reply: unknown) => this.reply(undefined, reply),
       returnError: (err: Error) => this.reply(err, undefined),
       returnFatalError: (err: Error) => this.end(`protocol error: ${err.message}`),
     });
     const socket = opts.tls
       ? tlsConnect({ ...opts.tls, host: opts.host, port: opts.port })
-      : net.connect({ host: opts.host, port: opts.port });
+      : net.connect({
+        host: opts.host,
+        port: opts.port,
+        onread: { buffer: READ_BUFFER, callback: (n: number, buf: Uint8Array) => this.parse(n, buf as Buffer) },
+      });
     this.socket = socket;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
     socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
       if (!this.ended) opts.onOpen(socket.localAddress ?? '127.0.0.1', socket.remoteAddress);
     });
-    socket.on('data', (chunk: Buffer) => parser.execute(chunk));
+    if (opts.tls) socket.on('data', (chunk: Buffer) => parser.execute(chunk));
     socket.on('error', (err: Error) => this.end(err.message));
     socket.once('close', () => this.end('connection closed'));
   }
@@ -73,30 +97,43 @@ export class Connection {
   }
 
   /** Writes one encoded frame expecting one reply. */
-  send(frame: Buffer | string, done: ReplyCallback): void {
+  send(frame: string, done: ReplyCallback): void {
     if (this.ended) {
       done(new Error('link down'), undefined);
       return;
     }
     this.pending.push(done);
-    if (!this.corked) {
-      this.corked = true;
-      this.socket.cork();
-      process.nextTick(flush, this);
-    }
-    this.socket.write(frame);
+    if (this.out.length === 0) process.nextTick(flush, this);
+    this.out += frame;
   }
 
-  /** Sends what send() held since the last flush, in one write. */
+  /** Sends what send() gathered since the last flush, in one write. */
   flush(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    this.socket.uncork();
+    if (this.out.length === 0) return;
+    const out = this.out;
+    this.out = '';
+    this.socket.write(out);
   }
 
-  /** Sends a command and resolves with its reply, or rejects with the error reply or the loss. */
-  call(frame: Buffer | string): Promise<unknown> {
-    return new Promise((resolve, reject) => this.send(frame, (err, reply) => (err ? reject(err) : resolve(reply))));
+  /**
+   * Parses `n` bytes read into the shared buffer. The parser keeps a chunk
+   * only while a reply is incomplete; such a chunk is copied out of the
+   * shared buffer (the next read overwrites it), and so is every chunk fed
+   * while a reply is pending.
+   */
+  private parse(n: number, shared: Buffer): true {
+    const hold = this.parser as unknown as ParserHold;
+    const view = shared.subarray(0, n);
+    if (hold.buffer !== null) {
+      this.parser.execute(Buffer.from(view));
+      return true;
+    }
+    this.parser.execute(view);
+    if (hold.buffer === null) return true;
+    const copy = Buffer.from(view);
+    if (hold.buffer === view) hold.buffer = copy;
+    for (let i = 0; i < hold.bufferCache.length; i++) if (hold.bufferCache[i] === view) hold.bufferCache[i] = copy;
+    return true; // keep reading
   }
 
   /** Closes and reports onClose(reason), as a loss would. */
@@ -150,12 +187,12 @@ function flush(conn: Connection): void {
   conn.flush();
 }
 
-/** RESP2 multi-bulk encoding of one command. */
-export function encodeCommand(args: ReadonlyArray<string | number>): Buffer {
+/** RESP2 multi-bulk encoding of one command (written as UTF-8, the lengths counted so). */
+export function encodeCommand(args: ReadonlyArray<string | number>): string {
   let out = `*${args.length}\r\n`;
   for (const a of args) {
     const s = String(a);
     out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
   }
-  return Buffer.from(out);
+  return out;
 }

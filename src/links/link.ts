@@ -45,8 +45,8 @@ export class InstanceLink {
   private cmd?: Connection;
   private cmdOpen = false;
   private sub?: Connection;
-  /** Encoded PING / INFO / PUBLISH prefix, by renamed command name. */
-  private readonly frames = new Map<string, string>();
+  /** Encoded PING / INFO / PUBLISH prefix, with the (renamed) command name it was encoded for. */
+  private readonly frames: Partial<Record<'ping' | 'info' | 'publish', { name: string; frame: string }>> = {};
 
   constructor(
     private readonly opts: LinkOptions,
@@ -153,75 +153,66 @@ export class InstanceLink {
     return this.cmd?.pendingCount ?? 0;
   }
 
-  // The senders below are plain functions returning the connection's own
-  // promise (a lost link is a rejected one): no async wrapper, so each
-  // reply reaches the runtime one microtask after it was parsed, all alike.
+  // The senders below take a callback, called once with the reply or the
+  // error (an error reply, or 'link down' when the connection is not up or
+  // is lost): no promise and no closure per command on the hot path.
 
-  /** Sends a command; resolves with its reply, rejects on an error reply or the loss of the connection. */
-  call(command: string, ...args: (string | number)[]): Promise<unknown> {
-    try {
-      return this.open().call(encodeCommand([this.opts.rename(command), ...args]));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  /** Sends a command; `done` gets its reply, an error reply, or the loss of the connection. */
+  call(done: ReplyCallback, command: string, ...args: (string | number)[]): void {
+    const conn = this.openOrFail(done);
+    if (conn) conn.send(encodeCommand([this.opts.rename(command), ...args]), done);
   }
 
   /** PING from a pre-encoded frame. */
-  ping(): Promise<unknown> {
-    return this.callFrame('ping', '');
+  ping(done: ReplyCallback): void {
+    const conn = this.openOrFail(done);
+    if (conn) conn.send(this.frame('ping'), done);
   }
 
   /** INFO from a pre-encoded frame. */
-  info(): Promise<unknown> {
-    return this.callFrame('info', '');
+  info(done: ReplyCallback): void {
+    const conn = this.openOrFail(done);
+    if (conn) conn.send(this.frame('info'), done);
   }
 
   /** PUBLISH __sentinel__:hello <payload>, the command and channel pre-encoded. */
-  publishHello(payload: string): Promise<unknown> {
-    return this.callFrame('publish', `$${Buffer.byteLength(payload)}\r\n${payload}\r\n`);
+  publishHello(payload: string, done: ReplyCallback): void {
+    const conn = this.openOrFail(done);
+    if (conn) conn.send(`${this.frame('publish')}$${Buffer.byteLength(payload)}\r\n${payload}\r\n`, done);
   }
 
   /**
    * MULTI, the commands, EXEC, sent back to back (renamed as configured);
-   * resolves with EXEC's reply. Like Redis, replies inside are not inspected.
+   * `done` gets EXEC's reply. Like Redis, replies inside are not inspected.
    */
-  transaction(commands: ReadonlyArray<readonly string[]>): Promise<unknown> {
-    try {
-      const conn = this.open();
-      const ignore: ReplyCallback = () => undefined;
-      conn.send(encodeCommand([this.opts.rename('multi')]), ignore);
-      for (const [name, ...args] of commands) conn.send(encodeCommand([this.opts.rename(name!), ...args]), ignore);
-      return conn.call(encodeCommand([this.opts.rename('exec')]));
-    } catch (err) {
-      return Promise.reject(err);
-    }
+  transaction(commands: ReadonlyArray<readonly string[]>, done: ReplyCallback): void {
+    const conn = this.openOrFail(done);
+    if (!conn) return;
+    const ignore: ReplyCallback = () => undefined;
+    conn.send(encodeCommand([this.opts.rename('multi')]), ignore);
+    for (const [name, ...args] of commands) conn.send(encodeCommand([this.opts.rename(name!), ...args]), ignore);
+    conn.send(encodeCommand([this.opts.rename('exec')]), done);
   }
 
-  private open(): Connection {
-    if (!this.cmd || !this.cmdOpen) throw new Error('link down');
-    return this.cmd;
+  /** The command connection when it is up; otherwise `done` gets 'link down' (as a lost connection would). */
+  private openOrFail(done: ReplyCallback): Connection | undefined {
+    if (this.cmd && this.cmdOpen) return this.cmd;
+    done(new Error('link down'), undefined);
+    return undefined;
   }
 
-  /** A pre-encoded frame (ping, info, or publish's prefix) followed by `tail`. */
-  private callFrame(command: 'ping' | 'info' | 'publish', tail: string): Promise<unknown> {
-    try {
-      const conn = this.open();
-      return conn.call(tail.length === 0 ? this.frame(command) : this.frame(command) + tail);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
+  /**
+   * A pre-encoded frame (ping, info, or publish's prefix) under the command's
+   * current name (rename-command may change it while the link lives).
+   */
   private frame(command: 'ping' | 'info' | 'publish'): string {
     const name = this.opts.rename(command);
-    const key = `${command} ${name}`;
-    let frame = this.frames.get(key);
-    if (frame === undefined) {
-      frame = command === 'publish'
-        ? `*3\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`
-        : encodeCommand([name]).toString();
-      this.frames.set(key, frame);
-    }
+    const cached = this.frames[command];
+    if (cached !== undefined && cached.name === name) return cached.frame;
+    const frame = command === 'publish'
+      ? `*3\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`
+      : encodeCommand([name]);
+    this.frames[command] = { name, frame };
     return frame;
   }
 

@@ -85,38 +85,31 @@ export class LinkPool implements LinkOps {
   ping(key: string, done: (outcome: PingOutcome) => void): void {
     const link = this.links.get(key);
     if (!link) return done('none');
-    link.ping().then(
-      (reply) => done(classifyPingReply(String(reply))),
-      (err: unknown) => done(replyErrorOutcome(err)),
-    );
+    link.ping((err, reply) => done(err ? replyErrorOutcome(err) : classifyPingReply(String(reply))));
   }
 
   info(key: string, done: (text: string | undefined) => void): void {
     const link = this.links.get(key);
     if (!link) return done(undefined);
-    link.info().then(
-      (reply) => {
-        const text = String(reply);
-        void this.opts.beforeInfo(text).finally(() => done(text));
-      },
-      () => done(undefined),
-    );
+    link.info((err, reply) => {
+      if (err) return done(undefined);
+      const text = String(reply);
+      void this.opts.beforeInfo(text).finally(() => done(text));
+    });
   }
 
   publishHello(key: string, payload: string, done: () => void): void {
     const link = this.links.get(key);
     if (!link) return done();
-    link.publishHello(payload).then(() => done(), () => done());
+    link.publishHello(payload, () => done());
   }
 
   askMasterDown(key: string, masterIp: string, masterPort: number, epoch: number, runId: string,
     done: (reply: MasterDownAnswer | undefined) => void): void {
     const link = this.links.get(key);
     if (!link) return done(undefined);
-    link.call('sentinel', 'is-master-down-by-addr', masterIp, masterPort, epoch, runId).then(
-      (reply) => done(parseMasterDownReply(reply)),
-      () => done(undefined),
-    );
+    link.call((err, reply) => done(err ? undefined : parseMasterDownReply(reply)),
+      'sentinel', 'is-master-down-by-addr', masterIp, masterPort, epoch, runId);
   }
 
   slaveof(key: string, target: InstanceRef, host: string | undefined, port: number | undefined,
@@ -129,33 +122,31 @@ export class LinkPool implements LinkOps {
       ['config', 'rewrite'],
       ['client', 'kill', 'type', 'normal'],
       ['client', 'kill', 'type', 'pubsub'],
-    ]).then(
-      () => done(true),
-      (err: unknown) => {
-        done(false);
-        this.opts.slaveofFailed(err, target);
-      },
-    );
+    ], (err) => {
+      if (!err) return done(true);
+      done(false);
+      this.opts.slaveofFailed(err, target);
+    });
   }
 
   failoverTo(key: string, host: string, port: number, timeoutMs: number,
     done: (outcome: { error?: string; noReply?: boolean }) => void): void {
     const link = this.links.get(key);
     if (!link) return done({ noReply: true });
-    link.call('failover', 'to', host, port, 'timeout', timeoutMs).then(
-      () => done({}),
+    link.call((err) => {
+      if (!err) return done({});
       // Only an error reply is a refusal; a lost link is not (the master may have started).
-      (err: unknown) => done(err instanceof Error && err.name === 'ReplyError' ? { error: err.message } : { noReply: true }),
-    );
+      done(err.name === 'ReplyError' ? { error: err.message } : { noReply: true });
+    }, 'failover', 'to', host, port, 'timeout', timeoutMs);
   }
 
   failoverAbort(key: string, target: InstanceRef): void {
     const link = this.links.get(key);
     if (!link) return;
-    link.call('failover', 'abort').then(
-      () => this.opts.warn({ target: target.name }, 'FAILOVER ABORT sent to the master of a stuck coordinated failover'),
-      (err: unknown) => this.opts.warn({ err: err instanceof Error ? err.message : String(err), target: target.name }, 'FAILOVER ABORT failed'),
-    );
+    link.call((err) => {
+      if (!err) this.opts.warn({ target: target.name }, 'FAILOVER ABORT sent to the master of a stuck coordinated failover');
+      else this.opts.warn({ err: err.message, target: target.name }, 'FAILOVER ABORT failed');
+    }, 'failover', 'abort');
   }
 
   private makeLink(key: string, host: string, port: number, kind: 'redis' | 'sentinel'): InstanceLink {
@@ -212,10 +203,10 @@ export class LinkPool implements LinkOps {
   }
 }
 
-function replyErrorOutcome(err: unknown): PingOutcome {
+function replyErrorOutcome(err: Error): PingOutcome {
   // The parser marks replies from the server as ReplyError; anything else is
   // a lost connection, i.e. no reply at all.
-  if (err instanceof Error && err.name === 'ReplyError') return classifyPingReply(err.message);
+  if (err.name === 'ReplyError') return classifyPingReply(err.message);
   return 'none';
 }
 

@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyPingReply } from '../../src/core/monitor.js';
-import { Connection } from '../../src/links/connection.js';
+import { Connection, type ReplyCallback } from '../../src/links/connection.js';
 import { InstanceLink, type LinkListener } from '../../src/links/link.js';
 
 type Script = (command: string[], socket: net.Socket) => string | undefined;
@@ -101,6 +101,11 @@ function recorder(): Recorded {
   };
 }
 
+/** The reply a callback-taking link method delivers, as a promise (rejected on an error or the loss). */
+function reply(send: (done: ReplyCallback) => void): Promise<unknown> {
+  return new Promise((resolve, reject) => send((err, r) => (err ? reject(err) : resolve(r))));
+}
+
 async function open(fake: Fake, opts: { password?: string; rename?: Record<string, string> } = {}) {
   fakes.push(fake);
   const rec = recorder();
@@ -130,7 +135,7 @@ describe('InstanceLink over its own connection', () => {
       const { link, rec } = await open(await fakeServer(standard, trickle), { password: 'pw', rename: { info: 'myinfo' } });
       link.connect();
       await rec.next('up');
-      const replies = await Promise.all([link.ping(), link.info(), link.publishHello('a,b'), link.call('ping')]);
+      const replies = await Promise.all([reply((d) => link.ping(d)), reply((d) => link.info(d)), reply((d) => link.publishHello('a,b', d)), reply((d) => link.call(d, 'ping'))]);
       expect(replies).toEqual(['PONG', '# Server\r\nrole:m', 1, 'PONG']);
       expect(fakes[0]!.received).toEqual([
         ['auth', 'pw'],
@@ -147,7 +152,7 @@ describe('InstanceLink over its own connection', () => {
     await rec.next('up');
     const outcomes: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const err = await link.ping().then(() => undefined, (e: unknown) => e as Error);
+      const err = await reply((d) => link.ping(d)).then(() => undefined, (e: unknown) => e as Error);
       expect(err?.name).toBe('ReplyError');
       outcomes.push(classifyPingReply(err!.message));
     }
@@ -158,14 +163,14 @@ describe('InstanceLink over its own connection', () => {
     const { link, rec } = await open(await fakeServer((args) => (args[0] === 'client' ? '+OK\r\n' : undefined)));
     link.connect();
     await rec.next('up');
-    const pending = [link.ping(), link.info(), link.ping()].map((p) => p.then(() => 'ok', (e: Error) => e.message));
+    const pending = [reply((d) => link.ping(d)), reply((d) => link.info(d)), reply((d) => link.ping(d))].map((p) => p.then(() => 'ok', (e: Error) => e.message));
     await new Promise((r) => setTimeout(r, 20));
     expect(link.pendingCount).toBe(3);
     fakes[0]!.sockets[0]!.destroy();
     expect(await Promise.all(pending)).toEqual(['link down', 'link down', 'link down']);
     await rec.next('down');
     expect(rec.log.filter((l) => l.startsWith('down'))).toHaveLength(1);
-    await expect(link.ping()).rejects.toThrow('link down');
+    await expect(reply((d) => link.ping(d))).rejects.toThrow('link down');
   });
 
   it('sends MULTI, the commands and EXEC back to back and resolves with EXEC reply', async () => {
@@ -176,9 +181,9 @@ describe('InstanceLink over its own connection', () => {
     }), { rename: { config: 'cfg' } });
     link.connect();
     await rec.next('up');
-    const reply = await link.transaction([['slaveof', 'NO', 'ONE'], ['config', 'rewrite']]) as unknown[];
-    expect(reply[0]).toBe('OK');
-    expect((reply[1] as Error).message).toBe('ERR no rewrite');
+    const execReply = await reply((d) => link.transaction([['slaveof', 'NO', 'ONE'], ['config', 'rewrite']], d)) as unknown[];
+    expect(execReply[0]).toBe('OK');
+    expect((execReply[1] as Error).message).toBe('ERR no rewrite');
     expect(fakes[0]!.received.slice(-4)).toEqual([['multi'], ['slaveof', 'NO', 'ONE'], ['cfg', 'rewrite'], ['exec']]);
   });
 
@@ -255,5 +260,61 @@ describe('Connection memory', () => {
     gc();
     expect(held.filter((w) => w.deref() !== undefined).length).toBe(0);
     conn.close();
+  });
+});
+
+describe('Connection reads (one read buffer shared by all connections)', () => {
+  /** A server that writes each given piece after the previous, `gapMs` apart, when the first command arrives. */
+  async function pieces(parts: readonly string[], gapMs: number): Promise<Fake> {
+    let started = false;
+    const fake = await fakeServer((_args, socket) => {
+      if (started) return undefined;
+      started = true;
+      void (async () => {
+        for (const p of parts) {
+          socket.write(p);
+          await new Promise((r) => setTimeout(r, gapMs));
+        }
+      })();
+      return undefined;
+    });
+    fakes.push(fake);
+    return fake;
+  }
+
+  async function connect(port: number): Promise<Connection> {
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => { opened = resolve; });
+    const conn = new Connection({ host: '127.0.0.1', port, onOpen: () => opened(), onClose: () => undefined });
+    await isOpen;
+    return conn;
+  }
+
+  it('keeps a reply split across reads intact while other connections read into the same buffer', async () => {
+    // A 300 KB bulk string (larger than the 64 KB read buffer: redis-parser's
+    // big-string path) and an array split inside an element, each in pieces
+    // sent 30 ms apart; a second connection receives a 64 KB reply of 'z'
+    // between every two pieces, overwriting the shared buffer each time.
+    const big = 'a'.repeat(100_000) + 'b'.repeat(100_000) + 'c'.repeat(100_000);
+    const bulk = `$${big.length}\r\n${big}\r\n`;
+    const array = '*3\r\n$5\r\nhello\r\n:42\r\n$6\r\nworld!\r\n';
+    const splitAt = [7, 150_000, 299_990];
+    const bulkParts = [bulk.slice(0, splitAt[0]), bulk.slice(splitAt[0], splitAt[1]), bulk.slice(splitAt[1], splitAt[2]), bulk.slice(splitAt[2])];
+    const arrayParts = [array.slice(0, 12), array.slice(12, 20), array.slice(20)];
+    const a = await connect((await pieces([...bulkParts, ...arrayParts], 30)).port);
+    const noiseReply = `$${64 * 1024}\r\n${'z'.repeat(64 * 1024)}\r\n`;
+    const noise = await connect((await pieces(Array.from({ length: 16 }, () => noiseReply), 15)).port);
+    const noiseReplies: unknown[] = [];
+    for (let i = 0; i < 16; i++) noise.send('*1\r\n$4\r\nPING\r\n', (_e, r) => noiseReplies.push(r));
+    const replies = await Promise.all([0, 1].map(() => new Promise((resolve, reject) =>
+      a.send('*1\r\n$4\r\nPING\r\n', (err, r) => (err ? reject(err) : resolve(r))))));
+    expect((replies[0] as string).length).toBe(big.length);
+    expect(replies[0] === big).toBe(true);
+    expect(replies[1]).toEqual(['hello', 42, 'world!']);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(noiseReplies).toHaveLength(16);
+    expect(noiseReplies.every((r) => r === 'z'.repeat(64 * 1024))).toBe(true);
+    a.close();
+    noise.close();
   });
 });
