@@ -10,7 +10,12 @@
  *                        [--window 30] [--requests 200] [--json out.json]
  *                        [--discovery-timeout S] [--batch 50] [--nofile N]
  *                        [--redis-sentinels K] [--ts none] [--latency-budget 180]
- *                        [--ts before=/path/to/old/checkout,after=.]
+ *                        [--ts before=/path/to/old/checkout,after=.] [--floor]
+ *
+ * --floor: also runs bench/floor.mjs (impl `node-io-floor`, same config, same
+ * node flags as tssentinel): a Node process doing only a Sentinel's network
+ * I/O. It is not a peer (publishes on __floor__:hello), so it does not count
+ * in the others' sentinels=; no discovery or latency for it (null / —).
  *
  * 5000 masters, one redis-server each (~14 GB of redis-servers):
  *   node bench/scale.mjs --masters 5000 --servers-max 5000 --window 60
@@ -44,7 +49,9 @@ import { fileURLToPath } from 'node:url';
 import { TICK_HZ, children, cpuTicks, dirs, freePort, killAllOnExit, killAllSync, sleep, startChild } from './lib/harness.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const args = Object.fromEntries(process.argv.slice(2).reduce((acc, a, i, all) => {
+// --floor takes no value.
+const FLOOR = process.argv.includes('--floor');
+const args = Object.fromEntries(process.argv.slice(2).filter((a) => a !== '--floor').reduce((acc, a, i, all) => {
   if (a.startsWith('--')) acc.push([a.slice(2), all[i + 1]]);
   return acc;
 }, []));
@@ -64,6 +71,13 @@ const REDIS_SENTINELS = Number(args['redis-sentinels'] ?? 1);
 const TS_FLAGS = (process.env.TS_NODE_FLAGS ?? '--max-semi-space-size=1').split(' ').filter(Boolean);
 
 killAllOnExit(1);
+
+/** utime and stime of pid in clock ticks (/proc/PID/stat fields 14 and 15). */
+function cpuSplit(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { user: Number(f[11]), sys: Number(f[12]) };
+}
 
 /** VmRSS, RssAnon, RssFile of pid in MiB (/proc/PID/status). RssFile is mostly the executable's own pages. */
 function memMiB(pid) {
@@ -250,12 +264,15 @@ async function runSize(n) {
     return file;
   };
   const impls = [...Array.from({ length: REDIS_SENTINELS }, (_, k) => ({ name: k ? `redis-sentinel-${k + 1}` : 'redis-sentinel', cmd: 'redis-sentinel', argv: (conf) => [conf] })),
-    ...TS_BUILDS.map(([label, root]) => ({ name: label, cmd: process.execPath, argv: (conf) => [...TS_FLAGS, join(root, 'dist/cli.js'), conf] }))];
+    ...TS_BUILDS.map(([label, root]) => ({ name: label, cmd: process.execPath, argv: (conf) => [...TS_FLAGS, join(root, 'dist/cli.js'), conf] })),
+    ...(FLOOR ? [{ name: 'node-io-floor', floor: true, cmd: process.execPath, argv: (conf) => [...TS_FLAGS, join(ROOT, 'bench/floor.mjs'), conf] }] : [])];
+  // The floor is no peer: it neither publishes on __sentinel__:hello nor is discovered; no discovery or latency for it.
+  const sentinels = impls.filter((impl) => !impl.floor);
   for (const impl of impls) {
     impl.port = await freePort();
     impl.conf = mkconf(impl.name, impl.port);
   }
-  const peers = impls.length - 1;
+  const peers = sentinels.length - 1;
   // Descriptors: ~2 links per master, one per peer, clients; through prlimit when ours are not enough.
   // --nofile N: always through prlimit with N.
   const nofileNeed = 3 * n + 64 * (peers + 1) + 1024;
@@ -286,9 +303,9 @@ async function runSize(n) {
   }
   let nextProgress = t0 + PROGRESS_MS;
   const pollMs = Math.max(500, n / 2); // INFO sentinel of 5000 masters is ~0.5 MB: poll every 2.5 s
-  while (impls.some((i) => i.discoveryS === undefined) && Date.now() - t0 < timeoutS * 1000) {
+  while (sentinels.some((i) => i.discoveryS === undefined) && Date.now() - t0 < timeoutS * 1000) {
     await sleep(pollMs);
-    await Promise.all(impls.filter((impl) => impl.discoveryS === undefined).map(async (impl) => {
+    await Promise.all(sentinels.filter((impl) => impl.discoveryS === undefined).map(async (impl) => {
       const p = await pingMs(impl.port);
       if (p !== undefined && p > impl.maxPing) impl.maxPing = p;
       impl.found = await discovered(impl.port, peers);
@@ -300,11 +317,11 @@ async function runSize(n) {
     }));
     if (Date.now() >= nextProgress) {
       nextProgress += PROGRESS_MS;
-      log(`discovery ${((Date.now() - t0) / 1000).toFixed(0)} s: ${impls.map((i) => `${i.name} ${i.discoveryS !== undefined ? 'done' : `${i.found}/${n}`} (max PING ${i.maxPing.toFixed(1)} ms)`).join(', ')}`);
+      log(`discovery ${((Date.now() - t0) / 1000).toFixed(0)} s: ${sentinels.map((i) => `${i.name} ${i.discoveryS !== undefined ? 'done' : `${i.found}/${n}`} (max PING ${i.maxPing.toFixed(1)} ms)`).join(', ')}`);
       writeJson(partialRows());
     }
   }
-  for (const impl of impls) if (impl.discoveryS === undefined) log(`${impl.name}: discovery timeout after ${timeoutS} s, ${impl.found}/${n} found`);
+  for (const impl of sentinels) if (impl.discoveryS === undefined) log(`${impl.name}: discovery timeout after ${timeoutS} s, ${impl.found}/${n} found`);
   writeJson(partialRows());
   // PING once after discovery (is the Sentinel's event loop responsive?), before the idle window.
   for (const impl of impls) impl.pingAfterMs = await pingMs(impl.port);
@@ -314,9 +331,9 @@ async function runSize(n) {
     console.error(`# holding ${args.hold} s: ${impls.map((i) => `${i.name} pid ${i.proc.pid} port ${i.port}`).join(', ')}`);
     await sleep(Number(args.hold) * 1000);
   }
-  for (const impl of impls) impl.c1 = cpuTicks(impl.proc.pid);
+  for (const impl of impls) { impl.c1 = cpuTicks(impl.proc.pid); impl.s1 = cpuSplit(impl.proc.pid); }
   await sleep(WINDOW_S * 1000);
-  for (const impl of impls) impl.c2 = cpuTicks(impl.proc.pid);
+  for (const impl of impls) { impl.c2 = cpuTicks(impl.proc.pid); impl.s2 = cpuSplit(impl.proc.pid); }
   const rows = impls.map((impl) => ({
     impl: impl.name,
     masters: n,
@@ -326,10 +343,12 @@ async function runSize(n) {
     nofile: impl.nofile,
     ...memMiB(impl.proc.pid),
     cpuPct: (impl.c2 - impl.c1) / TICK_HZ / WINDOW_S * 100,
+    cpuUserPct: (impl.s2.user - impl.s1.user) / TICK_HZ / WINDOW_S * 100,
+    cpuSysPct: (impl.s2.sys - impl.s1.sys) / TICK_HZ / WINDOW_S * 100,
     windowS: WINDOW_S,
-    discoveryS: impl.discoveryS,
+    ...(impl.floor ? { floor: true, discoveryS: null, masters_: null, addr_: null } : { discoveryS: impl.discoveryS }),
     /** Masters listing every other Sentinel when discovery timed out. */
-    foundAtTimeout: impl.discoveryS === undefined ? impl.found : undefined,
+    foundAtTimeout: impl.discoveryS === undefined && !impl.floor ? impl.found : undefined,
     /** Slowest PING (fresh connection) seen while polling discovery, and one PING right after it. */
     maxPollPingMs: impl.maxPing,
     pingAfterDiscoveryMs: impl.pingAfterMs,
@@ -337,11 +356,17 @@ async function runSize(n) {
   }));
   // Latency after the idle window, so that it does not disturb the CPU figure.
   for (const r of rows) {
-    log(`${r.impl} ${n} masters: RSS ${r.rssMiB.toFixed(1)} MiB (anon ${r.rssAnonMiB.toFixed(1)}, file ${r.rssFileMiB.toFixed(1)}), CPU ${r.cpuPct.toFixed(2)} % over ${WINDOW_S} s, discovery ${r.discoveryS ?? `timeout (${r.foundAtTimeout}/${n} found)`} s`);
+    log(`${r.impl} ${n} masters: RSS ${r.rssMiB.toFixed(1)} MiB (anon ${r.rssAnonMiB.toFixed(1)}, file ${r.rssFileMiB.toFixed(1)}), CPU ${r.cpuPct.toFixed(2)} % (user ${r.cpuUserPct.toFixed(2)}, sys ${r.cpuSysPct.toFixed(2)}) over ${WINDOW_S} s, discovery ${r.floor ? '—' : r.discoveryS ?? `timeout (${r.foundAtTimeout}/${n} found)`} s`);
+  }
+  // The floor's counters (links up, bytes read, writes): evidence that it did the I/O.
+  for (const r of rows.filter((x) => x.floor)) {
+    const info = await infoSentinel(r.port).catch(() => '');
+    r.floorStats = Object.fromEntries([...info.matchAll(/^floor_(\w+):(\d+)/gm)].map((m) => [m[1], Number(m[2])]));
+    log(`${r.impl} counters: ${JSON.stringify(r.floorStats)}`);
   }
   writeJson(rows.map((r) => ({ ...r, partial: true })));
   // A reply slower than the client's timeout (60 s) is reported as n/a, not fatal.
-  for (const r of rows) {
+  for (const r of rows.filter((x) => !x.floor)) {
     const tl = Date.now();
     r.masters_ = await latency(r.port, ['SENTINEL', 'MASTERS'], REQUESTS).catch(() => ({}));
     r.addr_ = await latency(r.port, ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', `m${n - 1}`], REQUESTS).catch(() => ({}));
@@ -358,8 +383,8 @@ async function runSize(n) {
 }
 
 const all = [];
-console.log('| impl | masters | names/server | RSS MiB | RssAnon MiB | RssFile MiB | idle CPU % | discovery s | PING after discovery ms | MASTERS p50/p99 ms | GET-MASTER-ADDR p50/p99 ms |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| impl | masters | names/server | RSS MiB | RssAnon MiB | RssFile MiB | idle CPU % | user % | sys % | discovery s | PING after discovery ms | MASTERS p50/p99 ms | GET-MASTER-ADDR p50/p99 ms |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const n of MASTERS) {
   const rows = await runSize(n).catch((err) => {
     console.error(`scale.mjs: ${err.message}`);
@@ -368,7 +393,11 @@ for (const n of MASTERS) {
   for (const r of rows) {
     all.push(r);
     const f = (x, d = 2) => (x === undefined ? 'n/a' : x.toFixed(d));
-    console.log(`| ${r.impl} | ${r.masters} | ${r.namesPerServer} | ${f(r.rssMiB, 1)} | ${f(r.rssAnonMiB, 1)} | ${f(r.rssFileMiB, 1)} | ${f(r.cpuPct)} | ${r.discoveryS === undefined ? `>${discoveryTimeoutS(n)} (${r.foundAtTimeout}/${n})` : f(r.discoveryS, 1)} | ${f(r.pingAfterDiscoveryMs)} | ${f(r.masters_.p50)} / ${f(r.masters_.p99)} | ${f(r.addr_.p50, 3)} / ${f(r.addr_.p99, 3)} |`);
+    if (r.floor) {
+      console.log(`| ${r.impl} | ${r.masters} | ${r.namesPerServer} | ${f(r.rssMiB, 1)} | ${f(r.rssAnonMiB, 1)} | ${f(r.rssFileMiB, 1)} | ${f(r.cpuPct)} | ${f(r.cpuUserPct)} | ${f(r.cpuSysPct)} | — | ${f(r.pingAfterDiscoveryMs)} | — | — |`);
+      continue;
+    }
+    console.log(`| ${r.impl} | ${r.masters} | ${r.namesPerServer} | ${f(r.rssMiB, 1)} | ${f(r.rssAnonMiB, 1)} | ${f(r.rssFileMiB, 1)} | ${f(r.cpuPct)} | ${f(r.cpuUserPct)} | ${f(r.cpuSysPct)} | ${r.discoveryS === undefined ? `>${discoveryTimeoutS(n)} (${r.foundAtTimeout}/${n})` : f(r.discoveryS, 1)} | ${f(r.pingAfterDiscoveryMs)} | ${f(r.masters_.p50)} / ${f(r.masters_.p99)} | ${f(r.addr_.p50, 3)} / ${f(r.addr_.p99, 3)} |`);
   }
   jsonRows = all;
   writeJson();
