@@ -7,18 +7,28 @@
 import type { MasterState, ReplicaState, SentinelState } from './state.js';
 
 export function selectReplica(state: SentinelState, master: MasterState, nowMs: number): ReplicaState | undefined {
-  const candidates = [...rejections(state, master, nowMs)].filter(([, why]) => why === undefined).map(([r]) => r);
-  candidates.sort(compareForPromotion);
+  const judged = rejections(state, master, nowMs);
   // A master that reports role:slave while one of its replicas reports
   // role:master has handed over by itself (a coordinated switch whose leader
   // died, FAILOVER run by hand): promoting any other replica would make a
-  // second master (issue 12).
+  // second master (issue 12). That replica is chosen even when its last INFO
+  // is older than the selection allows (our election can finish before the
+  // once-a-second INFO of an ODOWN master's replicas came back: INFO is what
+  // showed it as master, and a master has no link to a master to be stale
+  // about); when it is down or unreachable, none is chosen and the failover
+  // is retried later, rather than a second master made.
   if (master.roleReported === 'slave') {
-    const alreadyMaster = candidates.find((r) => r.roleReported === 'master');
-    if (alreadyMaster) return alreadyMaster;
+    const handedTo = [...judged].filter(([r]) => r.roleReported === 'master');
+    const usable = handedTo.find(([, why]) => why === undefined || why === NO_RECENT_INFO);
+    if (usable) return usable[0];
+    if (handedTo.length > 0) return undefined;
   }
+  const candidates = [...judged].filter(([, why]) => why === undefined).map(([r]) => r);
+  candidates.sort(compareForPromotion);
   return candidates[0];
 }
+
+const NO_RECENT_INFO = 'no recent INFO';
 
 /** Why no replica can be promoted, one reason per replica, for the log next to -failover-abort-no-good-slave. */
 export function noGoodReplicaReason(state: SentinelState, master: MasterState, nowMs: number): string {
@@ -70,7 +80,7 @@ function unusableReason(state: SentinelState, master: MasterState, r: ReplicaSta
   // With the master down replicas are polled every second; otherwise INFO is
   // every info-period, so allow for that.
   const infoValidityMs = master.sdown ? t.pingPeriodMs * 5 : t.infoPeriodMs * 3;
-  if (nowMs - r.infoRefreshMs > infoValidityMs) return 'no recent INFO';
+  if (nowMs - r.infoRefreshMs > infoValidityMs) return NO_RECENT_INFO;
   // An empty replica would lose every write (issue 12): still in its first
   // sync, or its link to the master never came up.
   if (r.masterLinkNeverUp) return 'never completed a first sync with the master (master_link_down_since_seconds:-1)';

@@ -239,4 +239,22 @@ describe('selection after a handover nobody announced (issue 12)', () => {
     step(s, { type: 'info', target: { master: 'mymaster', kind: 'master', name: 'mymaster' }, text: info(6379, 'slave', 6380) }, T0 + 2);
     expect(selectReplica(s, m, T0 + 3)?.port).toBe(6380);
   });
+
+  it('still picks it when its last INFO is older than the selection allows, and picks none when it is unreachable', () => {
+    const s = healthy();
+    const m = s.masters.get('mymaster')!;
+    const R2_REF = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6381' };
+    const MASTER_REF = { master: 'mymaster', kind: 'master' as const, name: 'mymaster' };
+    step(s, { type: 'info', target: R1_REF, text: info(6380, 'master') }, T0 + 1);
+    // 40 s later: R2 and the master answered INFO just now, R1's INFO is 40 s
+    // old (the selection wants one within 3 INFO periods); every link answers PING.
+    const later = T0 + 40_000;
+    for (const link of [MASTER, R1, R2]) step(s, { type: 'pingReply', link, outcome: 'pong' }, later);
+    step(s, { type: 'info', target: R2_REF, text: info(6381, 'slave', 6379, 900) }, later);
+    step(s, { type: 'info', target: MASTER_REF, text: info(6379, 'slave', 6380) }, later);
+    expect(selectReplica(s, m, later + 1)?.port).toBe(6380);
+    // R1 unreachable: promoting R2 would make a second master; none is chosen.
+    step(s, { type: 'linkDown', link: R1 }, later + 2);
+    expect(selectReplica(s, m, later + 3)).toBeUndefined();
+  });
 });
