@@ -106,21 +106,35 @@ function writeMap(w: Writer, entries: ReadonlyArray<readonly [Reply, Reply]>, p:
 /** Decimal texts of small lengths, shared instead of made per field. */
 const SMALL_LENGTHS: readonly string[] = Array.from({ length: 256 }, (_, n) => String(n));
 
-function writeBulkMap(w: Writer, flat: readonly string[], p: Protocol): void {
-  // One join per map: concatenating five pieces per field would leave a rope
-  // of small strings for the GC (SENTINEL MASTERS is 60,000 fields at a
-  // thousand masters).
-  const parts: string[] = new Array<string>(flat.length * 5 + 1);
-  parts[0] = p === 3 ? `%${flat.length >> 1}\r\n` : `*${flat.length}\r\n`;
-  let i = 1;
-  for (const s of flat) {
-    parts[i++] = '$';
-    const len = Buffer.byteLength(s, 'utf8');
-    parts[i++] = len < SMALL_LENGTHS.length ? SMALL_LENGTHS[len]! : String(len);
-    parts[i++] = '\r\n';
-    parts[i++] = s;
-    parts[i++] = '\r\n';
+/**
+ * Encoded field names of bulk maps (`$4\r\nname\r\n`): the same few dozen
+ * names come back in every SENTINEL MASTER / REPLICAS / SENTINELS entry.
+ * Bounded: past the limit a name is encoded each time.
+ */
+const encodedKeys = new Map<string, string>();
+const ENCODED_KEYS_MAX = 1024;
+
+function encodedBulk(s: string): string {
+  const len = Buffer.byteLength(s, 'utf8');
+  return `$${len < SMALL_LENGTHS.length ? SMALL_LENGTHS[len]! : String(len)}\r\n${s}\r\n`;
+}
+
+function encodedKey(key: string): string {
+  let e = encodedKeys.get(key);
+  if (e === undefined) {
+    e = encodedBulk(key);
+    if (encodedKeys.size < ENCODED_KEYS_MAX) encodedKeys.set(key, e);
   }
+  return e;
+}
+
+function writeBulkMap(w: Writer, flat: readonly string[], p: Protocol): void {
+  // One join per map, two pieces per field (the name's encoding is cached):
+  // concatenating every piece would leave a long rope of small strings for
+  // the GC (SENTINEL MASTERS is 60,000 fields at a thousand masters).
+  const parts: string[] = new Array<string>(flat.length + 1);
+  parts[0] = p === 3 ? `%${flat.length >> 1}\r\n` : `*${flat.length}\r\n`;
+  for (let i = 0; i < flat.length; i++) parts[i + 1] = (i & 1) === 0 ? encodedKey(flat[i]!) : encodedBulk(flat[i]!);
   w.text(parts.join(''));
 }
 

@@ -75,4 +75,13 @@ describe('bulkMap replies', () => {
         .toBe(encodeReplyChunk({ kind: 'array', items: [stringMap(fields)] }, p));
     }
   });
+
+  it('encode the same with more distinct field names than the cache of encoded names holds, twice over', () => {
+    const fields: Array<[string, string]> = Array.from({ length: 3000 }, (_, i) => [`k${i}é`, `v${i}`]);
+    for (let round = 0; round < 2; round++) {
+      for (const p of [2, 3] as const) {
+        expect(encodeReplyChunk({ kind: 'bulkMap', flat: fields.flat() }, p)).toBe(encodeReplyChunk(stringMap(fields), p));
+      }
+    }
+  });
 });
