@@ -147,8 +147,13 @@ export class Connection {
   }
 
   private reply(err: Error | undefined, reply: unknown): void {
-    if (this.opts.onPush && Array.isArray(reply) && (reply[0] === 'message' || reply[0] === 'pmessage')) {
-      this.opts.onPush(reply);
+    const onPush = this.opts.onPush;
+    if (onPush && Array.isArray(reply) && (reply[0] === 'message' || reply[0] === 'pmessage')) {
+      try {
+        onPush(reply);
+      } catch (err) {
+        rethrowLater(err);
+      }
       return;
     }
     if (this.head >= this.pending.length) return; // unsolicited: nothing waits for it
@@ -165,7 +170,11 @@ export class Connection {
       this.pending = pending.slice(this.head);
       this.head = 0;
     }
-    done(err, reply);
+    try {
+      done(err, reply);
+    } catch (thrown) {
+      rethrowLater(thrown);
+    }
   }
 
   private end(reason: string | undefined): void {
@@ -178,13 +187,31 @@ export class Connection {
     this.pending = [];
     this.head = 0;
     const lost = new Error('link down');
-    for (const done of waiting) done?.(lost, undefined);
+    for (const done of waiting) {
+      try {
+        done?.(lost, undefined);
+      } catch (err) {
+        rethrowLater(err);
+      }
+    }
     if (reason !== undefined) this.opts.onClose(reason);
   }
 }
 
 function flush(conn: Connection): void {
   conn.flush();
+}
+
+/**
+ * Reply and push callbacks run from inside the parser. One that throws must
+ * not leave the parser half-way through a read (the replies after it would
+ * be lost or matched to the wrong commands): its error is thrown again
+ * outside, to the process's safety net, as a rejected promise used to reach it.
+ */
+function rethrowLater(err: unknown): void {
+  queueMicrotask(() => {
+    throw err;
+  });
 }
 
 /** RESP2 multi-bulk encoding of one command (written as UTF-8, the lengths counted so). */

@@ -81,7 +81,7 @@ function write(w: Writer, r: Reply, p: Protocol): void {
 
 function writeBulk(w: Writer, value: string | Buffer): void {
   if (typeof value === 'string') {
-    w.text(`$${Buffer.byteLength(value, 'utf8')}\r\n${value}\r\n`);
+    w.text(encodedBulk(value));
     return;
   }
   w.text(`$${value.length}\r\n`);

@@ -318,3 +318,37 @@ describe('Connection reads (one read buffer shared by all connections)', () => {
     noise.close();
   });
 });
+
+describe('Connection callbacks that throw', () => {
+  it('leave the parser whole: the replies after it reach their own callbacks, and the error reaches the process', async () => {
+    // Three replies in one write, so all three are parsed in one read.
+    const fake = await fakeServer((args) => (args[0] === 'ping' ? ':1\r\n:2\r\n:3\r\n' : undefined));
+    fakes.push(fake);
+    let opened!: () => void;
+    const isOpen = new Promise<void>((resolve) => { opened = resolve; });
+    const conn = new Connection({ host: '127.0.0.1', port: fake.port, onOpen: () => opened(), onClose: () => undefined });
+    await isOpen;
+    // The process's safety net (cli.ts) stands in for vitest's own listener for the duration.
+    const saved = process.listeners('uncaughtException');
+    process.removeAllListeners('uncaughtException');
+    const caught: unknown[] = [];
+    process.on('uncaughtException', (err) => caught.push(err));
+    try {
+      const got: unknown[] = [];
+      const all = new Promise<void>((resolve) => {
+        conn.send('*1\r\n$4\r\nping\r\n', () => { throw new Error('callback bug'); });
+        conn.send('*1\r\n$4\r\necho\r\n', (_e, r) => got.push(r));
+        conn.send('*1\r\n$4\r\necho\r\n', (_e, r) => { got.push(r); resolve(); });
+      });
+      await all;
+      await new Promise((r) => setTimeout(r, 20));
+      expect(got).toEqual([2, 3]);
+      expect(caught.map((e) => (e as Error).message)).toEqual(['callback bug']);
+      expect(conn.pendingCount).toBe(0);
+    } finally {
+      process.removeAllListeners('uncaughtException');
+      for (const l of saved) process.on('uncaughtException', l);
+      conn.close();
+    }
+  });
+});
