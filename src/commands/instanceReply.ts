@@ -10,7 +10,9 @@ function instanceFlags(inst: AnyInstance, link: LinkState | undefined): string {
   if (inst.sdown) flags.push('s_down');
   if (inst.kind === 'master' && inst.odown) flags.push('o_down');
   flags.push(inst.kind);
-  if (!link?.connected) flags.push('disconnected');
+  // As redis-sentinel's link->disconnected: a Redis instance needs both its
+  // command and its pub/sub connection (a refused SUBSCRIBE shows here).
+  if (!link?.connected || (link.kind === 'redis' && !link.pubsub.connected)) flags.push('disconnected');
   if (inst.kind === 'sentinel' && inst.peerSaysMasterDown) flags.push('master_down');
   if (inst.kind === 'master' && inst.failover.state !== 'none') flags.push('failover_in_progress');
   if (inst.kind === 'slave') {

@@ -159,18 +159,16 @@ export function onPubsubMessage(state: SentinelState, linkKeyStr: string, nowMs:
 }
 
 /**
- * A lost pub/sub connection is re-made on a later tick. A refused SUBSCRIBE
- * (NOAUTH, NOPERM for a user without channel rights) drops the whole link,
- * as in Redis, whose instance link is connected only with both connections:
- * the instance shows disconnected and is retried with the credentials of
- * the time.
+ * A lost pub/sub connection is re-made on a later tick, the command
+ * connection untouched. A refused SUBSCRIBE (NOAUTH, NOPERM for a user
+ * without channel rights) is no different: redis-sentinel loses only that
+ * connection too (hiredis drops a subscriber on an error reply) and keeps
+ * judging the instance by its PING replies; until a SUBSCRIBE is accepted
+ * the instance shows `disconnected`, as there.
  */
-export function onPubsubDown(state: SentinelState, linkKeyStr: string, refused: boolean): Effect[] {
+export function onPubsubDown(state: SentinelState, linkKeyStr: string): void {
   const link = state.links.get(linkKeyStr);
-  if (!link) return [];
+  if (!link) return;
   link.pubsub.connected = false;
   link.pubsub.connecting = false;
-  if (!refused || !link.connected) return [];
-  link.connected = false;
-  return [{ type: 'disconnect', link: link.key }];
 }

@@ -48,8 +48,8 @@ export type CoreEvent =
   | { type: 'linkDown'; link: string }
   /** The pub/sub connection is subscribed to the hello channel. */
   | { type: 'pubsubUp'; link: string }
-  /** The pub/sub connection was lost or closed; `refused`: the server refused SUBSCRIBE. */
-  | { type: 'pubsubDown'; link: string; refused: boolean }
+  /** The pub/sub connection was lost or closed (a refused SUBSCRIBE included). */
+  | { type: 'pubsubDown'; link: string }
   /** Something arrived on the pub/sub connection (a hello is also fed as `hello`). */
   | { type: 'pubsubMessage'; link: string }
   | { type: 'pingReply'; link: string; outcome: PingOutcome }
@@ -195,7 +195,7 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'hostResolved': state.addressing.resolved.set(event.host, event.ip); return { effects: [] };
     case 'linkDown': onLinkDown(state, event.link); return { effects: [] };
     case 'pubsubUp': onPubsubUp(state, event.link, nowMs); return { effects: [] };
-    case 'pubsubDown': return { effects: onPubsubDown(state, event.link, event.refused) };
+    case 'pubsubDown': onPubsubDown(state, event.link); return { effects: [] };
     case 'pubsubMessage': onPubsubMessage(state, event.link, nowMs); return { effects: [] };
     case 'pingReply': {
       const back = event.outcome === 'pong' && !state.tilt && answersAgain(state, event.link, nowMs);

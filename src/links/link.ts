@@ -30,13 +30,17 @@ export interface LinkOptions {
 }
 
 export interface LinkListener {
-  /** Command connection open. localIp: our end of the socket; remoteIp: the address the host resolved to. */
-  up(localIp: string, remoteIp: string | undefined): void;
+  /**
+   * Command connection open. localIp: our end of the socket; remoteIp: the
+   * address the host resolved to; authError: AUTH's error reply, if any
+   * (the link is up all the same: its PING replies judge the instance).
+   */
+  up(localIp: string, remoteIp: string | undefined, authError?: string): void;
   down(reason: string): void;
   /** Pub/sub connection subscribed to the hello channel. */
   pubsubUp(): void;
-  /** Pub/sub connection lost; `refused`: the server refused SUBSCRIBE (NOAUTH, NOPERM). */
-  pubsubDown(refused: boolean): void;
+  /** Pub/sub connection lost or closed (a refused SUBSCRIBE closes it too). */
+  pubsubDown(): void;
   /** A message on the pub/sub connection (any channel): proof that it lives. */
   message(channel: string, payload: string): void;
 }
@@ -55,8 +59,8 @@ export class InstanceLink {
 
   /**
    * Replaces the command connection by one new attempt; the outcome arrives
-   * as up() (once AUTH and CLIENT SETNAME were answered and AUTH was not
-   * refused) or down().
+   * as up() (once AUTH and CLIENT SETNAME were answered, whatever they
+   * answered) or down().
    */
   connect(): void {
     this.closeCmd();
@@ -67,9 +71,8 @@ export class InstanceLink {
       onOpen: (localIp, remoteIp) => {
         this.handshake(conn, 'cmd', (authError) => {
           if (this.cmd !== conn) return;
-          if (authError) return conn.fail(`AUTH refused: ${authError.message}`);
           this.cmdOpen = true;
-          this.listener.up(localIp, remoteIp);
+          this.listener.up(localIp, remoteIp, authError?.message);
         });
       },
       onClose: (reason) => {
@@ -96,16 +99,17 @@ export class InstanceLink {
           if (this.sub !== conn) return;
           if (!err) return this.listener.pubsubUp();
           // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
-          // rights) drops this connection; the core decides what follows.
+          // rights) drops this connection only, as hiredis drops redis-sentinel's
+          // on that reply; the command connection and its PINGs go on.
           this.sub = undefined;
           conn.close();
-          this.listener.pubsubDown(true);
+          this.listener.pubsubDown();
         });
       },
       onClose: () => {
         if (this.sub !== conn) return;
         this.sub = undefined;
-        this.listener.pubsubDown(false);
+        this.listener.pubsubDown();
       },
       onPush: (reply) => {
         if (this.sub !== conn) return;
@@ -119,9 +123,11 @@ export class InstanceLink {
 
   /**
    * AUTH and CLIENT SETNAME, pipelined ahead of anything else; `done` gets
-   * AUTH's error, if any, once both were answered. As before (ioredis's
-   * handshake) an AUTH refused for another reason than "no password is
-   * set" keeps the link down, and a CLIENT SETNAME error is ignored.
+   * AUTH's error, if any, once both were answered. Neither reply can keep
+   * the link down: redis-sentinel discards both, so a refused AUTH (a user
+   * deleted by ACL DELUSER while the default user is open) leaves a link
+   * that works as the default user, and an instance that really needs the
+   * password answers PING with -NOAUTH, which is no valid reply (SDOWN).
    */
   private handshake(conn: Connection, kind: 'cmd' | 'pubsub', done: (authError: Error | undefined) => void): void {
     const auth = this.opts.auth();

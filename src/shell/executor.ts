@@ -189,7 +189,7 @@ export class EffectExecutor {
     // Still held: the core asks for fresh connections on a later tick.
     if (this.parts.links.disconnect(link, keep) && keep) {
       this.parts.feed({ type: 'linkDown', link });
-      this.parts.feed({ type: 'pubsubDown', link, refused: false });
+      this.parts.feed({ type: 'pubsubDown', link });
     }
   }
 

@@ -366,7 +366,7 @@ export class SentinelNode implements Endpoint {
     const inc = this.incarnation;
     if (!ls || ls.kind !== 'redis' || !conn?.open) {
       this.world.defer(() => {
-        if (this.incarnation === inc && this.state) this.apply({ type: 'pubsubDown', link: key, refused: false });
+        if (this.incarnation === inc && this.state) this.apply({ type: 'pubsubDown', link: key });
       });
       return;
     }
@@ -374,7 +374,7 @@ export class SentinelNode implements Endpoint {
     this.world.schedule(rttMs, () => {
       if (this.incarnation !== inc || !this.state || this.links.get(key)?.conn !== conn) return;
       if (!conn.open || !conn.server.isAlive() || !this.world.net.connected(this.id, conn.server.id)) {
-        this.apply({ type: 'pubsubDown', link: key, refused: false });
+        this.apply({ type: 'pubsubDown', link: key });
         return;
       }
       conn.subscribed = true;
@@ -388,7 +388,7 @@ export class SentinelNode implements Endpoint {
     if (conn.clientIncarnation !== this.incarnation || !this.state) return;
     const link = this.links.get(conn.linkKey);
     if (!link || link.conn !== conn) return;
-    this.apply({ type: 'pubsubDown', link: link.key, refused: false });
+    this.apply({ type: 'pubsubDown', link: link.key });
   }
 
   /** LinkPool.disconnect: close (the executor reports the link down if the core still has it). */

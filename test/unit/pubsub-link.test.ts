@@ -52,13 +52,13 @@ describe('pub/sub link in the core', () => {
     ]));
     onLinkUp(s, KEY, '127.0.0.1', T0 + 5);
     // Each attempt fails (the shell reports pubsubDown): one per ping period.
-    step(s, { type: 'pubsubDown', link: KEY, refused: false }, T0 + 5);
+    step(s, { type: 'pubsubDown', link: KEY }, T0 + 5);
     let attempts = 0;
     for (let t = T0 + 100; t <= T0 + 2950; t += 100) {
       const effects = runTicks(s, t, t);
       if (count(effects, 'connectPubsub') > 0) {
         attempts += 1;
-        step(s, { type: 'pubsubDown', link: KEY, refused: false }, t + 5);
+        step(s, { type: 'pubsubDown', link: KEY }, t + 5);
       }
     }
     expect(attempts).toBe(2);
@@ -68,7 +68,7 @@ describe('pub/sub link in the core', () => {
 
   it('reconnects a lost pub/sub connection on a later tick, leaving the command link alone', () => {
     const s = subscribed();
-    step(s, { type: 'pubsubDown', link: KEY, refused: false }, T0 + 500);
+    step(s, { type: 'pubsubDown', link: KEY }, T0 + 500);
     expect(s.links.get(KEY)!.connected).toBe(true);
     const effects = runTicks(s, T0 + 1000, T0 + 1000);
     expect(effects).toContainEqual({ type: 'connectPubsub', link: KEY });
@@ -122,14 +122,19 @@ describe('pub/sub link in the core', () => {
     expect(count(runTicks(s, quietFromMs + limitMs + 100, quietFromMs + limitMs + 100), 'disconnectPubsub')).toBe(1);
   });
 
-  it('takes the whole link down when SUBSCRIBE is refused (the instance shows disconnected)', () => {
+  it('keeps the command connection when the pub/sub one is lost or refused (PINGs still judge the instance)', () => {
     const s = world();
     tick(s, T0);
     onLinkUp(s, KEY, '127.0.0.1', T0);
-    const { effects } = step(s, { type: 'pubsubDown', link: KEY, refused: true }, T0 + 10);
-    expect(effects).toEqual([{ type: 'disconnect', link: KEY }]);
-    expect(s.links.get(KEY)!.connected).toBe(false);
+    const { effects } = step(s, { type: 'pubsubDown', link: KEY }, T0 + 10);
+    expect(effects).toEqual([]);
+    expect(s.links.get(KEY)!.connected).toBe(true);
     expect(s.links.get(KEY)!.pubsub.connected).toBe(false);
+    // The next ticks subscribe again and keep pinging on the same command connection.
+    const later = runTicks(s, T0 + 100, T0 + 1100);
+    expect(later).toContainEqual({ type: 'connectPubsub', link: KEY });
+    expect(later).toContainEqual({ type: 'ping', link: KEY });
+    expect(later).not.toContainEqual({ type: 'connect', link: KEY });
   });
 
   it('opens no pub/sub connection to a peer Sentinel', () => {
