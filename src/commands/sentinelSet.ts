@@ -56,6 +56,9 @@ const OPTIONS: Record<string, OptionHandler> = {
   'parallel-syncs': positiveMs('parallelSyncs', 1),
   quorum: positiveMs('quorum', 1),
   'master-reboot-down-after-period': positiveMs('masterRebootDownAfterPeriodMs', 0),
+  // Valkey 8.0's spelling of the same option: same checks, same field, saved
+  // under the 7.0 name (config/rewrite.ts) so redis-sentinel 7.0 can load the file.
+  'primary-reboot-down-after-period': positiveMs('masterRebootDownAfterPeriodMs', 0),
   'notification-script': script('notificationScript', 'Notification script'),
   'client-reconfig-script': script('clientReconfigScript', 'Client reconfiguration script'),
   'auth-pass': secret('authPass'),

@@ -379,6 +379,11 @@ function knownReplica(m: MasterConfig, [host = '', port = '']: string[], ctx: Se
 
 const knownReplicaHandler = perMaster(2, knownReplica);
 
+const masterRebootHandler = perMaster(1, (m, [v = '']) => {
+  m.masterRebootDownAfterPeriodMs = cAtoi(v);
+  return m.masterRebootDownAfterPeriodMs < 0 ? 'negative time parameter.' : undefined;
+});
+
 const SENTINEL_HANDLERS: Readonly<Record<string, SentinelHandler>> = {
   monitor: { arity: [4], run: monitor },
   'down-after-milliseconds': positiveMs((m, ms) => { m.downAfterMs = ms; }),
@@ -394,10 +399,9 @@ const SENTINEL_HANDLERS: Readonly<Record<string, SentinelHandler>> = {
   ),
   'auth-pass': perMaster(1, (m, [v = '']) => { m.authPass = v; return undefined; }),
   'auth-user': perMaster(1, (m, [v = '']) => { m.authUser = v; return undefined; }),
-  'master-reboot-down-after-period': perMaster(1, (m, [v = '']) => {
-    m.masterRebootDownAfterPeriodMs = cAtoi(v);
-    return m.masterRebootDownAfterPeriodMs < 0 ? 'negative time parameter.' : undefined;
-  }),
+  'master-reboot-down-after-period': masterRebootHandler,
+  // Valkey 8.0 reads (and writes) this spelling; we read both and write 7.0's.
+  'primary-reboot-down-after-period': masterRebootHandler,
   'config-epoch': perMaster(1, (m, [v = ''], ctx) => {
     m.configEpoch = cStrtoull(v);
     ctx.cfg.currentEpoch = Math.max(ctx.cfg.currentEpoch, m.configEpoch);

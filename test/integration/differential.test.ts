@@ -405,6 +405,8 @@ const CASES: readonly Case[] = [
   ...setMasterOption('failover-timeout', '60000', '180000', ['0', 'x']),
   ...setMasterOption('parallel-syncs', '2', '1', ['0', 'x']),
   ...setMasterOption('master-reboot-down-after-period', '5000', '0', ['-1']),
+  // Valkey 8.0's spelling, against the real one's reply to the 7.0 spelling.
+  ...setMasterOptionAlias('primary-reboot-down-after-period', 'master-reboot-down-after-period', '5000', '0', ['-1', 'abc']),
   C('SENTINEL SET rename-command CONFIG XCONFIG, MASTER, back', [
     ['SENTINEL', 'SET', 'setmaster', 'rename-command', 'CONFIG', 'XCONFIG'],
     ['SENTINEL', 'MASTER', 'setmaster'],
@@ -516,6 +518,28 @@ function setMasterOption(option: string, value: string, restore: string, bad: re
       ['SENTINEL', 'SET', 'setmaster', option, restore],
     ]),
     ...bad.map((v) => cmd(['SENTINEL', 'SET', 'setmaster', option, v])),
+  ];
+}
+
+/**
+ * setMasterOption with tssentinel given `option` and the real one `realOption`.
+ * An error names the option as typed, so both names read as `realOption` in
+ * the compared replies.
+ */
+function setMasterOptionAlias(option: string, realOption: string, value: string, restore: string, bad: readonly string[]): Case[] {
+  const steps = (o: string): string[][] => [
+    ['SENTINEL', 'SET', 'setmaster', o, value],
+    ['SENTINEL', 'MASTER', 'setmaster'],
+    ['SENTINEL', 'SET', 'setmaster', o, restore],
+  ];
+  const sameName: Canon = (n) => mapScalars(n, (s) => s.replace(`'${option}'`, `'${realOption}'`));
+  return [
+    C(`SENTINEL SET setmaster ${option} ${value}, MASTER, back to ${restore} (real: ${realOption})`, steps(realOption), {
+      tsSteps: steps(option),
+    }),
+    ...bad.map((v) => alias(['SENTINEL', 'SET', 'setmaster', option, v], ['SENTINEL', 'SET', 'setmaster', realOption, v], {
+      canon: sameName,
+    })),
   ];
 }
 

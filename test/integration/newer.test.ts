@@ -2,9 +2,10 @@
  * What tssentinel takes from Redis 7.2+ and Valkey 8.0 on top of
  * redis-sentinel 7.0 (README: compatibility), against a real tssentinel
  * process: SENTINEL CONFIG GET/SET with several parameters, CLIENT SETINFO
- * (also as node-redis sends it on connect), the PRIMARY aliases, and the
- * COMMAND INFO / DOCS entries of all of these. The 7.0 replies themselves
- * are compared to the real redis-sentinel in differential.test.ts.
+ * (also as node-redis sends it on connect), the PRIMARY aliases, SENTINEL
+ * SET primary-reboot-down-after-period, and the COMMAND INFO / DOCS entries
+ * of all of these. The 7.0 replies themselves are compared to the real
+ * redis-sentinel in differential.test.ts.
  */
 import fs from 'node:fs';
 import { createClient, createSentinel } from 'redis';
@@ -247,6 +248,31 @@ describe('SENTINEL PRIMARY aliases (Valkey 8.0)', () => {
       'CONFIG SET param value [param value ...]', 'CONFIG GET <param> [param param param ...]',
     ]) expect(help).toContain(line);
     expect(help).toContain('MASTER <master-name>');
+  });
+});
+
+describe('SENTINEL SET primary-reboot-down-after-period (Valkey 8.0)', () => {
+  const confLines = (): string[] => fs.readFileSync(sentinel.confPath, 'utf8').split('\n').filter((l) => l.includes('reboot'));
+
+  it("is master-reboot-down-after-period under Valkey's name, saved under 7.0's before OK", async () => {
+    expect(await one('SENTINEL', 'SET', 'mymaster', 'primary-reboot-down-after-period', 5000)).toBe('OK');
+    // redis-sentinel 7.0 refuses a primary-reboot-down-after-period line: the file keeps 7.0's name.
+    expect(confLines()).toEqual(['sentinel master-reboot-down-after-period mymaster 5000']);
+    expect(await one('SENTINEL', 'SET', 'mymaster', 'Primary-Reboot-Down-After-Period', 0)).toBe('OK');
+    expect(confLines()).toEqual([]);
+  });
+
+  it("refuses what 7.0's spelling refuses, naming the option as typed", async () => {
+    expect(await run(
+      ['SENTINEL', 'SET', 'mymaster', 'primary-reboot-down-after-period', -1],
+      ['SENTINEL', 'SET', 'mymaster', 'primary-reboot-down-after-period', '2147483648'],
+      ['SENTINEL', 'SET', 'mymaster', 'primary-reboot-down-after-period'],
+    )).toEqual([
+      err("ERR Invalid argument '-1' for SENTINEL SET 'primary-reboot-down-after-period'"),
+      err("ERR Invalid argument '2147483648' for SENTINEL SET 'primary-reboot-down-after-period'"),
+      err("ERR wrong number of arguments for 'sentinel|set' command"),
+    ]);
+    expect(confLines()).toEqual([]);
   });
 });
 

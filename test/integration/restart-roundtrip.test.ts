@@ -191,7 +191,7 @@ async function masterNames(w: World): Promise<MasterView[]> {
 
 const SET_NUMERIC: Array<[string, number]> = [
   ['down-after-milliseconds', 1], ['failover-timeout', 1], ['parallel-syncs', 1], ['quorum', MIN_QUORUM],
-  ['master-reboot-down-after-period', 0],
+  ['master-reboot-down-after-period', 0], ['primary-reboot-down-after-period', 0],
 ];
 /**
  * Beyond INT_MAX: a 64-bit parse takes them, but the loader reads an int
@@ -576,7 +576,8 @@ describe('restart round-trip: the cases it found', () => {
   it('numbers the loader reads as an int are refused above INT_MAX, not changed at restart', async () => {
     const s = await startTsSentinel(conf);
     let c = await connect(s);
-    for (const option of ['down-after-milliseconds', 'failover-timeout', 'parallel-syncs', 'quorum', 'master-reboot-down-after-period']) {
+    for (const option of ['down-after-milliseconds', 'failover-timeout', 'parallel-syncs', 'quorum', 'master-reboot-down-after-period',
+      'primary-reboot-down-after-period']) {
       expect(await text(c, 'SENTINEL', 'SET', 'm', option, '4294967297'))
         .toEqual({ error: `ERR Invalid argument '4294967297' for SENTINEL SET '${option}'` });
     }
@@ -585,6 +586,27 @@ describe('restart round-trip: the cases it found', () => {
     await c.close();
     c = await restarted(s, 'SIGTERM');
     expect(toRecord(await c.call('SENTINEL', 'MASTER', 'm'))['failover-timeout']).toBe('2147483647');
+    await c.close();
+  });
+
+  it("primary-reboot-down-after-period (Valkey 8.0), in the file or by SENTINEL SET, survives kill -9 under 7.0's name, which redis-sentinel 7.0 loads", async () => {
+    const rebootLines = (s: ProcHandle): string[] =>
+      fs.readFileSync(s.confPath, 'utf8').split('\n').filter((l) => l.includes('reboot-down-after-period'));
+    // A file written by Valkey 8.0 loads, and is rewritten (myid is new) under 7.0's name.
+    const s = await startTsSentinel(`${conf}sentinel primary-reboot-down-after-period m 500\n`);
+    expect(rebootLines(s)).toEqual(['sentinel master-reboot-down-after-period m 500']);
+    let c = await connect(s);
+    expect(await text(c, 'SENTINEL', 'SET', 'm', 'primary-reboot-down-after-period', '5000')).toBe('OK');
+    await c.close();
+    c = await restarted(s, 'kill -9');
+    // Another change makes the restarted process write its whole state: the period came back.
+    expect(await text(c, 'SENTINEL', 'SET', 'm', 'quorum', '3')).toBe('OK');
+    await c.close();
+    expect(rebootLines(s)).toEqual(['sentinel master-reboot-down-after-period m 5000']);
+    // The file as we wrote it starts a real redis-sentinel 7.0 (startRealSentinel waits for its PONG).
+    const real = await startRealSentinel(fs.readFileSync(s.confPath, 'utf8'));
+    c = await connect(real);
+    expect(toRecord(await c.call('SENTINEL', 'MASTER', 'm'))['quorum']).toBe('3');
     await c.close();
   });
 

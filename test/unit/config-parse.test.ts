@@ -204,6 +204,15 @@ describe('parseConfig: case-insensitivity', () => {
     expect(err.reason).toBe('No such master with specified name.');
   });
 
+  it("reads Valkey 8.0's primary-reboot-down-after-period as master-reboot-down-after-period", () => {
+    const cfg = parseConfig('sentinel monitor m 127.0.0.1 6379 2\nsentinel Primary-Reboot-Down-After-Period m 1500\n');
+    expect(cfg.masters[0]?.masterRebootDownAfterPeriodMs).toBe(1500);
+    // Either spelling sets the same value: the later line wins, as for any repeated option.
+    const both = 'sentinel monitor m 127.0.0.1 6379 2\nsentinel primary-reboot-down-after-period m 1500\n' +
+      'sentinel master-reboot-down-after-period m 2500\n';
+    expect(parseConfig(both).masters[0]?.masterRebootDownAfterPeriodMs).toBe(2500);
+  });
+
   it('leading and trailing whitespace and CRLF line ends are ignored', () => {
     expect(parseConfig('   port 1234  \r\n\t# comment\r\n').port).toBe(1234);
   });
@@ -446,6 +455,9 @@ describe('parseConfig: errors (texts from redis-sentinel 7.0.15)', () => {
     [`${M}\nsentinel down-after-milliseconds m abc`, 2, 'negative or zero time parameter.'],
     [`${M}\nsentinel failover-timeout m -5`, 2, 'negative or zero time parameter.'],
     [`${M}\nsentinel master-reboot-down-after-period m -1`, 2, 'negative time parameter.'],
+    [`${M}\nsentinel primary-reboot-down-after-period m -1`, 2, 'negative time parameter.'],
+    ['sentinel primary-reboot-down-after-period m 1000', 1, 'No such master with specified name.'],
+    [`${M}\nsentinel primary-reboot-down-after-period m`, 2, 'Unrecognized sentinel configuration statement.'],
     ['sentinel myid abc', 1, 'Malformed Sentinel id in myid option.'],
     ['sentinel deny-scripts-reconfig maybe', 1, 'Please specify yes or no for the deny-scripts-reconfig options.'],
     ['sentinel resolve-hostnames maybe', 1, 'Please specify yes or no for the resolve-hostnames option.'],

@@ -175,6 +175,20 @@ describe('renderConfig: sentinel state lines', () => {
     expect(() => parseConfig(out)).not.toThrow();
   });
 
+  it("writes Valkey 8.0's primary-reboot-down-after-period line in place under 7.0's name (redis-sentinel 7.0 refuses Valkey's)", () => {
+    const text = `${BASE}sentinel primary-reboot-down-after-period m 1500\n# after\n`;
+    const cfg = load(text);
+    const out = renderConfig(text, cfg);
+    expect(out.split('\n').slice(0, 3)).toEqual([
+      'sentinel monitor m 127.0.0.1 6379 2', 'sentinel master-reboot-down-after-period m 1500', '# after',
+    ]);
+    expect(out).not.toContain('primary-reboot');
+    expect(persisted(parseConfig(out))).toEqual(persisted(cfg));
+    // Back at the default (0): the line goes, whichever spelling it had.
+    master(cfg, 'm').masterRebootDownAfterPeriodMs = 0;
+    expect(renderConfig(text, cfg)).not.toMatch(/reboot/);
+  });
+
   it('drops the old known-sentinel form without runid', () => {
     const text = `${BASE}sentinel known-sentinel m 127.0.0.1 26380\n`;
     expect(renderConfig(text, load(text))).not.toContain('known-sentinel');

@@ -5,6 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { planConfigSet, sentinelConfigCommand } from '../../src/commands/sentinelConfig.js';
+import { sentinelSetCommand } from '../../src/commands/sentinelSet.js';
+import { parseConfig } from '../../src/config/parse.js';
 import { sentinelCommandSpecs } from '../../src/commands/specs.js';
 import { SENTINEL_SUBCOMMANDS } from '../../src/commands/sentinel.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -32,8 +34,8 @@ interface StubRuntime {
 }
 
 /** A real core state behind a runtime that records what the command asked for. */
-function stubRuntime(): StubRuntime {
-  const state = stateFromConfig(defaultSentinelConfig(), 'a'.repeat(40), 0);
+function stubRuntime(cfg = defaultSentinelConfig()): StubRuntime {
+  const state = stateFromConfig(cfg, 'a'.repeat(40), 0);
   const rt: StubRuntime = {
     config: {},
     state,
@@ -43,6 +45,7 @@ function stubRuntime(): StubRuntime {
     submit: (event, opts) => {
       const result = step(state, event, 0);
       rt.calls.push(`submit ${event.type}${opts?.deferPersist ? ' (persist deferred)' : ''}`);
+      for (const e of result.effects) if (e.type === 'event') rt.calls.push(`${e.channel} ${e.message}`);
       return result;
     },
     persist: async () => {
@@ -114,6 +117,38 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
     );
     expect(rt.state.settings.announcePort).toBe(0);
     expect(rt.calls).toEqual([]);
+  });
+});
+
+describe("SENTINEL SET primary-reboot-down-after-period (Valkey 8.0) on a stub runtime", () => {
+  const withMaster = (): StubRuntime => stubRuntime(parseConfig('sentinel monitor m 127.0.0.1 6379 2\n'));
+  const set = (rt: StubRuntime, ...args: string[]): Promise<Reply> =>
+    sentinelSetCommand(rt as unknown as Runtime, ['sentinel', 'set', 'm', ...args]);
+  const period = (rt: StubRuntime): number => rt.state.masters.get('m')!.config.masterRebootDownAfterPeriodMs;
+
+  it('sets the master-reboot-down-after-period field, +set showing the option as typed, saved before OK', async () => {
+    const rt = withMaster();
+    expect(flat(await set(rt, 'PRIMARY-reboot-down-after-period', '1000'))).toBe('OK');
+    expect(period(rt)).toBe(1000);
+    expect(rt.calls).toEqual([
+      'submit setMasterOptions (persist deferred)',
+      '+set master m 127.0.0.1 6379 PRIMARY-reboot-down-after-period 1000',
+      'persist announce-port=0',
+    ]);
+    expect(flat(await set(rt, 'primary-reboot-down-after-period', '0', 'master-reboot-down-after-period', '7'))).toBe('OK');
+    expect(period(rt)).toBe(7);
+  });
+
+  it('refuses what the 7.0 spelling refuses, naming the option as typed', async () => {
+    const rt = withMaster();
+    for (const bad of ['-1', 'abc', '-0', '2147483648']) {
+      expect(flat(await set(rt, 'primary-reboot-down-after-period', bad)))
+        .toBe(`ERR Invalid argument '${bad}' for SENTINEL SET 'primary-reboot-down-after-period'`);
+    }
+    // Without its value (arity met by an option before it), as redis-sentinel words it.
+    expect(flat(await set(rt, 'quorum', '3', 'primary-reboot-down-after-period')))
+      .toBe("ERR Unknown option or number of arguments for SENTINEL SET 'primary-reboot-down-after-period'");
+    expect(period(rt)).toBe(0);
   });
 });
 
