@@ -103,6 +103,7 @@ export class Runtime {
       },
       feed: (event) => this.feed(event),
       holdsLink: (link) => this.state.links.has(link),
+      stallLimitMs: () => this.state.timing.tiltTriggerMs,
     });
   }
 

@@ -10,7 +10,7 @@
  * importers of failover.js keep working.
  */
 import { instanceDetails } from './details.js';
-import { sentinelEvent, type Effect } from './effects.js';
+import { sentinelEvent, type Effect, type InstanceRef } from './effects.js';
 import { getLeader } from './election.js';
 import { coordinatedRefusal, sendFailoverTo, waitFailover } from './coordinated.js';
 import { abortFailover, enterState, failoverInProgress, promotedReplica } from './failoverState.js';
@@ -173,6 +173,26 @@ function sendSlaveofNoOne(state: SentinelState, master: MasterState, nowMs: numb
   effects.push({ type: 'slaveof', link: link.key, target: { master: master.name, kind: 'slave', name: replica.name } });
   enterState(master, 'wait-promotion', nowMs);
   effects.push(ev('notice', '+failover-state-wait-promotion', instanceDetails(replica, master), master));
+}
+
+/**
+ * A SLAVEOF decided before a stall was not sent (the executor and the links
+ * hold such commands back): the step goes back to where it sends it, so it
+ * is sent again once TILT is over, as redis-sentinel's next step after its
+ * TILT would; the state's start time is kept, so failover-timeout still
+ * bounds it.
+ */
+export function undoUnsentSlaveof(state: SentinelState, ref: InstanceRef, nowMs: number): void {
+  const master = state.masters.get(ref.master);
+  const replica = master?.replicas.get(ref.name);
+  if (!master || !replica) return;
+  if (replica.promoted && master.failover.state === 'wait-promotion') {
+    const startedMs = master.failover.stateChangedMs;
+    enterState(master, 'send-slaveof-noone', nowMs);
+    master.failover.stateChangedMs = startedMs;
+  } else if (replica.reconf === 'sent' && master.failover.state === 'reconf-slaves') {
+    replica.reconf = 'none';
+  }
 }
 
 function waitPromotion(state: SentinelState, master: MasterState, nowMs: number, effects: Effect[]): void {

@@ -13,7 +13,8 @@ const NEXT: Record<FailoverStateName, readonly FailoverStateName[]> = {
   'wait-start': ['select-slave', 'none'],
   'select-slave': ['send-slaveof-noone', 'send-failover', 'none'],
   'send-slaveof-noone': ['wait-promotion', 'none'],
-  'wait-promotion': ['reconf-slaves', 'none'],
+  // Back to send-slaveof-noone when SLAVEOF NO ONE was decided before a stall and not sent.
+  'wait-promotion': ['reconf-slaves', 'send-slaveof-noone', 'none'],
   'send-failover': ['wait-failover', 'none'],
   'wait-failover': ['reconf-slaves', 'none'],
   'reconf-slaves': ['update-config', 'none'],

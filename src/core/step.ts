@@ -5,7 +5,7 @@
  * runtime and the simulator both drive the core through it.
  */
 import type { Effect, InstanceRef } from './effects.js';
-import { answerIsMasterDown, ImpossibleTransition, manualFailover, onMasterDownReply, type MasterDownAnswer } from './failover.js';
+import { answerIsMasterDown, ImpossibleTransition, manualFailover, onMasterDownReply, undoUnsentSlaveof, type MasterDownAnswer } from './failover.js';
 import {
   evaluateMaster,
   noticeClockJump,
@@ -56,7 +56,8 @@ export type CoreEvent =
   | { type: 'info'; target: InstanceRef; text?: string }
   | { type: 'hello'; payload: string }
   | { type: 'commandDone'; link: string }
-  | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean }
+  /** `stalled`: not sent, the process stalled between the decision and the send (the core resends it after TILT). */
+  | { type: 'slaveofDone'; link: string; target: InstanceRef; ok: boolean; stalled?: boolean }
   | { type: 'masterDownReply'; master: string; peer: string; reply?: MasterDownAnswer }
   | { type: 'isMasterDownRequest'; ip: string; port: number; epoch: number; runId: string }
   | { type: 'manualFailover'; master: string; coordinated?: boolean }
@@ -216,6 +217,7 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'commandDone': onCommandDone(state, event.link); return { effects: [] };
     case 'slaveofDone':
       onCommandDone(state, event.link);
+      if (event.stalled === true) undoUnsentSlaveof(state, event.target, nowMs);
       return { effects: event.ok ? requestInfoNow(state, event.target) : [] };
     case 'masterDownReply':
       onMasterDownReply(state, event.master, event.peer, event.reply, nowMs);

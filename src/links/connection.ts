@@ -10,6 +10,12 @@
  * leaves in one write of one string, as Redis's event loop writes a
  * client's buffer once per loop.
  *
+ * A command sent with `guarded` (a failover step, a vote request) must not
+ * leave on a view that a stall made old: if more than `stallLimitMs` passed
+ * between queueing it and the flush (the process was stopped in between),
+ * nothing queued is written and the connection fails instead, so the
+ * Sentinel notices the stall (TILT) before it acts again.
+ *
  * Plain TCP connections read into one buffer shared by all of them (net's
  * `onread`), without a Buffer per read or the stream machinery; only a
  * reply split across reads is copied (see `parse`).
@@ -32,6 +38,8 @@ export interface ConnectionOptions {
   onClose(reason: string): void;
   /** A pub/sub message (`message`, channel, payload); replies that are not pushes go to the FIFO. */
   onPush?(reply: unknown[]): void;
+  /** How old a guarded command may be when its flush comes (the TILT trigger); unlimited when undefined. */
+  stallLimitMs?: () => number;
 }
 
 const KEEPALIVE_MS = 10_000;
@@ -66,6 +74,8 @@ export class Connection {
   private ended = false;
   /** What send() wrote since the last flush; it leaves in one write on the next process tick. */
   private out = '';
+  /** When the first guarded command in `out` was queued (monotonic ms), or -1. */
+  private guardedAtMs = -1;
   private readonly parser: RedisParser;
 
   constructor(private readonly opts: ConnectionOptions) {
@@ -96,22 +106,34 @@ export class Connection {
     return this.pending.length - this.head;
   }
 
-  /** Writes one encoded frame expecting one reply. */
-  send(frame: string, done: ReplyCallback): void {
+  /**
+   * Writes one encoded frame expecting one reply. `guarded`: a decision that
+   * must not leave after a stall (see the module comment).
+   */
+  send(frame: string, done: ReplyCallback, guarded = false): void {
     if (this.ended) {
       done(new Error('link down'), undefined);
       return;
     }
     this.pending.push(done);
     if (this.out.length === 0) process.nextTick(flush, this);
+    if (guarded && this.guardedAtMs < 0) this.guardedAtMs = performance.now();
     this.out += frame;
   }
 
-  /** Sends what send() gathered since the last flush, in one write. */
+  /** Sends what send() gathered since the last flush, in one write (or fails the connection after a stall). */
   flush(): void {
     if (this.out.length === 0) return;
     const out = this.out;
     this.out = '';
+    const guardedAtMs = this.guardedAtMs;
+    this.guardedAtMs = -1;
+    const limitMs = this.opts.stallLimitMs?.();
+    if (guardedAtMs >= 0 && limitMs !== undefined && performance.now() - guardedAtMs > limitMs) {
+      const stalledMs = Math.round(performance.now() - guardedAtMs);
+      this.end(`not sent: the process stalled for ${stalledMs} ms after the command was decided`, new StalledError(stalledMs));
+      return;
+    }
     this.socket.write(out);
   }
 
@@ -177,7 +199,8 @@ export class Connection {
     }
   }
 
-  private end(reason: string | undefined): void {
+  /** `lost`: what pending callbacks get ('link down' unless a stall ended the connection). */
+  private end(reason: string | undefined, lost: Error = new Error('link down')): void {
     if (this.ended) return;
     this.ended = true;
     // What was sent just before a close still leaves, as with uncorked writes.
@@ -186,7 +209,6 @@ export class Connection {
     const waiting = this.pending.slice(this.head);
     this.pending = [];
     this.head = 0;
-    const lost = new Error('link down');
     for (const done of waiting) {
       try {
         done?.(lost, undefined);
@@ -195,6 +217,14 @@ export class Connection {
       }
     }
     if (reason !== undefined) this.opts.onClose(reason);
+  }
+}
+
+/** What the pending commands of a connection failed after a stall get: they were never sent. */
+export class StalledError extends Error {
+  override readonly name = 'StalledError';
+  constructor(readonly stalledMs: number) {
+    super(`not sent: the process stalled for ${stalledMs} ms`);
   }
 }
 

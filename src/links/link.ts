@@ -27,6 +27,8 @@ export interface LinkOptions {
   rename: (command: string) => string;
   /** TLS options (tls-replication yes); plain TCP when undefined. */
   tls?: ConnectionOptions;
+  /** The TILT trigger: a guarded command older than this at its flush is not sent (connection.ts). */
+  stallLimitMs?: () => number;
 }
 
 export interface LinkListener {
@@ -68,6 +70,7 @@ export class InstanceLink {
       host: this.opts.host,
       port: this.opts.port,
       tls: this.opts.tls,
+      stallLimitMs: this.opts.stallLimitMs,
       onOpen: (localIp, remoteIp) => {
         this.handshake(conn, 'cmd', (authError) => {
           if (this.cmd !== conn) return;
@@ -169,6 +172,12 @@ export class InstanceLink {
     if (conn) conn.send(encodeCommand([this.opts.rename(command), ...args]), done);
   }
 
+  /** As call(), for a decision (a vote request, FAILOVER TO) that must not leave after a stall. */
+  callGuarded(done: ReplyCallback, command: string, ...args: (string | number)[]): void {
+    const conn = this.openOrFail(done);
+    if (conn) conn.send(encodeCommand([this.opts.rename(command), ...args]), done, true);
+  }
+
   /** PING from a pre-encoded frame. */
   ping(done: ReplyCallback): void {
     const conn = this.openOrFail(done);
@@ -190,12 +199,13 @@ export class InstanceLink {
   /**
    * MULTI, the commands, EXEC, sent back to back (renamed as configured);
    * `done` gets EXEC's reply. Like Redis, replies inside are not inspected.
+   * A failover step: not sent after a stall (connection.ts).
    */
   transaction(commands: ReadonlyArray<readonly string[]>, done: ReplyCallback): void {
     const conn = this.openOrFail(done);
     if (!conn) return;
     const ignore: ReplyCallback = () => undefined;
-    conn.send(encodeCommand([this.opts.rename('multi')]), ignore);
+    conn.send(encodeCommand([this.opts.rename('multi')]), ignore, true);
     for (const [name, ...args] of commands) conn.send(encodeCommand([this.opts.rename(name!), ...args]), ignore);
     conn.send(encodeCommand([this.opts.rename('exec')]), done);
   }

@@ -17,6 +17,13 @@
  * logs still go out, and the write is retried (at most once a second) when
  * something is held back. Redis carries on after a failed save; this differs
  * only while the disk fails.
+ *
+ * A batch is decided at one instant. If the process stalls while carrying it
+ * out (SIGSTOP, a suspended VM, a synchronous write that hangs) for longer
+ * than the TILT trigger, what it would still reveal is held back the same
+ * way: the core notices the stall (TILT) at the next event, before anything
+ * decided on the old view leaves (the links apply the same rule to what is
+ * queued but not yet written: links/connection.ts).
  */
 import type { Effect, InstanceRef, LogLevel } from '../core/effects.js';
 import type { MasterDownAnswer } from '../core/failover.js';
@@ -42,7 +49,7 @@ export interface LinkOps {
     done: (reply: MasterDownAnswer | undefined) => void): void;
   /** The SLAVEOF transaction (host undefined: SLAVEOF NO ONE); `ok` when EXEC succeeded. */
   slaveof(link: string, target: InstanceRef, host: string | undefined, port: number | undefined,
-    done: (ok: boolean) => void): void;
+    done: (ok: boolean, stalled?: boolean) => void): void;
   /**
    * FAILOVER TO host port TIMEOUT ms (coordinated failover): `error` is the
    * error reply's text, undefined for +OK; `noReply` when none came.
@@ -78,6 +85,8 @@ export interface ExecutorParts {
   feed: (event: CoreEvent) => void;
   /** True while the core still holds a link (a disconnected one is then reported down). */
   holdsLink: (link: string) => boolean;
+  /** A pause longer than this (the TILT trigger) between a batch's decision and an effect is a stall. */
+  stallLimitMs?: () => number;
 }
 
 export interface BatchResult {
@@ -98,12 +107,15 @@ export class EffectExecutor {
   /** Executes a batch in order; see the ordering rule above. */
   run(effects: readonly Effect[]): BatchResult {
     const sync = effects.some((e) => e.type === 'persist' && e.sync);
+    const decidedAtMs = this.parts.timers.nowMs();
     let persisted = false;
     let saveFailed = false;
     for (const effect of effects) {
       if (this.stopped) break;
       if (effect.type !== 'persist') {
-        if (reveals(effect) && !this.ensureDurable()) this.holdBack(effect);
+        if (!reveals(effect)) this.execute(effect);
+        else if (this.stalledSince(decidedAtMs)) this.holdBack(effect, true);
+        else if (!this.ensureDurable()) this.holdBack(effect, false);
         else this.execute(effect);
         continue;
       }
@@ -121,6 +133,14 @@ export class EffectExecutor {
    */
   ensureDurable(): boolean {
     return this.parts.writer.isDurable() || this.retryWrite();
+  }
+
+  /** The process stalled since the batch was decided (time jumped either way by more than the TILT trigger). */
+  private stalledSince(decidedAtMs: number): boolean {
+    const limitMs = this.parts.stallLimitMs?.();
+    if (limitMs === undefined) return false;
+    const elapsedMs = this.parts.timers.nowMs() - decidedAtMs;
+    return elapsedMs > limitMs || elapsedMs < 0;
   }
 
   /** No more effects, timers cancelled (process stop or crash). */
@@ -146,17 +166,21 @@ export class EffectExecutor {
     return this.writeSync();
   }
 
-  /** Completes a held-back request as one that got no reply. */
-  private holdBack(effect: RevealingEffect): void {
+  /** Completes a held-back request (not durable, or decided before a stall) as one that got no reply. */
+  private holdBack(effect: RevealingEffect, stalled: boolean): void {
     const feed = this.parts.feed;
     switch (effect.type) {
       case 'askMasterDown':
         return feed({ type: 'masterDownReply', master: effect.peer.master, peer: effect.peer.name, reply: undefined });
       case 'publishHello': return feed({ type: 'commandDone', link: effect.link });
-      case 'slaveof': return feed({ type: 'slaveofDone', link: effect.link, target: effect.target, ok: false });
+      case 'slaveof':
+        return feed(stalled
+          ? { type: 'slaveofDone', link: effect.link, target: effect.target, ok: false, stalled: true }
+          : { type: 'slaveofDone', link: effect.link, target: effect.target, ok: false });
       case 'failoverTo':
         return feed({ type: 'failoverToReply', link: effect.link, master: effect.target.master,
-          error: 'ERR FAILOVER not sent: the Sentinel could not save its configuration' });
+          error: stalled ? 'ERR FAILOVER not sent: the Sentinel stalled after deciding it'
+            : 'ERR FAILOVER not sent: the Sentinel could not save its configuration' });
     }
   }
 
@@ -214,8 +238,9 @@ export class EffectExecutor {
   private slaveof(e: Extract<Effect, { type: 'slaveof' }>): void {
     // On success the core asks for INFO at once, to see the effect of
     // SLAVEOF without waiting for the next INFO period.
-    this.parts.links.slaveof(e.link, e.target, e.host, e.port,
-      (ok) => this.parts.feed({ type: 'slaveofDone', link: e.link, target: e.target, ok }));
+    this.parts.links.slaveof(e.link, e.target, e.host, e.port, (ok, stalled) => this.parts.feed(stalled === true
+      ? { type: 'slaveofDone', link: e.link, target: e.target, ok, stalled }
+      : { type: 'slaveofDone', link: e.link, target: e.target, ok }));
   }
 
   /** One pending wake-up per master: an earlier request stands until it fires. */

@@ -108,12 +108,12 @@ export class LinkPool implements LinkOps {
     done: (reply: MasterDownAnswer | undefined) => void): void {
     const link = this.links.get(key);
     if (!link) return done(undefined);
-    link.call((err, reply) => done(err ? undefined : parseMasterDownReply(reply)),
+    link.callGuarded((err, reply) => done(err ? undefined : parseMasterDownReply(reply)),
       'sentinel', 'is-master-down-by-addr', masterIp, masterPort, epoch, runId);
   }
 
   slaveof(key: string, target: InstanceRef, host: string | undefined, port: number | undefined,
-    done: (ok: boolean) => void): void {
+    done: (ok: boolean, stalled?: boolean) => void): void {
     const link = this.links.get(key);
     if (!link) return done(false);
     const args = host === undefined ? ['NO', 'ONE'] : [host, String(port)];
@@ -124,7 +124,8 @@ export class LinkPool implements LinkOps {
       ['client', 'kill', 'type', 'pubsub'],
     ], (err) => {
       if (!err) return done(true);
-      done(false);
+      const stalled = err.name === 'StalledError';
+      done(false, stalled);
       this.opts.slaveofFailed(err, target);
     });
   }
@@ -133,7 +134,7 @@ export class LinkPool implements LinkOps {
     done: (outcome: { error?: string; noReply?: boolean }) => void): void {
     const link = this.links.get(key);
     if (!link) return done({ noReply: true });
-    link.call((err) => {
+    link.callGuarded((err) => {
       if (!err) return done({});
       // Only an error reply is a refusal; a lost link is not (the master may have started).
       done(err.name === 'ReplyError' ? { error: err.message } : { noReply: true });
@@ -155,6 +156,7 @@ export class LinkPool implements LinkOps {
       host,
       port,
       tls: this.opts.tls,
+      stallLimitMs: () => this.opts.state.timing.tiltTriggerMs,
       auth: () => this.authFor(kind, owner()),
       clientNamePrefix: `sentinel-${this.opts.state.myId.slice(0, 8)}`,
       rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),

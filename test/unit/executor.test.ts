@@ -25,7 +25,8 @@ interface Harness {
   setState(text: string): void;
 }
 
-function harness(): Harness {
+/** `stallMs`: how far the clock jumps during each synchronous write (a process stopped in fsync). */
+function harness(opts: { stallLimitMs?: number; stallMs?: number } = {}): Harness {
   const trace: string[] = [];
   const fed: CoreEvent[] = [];
   const file = { text: '' };
@@ -38,6 +39,7 @@ function harness(): Harness {
       if (failing.on) throw new Error('ENOSPC: no space left on device');
       trace.push(`writeSync ${text}`);
       file.text = text;
+      clock.nowMs += opts.stallMs ?? 0;
     },
     writeAsync: (text, current, done) => {
       trace.push(`writeAsync start ${text}`);
@@ -71,6 +73,7 @@ function harness(): Harness {
     },
     feed: (event) => { fed.push(event); },
     holdsLink: () => true,
+    ...(opts.stallLimitMs === undefined ? {} : { stallLimitMs: () => opts.stallLimitMs! }),
   });
   return { trace, fed, file, pending, failing, executor, writer, clock, setState: (text) => { state = text; } };
 }
@@ -155,5 +158,27 @@ describe('EffectExecutor', () => {
     h.executor.run([ask]);
     expect(h.trace).toEqual(['save failed', 'writeSync epoch 5', 'ask l 5 (file epoch 5)']);
     expect(h.writer.isDurable()).toBe(true);
+  });
+
+  it('holds back what a batch would reveal once the process stalled past the TILT trigger while carrying it out', () => {
+    const slaveof: Effect = { type: 'slaveof', link: 'r1', target: { master: 'mymaster', kind: 'slave', name: 'r1' } };
+    const batch: Effect[] = [
+      { type: 'event', level: 'notice', channel: '+selected-slave', message: '' },
+      { type: 'persist', sync: true },
+      slaveof,
+      { type: 'event', level: 'notice', channel: '+failover-state-wait-promotion', message: '' },
+    ];
+    // The synchronous write takes 2.5 s (SIGSTOP in fsync): nothing decided before it leaves.
+    const stalled = harness({ stallLimitMs: 2_000, stallMs: 2_500 });
+    stalled.executor.run(batch);
+    expect(stalled.trace.filter((t) => t.startsWith('slaveof'))).toEqual([]);
+    expect(stalled.fed).toEqual([{ type: 'slaveofDone', link: 'r1', target: slaveof.target, ok: false, stalled: true }]);
+    // Events still go out (they only tell what was decided).
+    expect(stalled.trace).toContain('event +failover-state-wait-promotion');
+    // A write within the trigger is no stall.
+    const quick = harness({ stallLimitMs: 2_000, stallMs: 1_500 });
+    quick.executor.run(batch);
+    expect(quick.trace).toContain('slaveof r1');
+    expect(quick.fed).toEqual([]);
   });
 });

@@ -187,6 +187,36 @@ describe('failover state machine', () => {
     expect(s.masters.get('mymaster')!.failover.state).not.toBe('none');
   });
 
+  it('a SLAVEOF NO ONE held back after a stall is sent again once TILT is over, not left to failover-timeout', () => {
+    const s = world();
+    const { now } = electAndPromote(s);
+    const m = s.masters.get('mymaster')!;
+    expect(m.failover.state).toBe('wait-promotion');
+    const r1 = { master: 'mymaster', kind: 'slave' as const, name: '127.0.0.1:6380' };
+    // The process stopped between the decision and the send; the executor reports it not sent.
+    const later = now + 13_000;
+    const first = step(s, { type: 'slaveofDone', link: R1, target: r1, ok: false, stalled: true }, later).effects;
+    expect(evs(first)[0]).toBe('+tilt');
+    expect(m.failover.state).toBe('send-slaveof-noone');
+    const slaveofs = (from: number, to: number): Effect[] => {
+      const out: Effect[] = [];
+      for (let t = from; t <= to; t += 100) {
+        for (const link of [R1, R2, 'sentinel|127.0.0.1|26380', 'sentinel|127.0.0.1|26381']) {
+          step(s, { type: 'pingReply', link, outcome: 'valid' }, t);
+        }
+        out.push(...step(s, { type: 'tick' }, t).effects.filter((e) => e.type === 'slaveof'));
+      }
+      return out;
+    };
+    // Nothing during TILT; then SLAVEOF NO ONE to the same replica, once.
+    expect(slaveofs(later + 100, later + s.timing.tiltPeriodMs - 100)).toEqual([]);
+    const resent = slaveofs(later + s.timing.tiltPeriodMs, later + s.timing.tiltPeriodMs + 1_000);
+    expect(resent).toHaveLength(1);
+    expect(resent[0]).toMatchObject({ link: R1 });
+    expect(resent[0] && 'host' in resent[0] ? resent[0].host : undefined).toBeUndefined();
+    expect(m.failover.state).toBe('wait-promotion');
+  });
+
   it('aborts with -failover-abort-not-elected when the votes do not come', () => {
     const s = world();
     let now = bringUp(s, T0);

@@ -106,7 +106,7 @@ function reply(send: (done: ReplyCallback) => void): Promise<unknown> {
   return new Promise((resolve, reject) => send((err, r) => (err ? reject(err) : resolve(r))));
 }
 
-async function open(fake: Fake, opts: { password?: string; rename?: Record<string, string> } = {}) {
+async function open(fake: Fake, opts: { password?: string; rename?: Record<string, string>; stallLimitMs?: number } = {}) {
   fakes.push(fake);
   const rec = recorder();
   const link = new InstanceLink({
@@ -115,6 +115,7 @@ async function open(fake: Fake, opts: { password?: string; rename?: Record<strin
     auth: () => (opts.password === undefined ? {} : { password: opts.password }),
     clientNamePrefix: 'sentinel-12345678',
     rename: (c) => opts.rename?.[c] ?? c,
+    ...(opts.stallLimitMs === undefined ? {} : { stallLimitMs: () => opts.stallLimitMs! }),
   }, rec);
   links.push(link);
   return { link, rec };
@@ -222,6 +223,38 @@ describe('InstanceLink over its own connection', () => {
     lax.link.connect();
     await lax.rec.next('up');
     expect(fakes[1]!.received).toEqual([['auth', 'pw']]);
+  });
+
+  it('does not send a failover step queued before a stall; the connection fails instead, its commands with StalledError', async () => {
+    const fake = await fakeServer(standard);
+    const { link, rec } = await open(fake, { stallLimitMs: 50 });
+    link.connect();
+    await rec.next('up');
+    const sentBefore = fake.received.length;
+    const outcomes: string[] = [];
+    link.transaction([['slaveof', 'NO', 'ONE']], (err) => outcomes.push(err ? err.name : 'ok'));
+    link.ping((err) => outcomes.push(err ? `ping ${err.name}` : 'ping ok'));
+    // The process stalls after the decision, before the write (what SIGSTOP does between them).
+    const until = performance.now() + 80;
+    while (performance.now() < until) { /* stalled */ }
+    await rec.next('down');
+    expect(outcomes).toEqual(['StalledError', 'ping StalledError']);
+    expect(rec.log.find((l) => l.startsWith('down'))).toMatch(/^down not sent: the process stalled for \d+ ms/);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.received.slice(sentBefore)).toEqual([]);
+  });
+
+  it('sends a failover step that waited less than the limit, and unguarded commands after any pause', async () => {
+    const fake = await fakeServer(standard);
+    const { link, rec } = await open(fake, { stallLimitMs: 50 });
+    link.connect();
+    await rec.next('up');
+    await reply((done) => link.transaction([['slaveof', 'NO', 'ONE']], done));
+    const pinged = reply((done) => link.ping(done));
+    const until = performance.now() + 80;
+    while (performance.now() < until) { /* a pause before an unguarded command's flush */ }
+    expect(await pinged).toBe('PONG');
+    expect(fake.received.map((a) => a[0])).toContain('slaveof');
   });
 
   it('never reconnects by itself', async () => {
