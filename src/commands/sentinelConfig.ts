@@ -9,9 +9,9 @@ import type { Runtime } from '../runtime.js';
 import { globMatch } from '../server/glob.js';
 import { OK, error, stringMap, type Reply } from '../server/reply.js';
 import { string2ll } from '../numbers.js';
-import { normalizeNumericHost } from '../config/address.js';
 import { pinoLevel, type SentinelLogLevel } from '../log.js';
 import type { SentinelOptionChanges } from '../core/admin.js';
+import { addressesOfStoredNames } from '../shell/hostNames.js';
 
 const LOG_LEVELS: readonly SentinelLogLevel[] = ['debug', 'verbose', 'notice', 'warning', 'nothing'];
 
@@ -22,7 +22,7 @@ type Getter = (rt: Runtime) => string;
 interface Param {
   get: Getter;
   /** Validates; returns the change to hand to the core, or undefined when invalid. */
-  parse: (value: string, current?: Runtime) => SentinelOptionChanges | undefined;
+  parse: (value: string) => SentinelOptionChanges | undefined;
 }
 
 function yesNo(value: string): boolean | undefined {
@@ -38,12 +38,10 @@ function optional(value: string): string | undefined {
 const PARAMS: Record<string, Param> = {
   'resolve-hostnames': {
     get: (rt) => (rt.state.settings.resolveHostnames ? 'yes' : 'no'),
-    parse: (v, current) => {
+    // "no" also replaces the names stored while it was on (withAddresses).
+    parse: (v) => {
       const b = yesNo(v);
-      // Names stored while it was on would make the next start fail ("Can't
-      // resolve instance hostname."): refused (redis-sentinel accepts it and then cannot start).
-      if (b === undefined || (!b && current !== undefined && storesNames(current))) return undefined;
-      return { settings: { resolveHostnames: b } };
+      return b === undefined ? undefined : { settings: { resolveHostnames: b } };
     },
   },
   'announce-hostnames': {
@@ -95,16 +93,6 @@ const GET_ORDER: readonly string[] = [
   'loglevel',
 ];
 
-/** Whether a master, replica or Sentinel is known by a name rather than a numeric address. */
-function storesNames(rt: Runtime): boolean {
-  for (const m of rt.state.masters.values()) {
-    for (const inst of [m, ...m.replicas.values(), ...m.sentinels.values()]) {
-      if (normalizeNumericHost(inst.host) === undefined) return true;
-    }
-  }
-  return false;
-}
-
 export async function sentinelConfigCommand(rt: Runtime, argv: readonly string[]): Promise<Reply> {
   const sub = (argv[2] ?? '').toLowerCase();
   // Forms that are invalid in 7.0 and 7.2 alike keep 7.0's usage error.
@@ -137,7 +125,7 @@ type SetPlan = { changes: SentinelOptionChanges; names: string[] } | { error: st
  * Redis 7.2's validation pass, in its order per pair: known name, not seen
  * before, has a value, valid value. Nothing is applied unless all pass.
  */
-export function planConfigSet(args: readonly string[], rt?: Runtime): SetPlan {
+export function planConfigSet(args: readonly string[]): SetPlan {
   const settings: NonNullable<SentinelOptionChanges['settings']> = {};
   let announceHostnames: boolean | undefined;
   const names: string[] = [];
@@ -150,7 +138,7 @@ export function planConfigSet(args: readonly string[], rt?: Runtime): SetPlan {
     names.push(key);
     const value = args[i + 1];
     if (value === undefined) return { error: `ERR Missing argument '${name}' value` };
-    const change = param.parse(value, rt);
+    const change = param.parse(value);
     if (!change) return { error: `ERR Invalid value '${value}' to SENTINEL CONFIG SET '${name}'` };
     Object.assign(settings, change.settings);
     announceHostnames = change.announceHostnames ?? announceHostnames;
@@ -160,9 +148,11 @@ export function planConfigSet(args: readonly string[], rt?: Runtime): SetPlan {
 
 /** Applies, saves the config, then replies: OK only once it is on disk (sentinelFlushConfigAndReply). */
 async function configSet(rt: Runtime, args: readonly string[]): Promise<Reply> {
-  const plan = planConfigSet(args, rt);
+  const plan = planConfigSet(args);
   if ('error' in plan) return error(plan.error);
-  rt.submit({ type: 'setSentinelOptions', ...plan.changes }, { deferPersist: true });
+  const changes = await withAddresses(rt, plan.changes);
+  if ('error' in changes) return error(changes.error);
+  rt.submit({ type: 'setSentinelOptions', ...changes }, { deferPersist: true });
   if (plan.names.includes('loglevel')) rt.log.level = pinoLevel(rt.state.settings.loglevel);
   let saved = true;
   try {
@@ -173,4 +163,21 @@ async function configSet(rt: Runtime, args: readonly string[]): Promise<Reply> {
   // Like Redis, the new credentials take effect (links dropped) even when the save failed.
   if (plan.names.some((n) => n.startsWith('sentinel-'))) rt.relinkSentinels();
   return saved ? OK : error('ERR Failed to save config file. Check server logs.');
+}
+
+/**
+ * resolve-hostnames no: every hostname stored while it was on is replaced by
+ * the address it resolves to now (looked up here, as the core cannot ask
+ * DNS), so that the file written loads again. redis-sentinel keeps the
+ * names, and under announce-hostnames yes writes a file its next start
+ * refuses ("Can't resolve instance hostname."). A name that does not
+ * resolve refuses the whole SET, in the loader's words.
+ */
+async function withAddresses(rt: Runtime, changes: SentinelOptionChanges): Promise<SentinelOptionChanges | { error: string }> {
+  if (changes.settings?.resolveHostnames !== false) return changes;
+  const found = await addressesOfStoredNames(rt.state);
+  if ('unresolved' in found) {
+    return { error: `ERR Can't resolve instance hostname '${found.unresolved}': resolve-hostnames no stores addresses only` };
+  }
+  return found.addresses.length === 0 ? changes : { ...changes, addresses: found.addresses };
 }

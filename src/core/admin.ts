@@ -10,6 +10,7 @@ import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { switchToPromoted } from './addressSwitch.js';
 import { currentMasterAddress } from './failoverState.js';
+import { storeAddresses } from './hostAddresses.js';
 import { removeMaster, resetMaster } from './instances.js';
 import { addMasterFromConfig } from './sentinel.js';
 import type { SentinelSettings, SentinelState } from './state.js';
@@ -28,10 +29,13 @@ export interface MonitorRequest {
 export function monitorMaster(state: SentinelState, req: MonitorRequest, nowMs: number): Effect[] {
   // The command refused a duplicate already; a second MONITOR racing past its check adds nothing.
   if (state.masters.has(req.name)) return [];
+  // A MONITOR that resolved its hostname while resolve-hostnames was
+  // switched off stores the address, as the switch did with the others.
+  const host = req.ip !== undefined && !state.settings.resolveHostnames ? req.ip : req.host;
   // The hostname is kept and its address known, so that announce-hostnames
   // can switch between the two at any time.
-  if (req.ip !== undefined) state.addressing.resolved.set(req.host, req.ip);
-  const master = addMasterFromConfig(state, defaultMasterConfig(req.name, req.host, req.port, req.quorum), nowMs);
+  if (req.ip !== undefined && host === req.host) state.addressing.resolved.set(req.host, req.ip);
+  const master = addMasterFromConfig(state, defaultMasterConfig(req.name, host, req.port, req.quorum), nowMs);
   return [
     sentinelEvent('warning', '+monitor', `${instanceDetails(master)} quorum ${req.quorum}`, master.name),
     { type: 'persist', sync: true },
@@ -119,9 +123,15 @@ function applyMasterOption(c: MasterConfig, change: MasterOptionChange): string 
 export interface SentinelOptionChanges {
   settings?: Partial<SentinelSettings>;
   announceHostnames?: boolean;
+  /**
+   * With resolve-hostnames no: each stored hostname and the address the
+   * shell resolved it to for this change, stored in its place.
+   */
+  addresses?: ReadonlyArray<readonly [string, string]>;
 }
 
-export function setSentinelOptions(state: SentinelState, changes: SentinelOptionChanges): Effect[] {
+export function setSentinelOptions(state: SentinelState, changes: SentinelOptionChanges, nowMs: number): Effect[] {
+  const effects = changes.addresses === undefined ? [] : storeAddresses(state, new Map(changes.addresses), nowMs);
   for (const [key, value] of Object.entries(changes.settings ?? {})) {
     // An empty announce-ip, sentinel-user or sentinel-pass unsets it (the key is absent, as after loading).
     if (value === undefined) delete state.settings[key as keyof SentinelSettings];
@@ -129,7 +139,8 @@ export function setSentinelOptions(state: SentinelState, changes: SentinelOption
   }
   // Replies, events, hellos and the config show the other form from now on.
   if (changes.announceHostnames !== undefined) state.addressing.announceHostnames = changes.announceHostnames;
-  return [{ type: 'persist', sync: true }];
+  effects.push({ type: 'persist', sync: true });
+  return effects;
 }
 
 export type SimulatedFailure = 'crashAfterElection' | 'crashAfterPromotion';

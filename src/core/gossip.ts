@@ -13,6 +13,7 @@ import {
   formatAddr,
   sameHost,
   shownHost,
+  storableName,
   type AnyInstance,
   type LinkState,
   type MasterState,
@@ -93,7 +94,7 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
 function checkedHello(state: SentinelState, hello: Hello): Hello | undefined {
   // As for replicas in INFO: a name counts only once the shell resolved it
   // (it resolves hello names first, and only with resolve-hostnames).
-  const named = (host: string): boolean => state.addressing.resolved.has(host);
+  const named = (host: string): boolean => storableName(state, host);
   const peer = checkAnnouncedAddress(hello.ip, hello.port, named(hello.ip));
   const master = checkAnnouncedAddress(hello.masterIp, hello.masterPort, named(hello.masterIp));
   if (typeof peer === 'string' || typeof master === 'string' || !isValidRunId(hello.runId)) return undefined;

@@ -11,7 +11,7 @@ import { sendHellosNow } from './gossip.js';
 import { parseInfo, type ParsedInfo } from './info.js';
 import { createReplica, findInstance, findReplica, refOf } from './instances.js';
 import { onCommandDone } from './linkHealth.js';
-import { sameHost, type MasterState, type ReplicaState, type SentinelState } from './state.js';
+import { sameHost, storableName, type MasterState, type ReplicaState, type SentinelState } from './state.js';
 
 /** An INFO reply (or failure: text undefined) for the instance it was sent to. */
 export function onInfo(state: SentinelState, ref: InstanceRef, text: string | undefined, nowMs: number): Effect[] {
@@ -214,7 +214,7 @@ function discoverReplicas(
     // does not create a replica whose address it cannot make either: a name
     // counts only once the shell resolved it (which it does only with
     // resolve-hostnames), a numeric address is stored as inet_ntop prints it.
-    const named = state.addressing.resolved.has(listed.host);
+    const named = storableName(state, listed.host);
     const addr = checkAnnouncedAddress(listed.host, listed.port, named);
     if (typeof addr === 'string') continue;
     const { host, port } = addr;

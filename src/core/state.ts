@@ -252,6 +252,17 @@ export function sameHost(addressing: Addressing, a: string | undefined, b: strin
   return (addressing.resolved.get(a) ?? a) === (addressing.resolved.get(b) ?? b);
 }
 
+/**
+ * Whether a hostname heard from others (INFO, hellos) may be stored: with
+ * resolve-hostnames on, once the shell resolved it, as Redis creates an
+ * address only from a name that resolves. With it off no name is stored,
+ * not even one resolved while it was on (a lookup that ended after
+ * SENTINEL CONFIG SET resolve-hostnames no): the loader would refuse it.
+ */
+export function storableName(state: SentinelState, host: string): boolean {
+  return state.settings.resolveHostnames && state.addressing.resolved.has(host);
+}
+
 /** An IPv4 or IPv6 literal rather than a hostname (the core cannot call net.isIP). */
 export function isIpLiteral(host: string): boolean {
   return host.includes(':') || /^\d{1,3}(\.\d{1,3}){3}$/.test(host);

@@ -238,7 +238,7 @@ function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick
     case 'remove': return { effects: removeMonitoredMaster(state, event.master) };
     case 'reset': return { effects: resetMasters(state, event.masters, nowMs) };
     case 'setMasterOptions': return { effects: setMasterOptions(state, event.master, event.changes) };
-    case 'setSentinelOptions': return { effects: setSentinelOptions(state, event) };
+    case 'setSentinelOptions': return { effects: setSentinelOptions(state, event, nowMs) };
     case 'simulateFailure': return { effects: simulateFailure(state, event.flags) };
     case 'debugTiming': return { effects: setDebugTimings(state, event.updates) };
   }

@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import { checkAnnouncedAddress, normalizeNumericHost } from '../config/address.js';
 import { parseInfo } from '../core/info.js';
+import type { SentinelState } from '../core/state.js';
 import { resolveHost } from '../resolve.js';
 
 export type Learned = (host: string, ip: string) => void;
@@ -50,4 +51,39 @@ export async function resolveReplicaHosts(infoText: string, known: ReadonlyMap<s
     const ip = await resolveHost(host);
     if (ip !== undefined) learned(host, ip);
   }
+}
+
+export type StoredNameAddresses = { addresses: Array<[string, string]> } | { unresolved: string };
+
+/**
+ * SENTINEL CONFIG SET resolve-hostnames no: the address each hostname
+ * stored in the state (a master, replica or Sentinel known by name) resolves
+ * to now, for the core to store instead, or the first name that does not
+ * resolve. Names stored while the lookups ran are looked up too, so the
+ * list covers the state as it is when this returns.
+ */
+export async function addressesOfStoredNames(
+  state: SentinelState,
+  resolve: (host: string) => Promise<string | undefined> = resolveHost,
+): Promise<StoredNameAddresses> {
+  const addresses = new Map<string, string>();
+  for (;;) {
+    const missing = storedNames(state).filter((host) => !addresses.has(host));
+    if (missing.length === 0) return { addresses: [...addresses] };
+    for (const host of missing) {
+      const ip = await resolve(host);
+      if (ip === undefined) return { unresolved: host };
+      addresses.set(host, ip);
+    }
+  }
+}
+
+function storedNames(state: SentinelState): string[] {
+  const names = new Set<string>();
+  for (const master of state.masters.values()) {
+    for (const inst of [master, ...master.replicas.values(), ...master.sentinels.values()]) {
+      if (isIP(inst.host) === 0) names.add(inst.host);
+    }
+  }
+  return [...names];
 }

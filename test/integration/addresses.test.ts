@@ -1,11 +1,13 @@
 /**
  * Addresses as Docker / Kubernetes users need them: announce-ip and
  * announce-port in hellos, hostnames with resolve-hostnames and
- * announce-hostnames (tested with `localhost`), and IPv6 loopback.
+ * announce-hostnames (tested with `localhost`), resolve-hostnames switched
+ * off at run time, and IPv6 loopback.
  */
+import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.js';
-import { startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
+import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import { RawClient, toPlain, toRecord, type Plain, type RespValue } from '../support/resp.js';
 import { waitFor } from '../support/wait.js';
 
@@ -24,6 +26,10 @@ async function call(port: number, ...args: string[]): Promise<RespValue> {
 
 async function master(s: ProcHandle, name = 'mymaster'): Promise<Record<string, Plain>> {
   return toRecord(await call(s.port, 'SENTINEL', 'MASTER', name));
+}
+
+function records(v: RespValue): Array<Record<string, Plain>> {
+  return v.type === 'array' ? v.items.map(toRecord) : [];
 }
 
 async function addr(s: ProcHandle, name = 'mymaster'): Promise<Plain> {
@@ -75,6 +81,62 @@ describe('hostnames', () => {
     expect(await addr(s)).toEqual(['127.0.0.1', String(m.port)]);
     expect(toPlain(await call(s.port, 'SENTINEL', 'MONITOR', 'other', 'localhost', String(m.port), '1'))).toBe('OK');
     expect(await addr(s, 'other')).toEqual(['127.0.0.1', String(m.port)]);
+  });
+
+  it('resolve-hostnames switched off stores the address of each name, which a kill -9 and restart keep (redis-sentinel keeps the names, then cannot start)', async () => {
+    const m = await startRedis();
+    const replica = await startRedis({
+      replicaOf: { host: '127.0.0.1', port: m.port },
+      extraArgs: ['--replica-announce-ip', 'localhost'],
+    });
+    const conf = [
+      'sentinel resolve-hostnames yes',
+      'sentinel announce-hostnames yes',
+      `sentinel monitor mymaster localhost ${m.port} 1`,
+      'sentinel down-after-milliseconds mymaster 2000',
+      '',
+    ].join('\n');
+    const [ts, real] = await startAll([startTsSentinel(conf), startRealSentinel(conf)] as const);
+    /** What a client sees of the addresses: GET-MASTER-ADDR-BY-NAME, MASTERS, REPLICAS (name and ip). */
+    const view = async (s: ProcHandle) => ({
+      addr: await addr(s),
+      masters: records(await call(s.port, 'SENTINEL', 'MASTERS')).map((x) => `${String(x['ip'])}:${String(x['port'])}`),
+      replicas: records(await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')).map((x) => `${String(x['name'])} ${String(x['ip'])}`),
+    });
+    const named = { addr: ['localhost', String(m.port)], masters: [`localhost:${m.port}`], replicas: [`localhost:${replica.port} localhost`] };
+    const numeric = {
+      addr: ['127.0.0.1', String(m.port)], masters: [`127.0.0.1:${m.port}`], replicas: [`127.0.0.1:${replica.port} 127.0.0.1`],
+    };
+    for (const s of [ts, real]) {
+      await waitFor(async () => (await master(s))['num-slaves'] === '1' || undefined,
+        { timeoutMs: 15_000, what: `${s.kind} discovers the replica named localhost` });
+      expect(await view(s), s.kind).toEqual(named);
+      expect(toPlain(await call(s.port, 'SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no')), s.kind).toBe('OK');
+    }
+    expect(await view(ts)).toEqual(numeric);
+    expect(toPlain(await call(ts.port, 'SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames'))).toEqual(['resolve-hostnames', 'no']);
+    expect(fs.readFileSync(ts.confPath, 'utf8')).not.toContain('localhost');
+    // redis-sentinel keeps the names, and writes them (announce-hostnames yes).
+    expect(await view(real)).toEqual(named);
+    expect(fs.readFileSync(real.confPath, 'utf8')).toContain(`sentinel monitor mymaster localhost ${m.port} 1`);
+
+    for (const s of [ts, real]) await s.kill9();
+    await ts.restart();
+    expect(await view(ts)).toEqual(numeric);
+    expect(toPlain(await call(ts.port, 'SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames'))).toEqual(['resolve-hostnames', 'no']);
+    await expect(real.restart()).rejects.toThrow("Can't resolve instance hostname.");
+  });
+
+  it('resolve-hostnames no is refused, nothing changed, while a stored name does not resolve (redis-sentinel accepts it)', async () => {
+    const conf = 'sentinel resolve-hostnames yes\nsentinel monitor mymaster nosuch.invalid 6379 1\n';
+    const [ts, real] = await startAll([startTsSentinel(conf), startRealSentinel(conf)] as const);
+    const file = fs.readFileSync(ts.confPath, 'utf8');
+    expect(toPlain(await call(ts.port, 'SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'))).toEqual({
+      error: "ERR Can't resolve instance hostname 'nosuch.invalid': resolve-hostnames no stores addresses only",
+    });
+    expect(toPlain(await call(ts.port, 'SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames'))).toEqual(['resolve-hostnames', 'yes']);
+    expect(fs.readFileSync(ts.confPath, 'utf8')).toBe(file);
+    expect(toPlain(await call(real.port, 'SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'))).toBe('OK');
   });
 
   it('refuses a hostname without resolve-hostnames, in Redis words', async () => {

@@ -56,6 +56,8 @@ const ADDED_COMMAND =
   'a command redis-sentinel 7.0 does not have (Redis 7.2 / Valkey 8.0 addition, README: compatibility); ' +
   'its replies are checked in test/integration/newer.test.ts.';
 
+const NAMES_SWITCHED_OFF = 'announce-hostnames yes: MONITOR hostmaster localhost, resolve-hostnames no, addr, REMOVE';
+
 const ALLOWED_DIFFERENCES: Readonly<Record<string, string>> = {
   'SENTINEL HELP': NEWER_HELP,
   'CLIENT HELP': NEWER_HELP,
@@ -74,6 +76,9 @@ const ALLOWED_DIFFERENCES: Readonly<Record<string, string>> = {
   'SENTINEL FAILOVER resetmaster COORDINATED':
     'tssentinel takes Valkey 9\'s COORDINATED option (issue 12, README: coordinated failover) and answers as for ' +
     'SENTINEL FAILOVER (here NOGOODSLAVE or MASTERDOWN); redis-sentinel 7.0 answers its arity error.',
+  [NAMES_SWITCHED_OFF]:
+    'resolve-hostnames no stores the address of every hostname (README: differences): tssentinel then shows ' +
+    '127.0.0.1 where redis-sentinel 7.0 keeps showing localhost and writes it to a config file it cannot load again.',
   'SENTINEL CONFIG SET loglevel notice resolve-hostnames no':
     'tssentinel accepts several <param> <value> pairs in one SENTINEL CONFIG SET (as Redis 7.2 does); ' +
     'redis-sentinel 7.0 refuses any second pair with its usage error, tssentinel reports the first bad parameter.',
@@ -372,6 +377,25 @@ const CASES: readonly Case[] = [
   cmd(['SENTINEL', 'CONFIG', 'SET', 'nosuch', 'x']),
   cmd(['SENTINEL', 'CONFIG', 'FOO', 'x']),
   ...setAndRestore('resolve-hostnames', 'yes', 'no'),
+  // Switched off while a master is known by name: both answer OK and show
+  // its address (announce-hostnames no).
+  C('resolve-hostnames yes, MONITOR hostmaster localhost, resolve-hostnames no, addr, REMOVE', [
+    ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'yes'],
+    ['SENTINEL', 'MONITOR', 'hostmaster', 'localhost', '{spare}', '2'],
+    ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'],
+    ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'hostmaster'],
+    ['SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames'],
+    ['SENTINEL', 'REMOVE', 'hostmaster'],
+  ]),
+  C(NAMES_SWITCHED_OFF, [
+    ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'yes'],
+    ['SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', 'yes'],
+    ['SENTINEL', 'MONITOR', 'hostmaster', 'localhost', '{spare}', '2'],
+    ['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'],
+    ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'hostmaster'],
+    ['SENTINEL', 'REMOVE', 'hostmaster'],
+    ['SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', 'no'],
+  ]),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'maybe']),
   ...setAndRestore('announce-hostnames', 'yes', 'no'),
   cmd(['SENTINEL', 'CONFIG', 'SET', 'announce-hostnames', '1']),
@@ -882,6 +906,12 @@ describe('differential: real redis-sentinel vs tssentinel', () => {
             // Side by side: the oracle does not know the option, tssentinel takes it.
             expect(JSON.stringify(expected)).toContain("wrong number of arguments for 'sentinel|failover' command");
             expect(JSON.stringify(actual)).not.toContain('wrong number of arguments');
+          }
+          if (c.name === NAMES_SWITCHED_OFF) {
+            // Side by side: both accept it; the oracle keeps showing the name, tssentinel the address it stored.
+            expect(JSON.stringify(expected)).toContain('localhost');
+            expect(JSON.stringify(actual)).not.toContain('localhost');
+            expect(JSON.stringify(actual)).not.toContain('ERR');
           }
           return;
         }

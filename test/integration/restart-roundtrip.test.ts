@@ -264,12 +264,8 @@ function configSetOp(w: World): Op {
     'sentinel-pass', 'loglevel']);
   const set = (v: string): Op => ({ args: ['SENTINEL', 'CONFIG', 'SET', param, v], invalid });
   switch (param) {
-    case 'resolve-hostnames': {
-      if (invalid) return set(rng.pick(['maybe', '', '1']));
-      // "no" is refused while a name is stored (the next start could not load it).
-      const v = rng.pick(['yes', 'no', 'YES', 'No']);
-      return { ...set(v), invalid: v.toLowerCase() === 'no' ? 'maybe' : false };
-    }
+    // "no" stores the address of every name (only localhost here: it resolves).
+    case 'resolve-hostnames':
     case 'announce-hostnames':
       return set(invalid ? rng.pick(['maybe', '', '1']) : rng.pick(['yes', 'no', 'YES', 'No']));
     case 'announce-ip':
@@ -675,19 +671,26 @@ describe('restart round-trip: the cases it found', () => {
     expect(seen[0]).toEqual(seen[1]);
   });
 
-  it('with resolve-hostnames, a hello name is kept (announce-hostnames), a malformed one dropped; "no" is refused while a name is stored', async () => {
+  it('with resolve-hostnames, a hello name is kept (announce-hostnames), a malformed one dropped; "no" then stores its address', async () => {
     const s = await startTsSentinel(['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes', conf].join('\n'));
     let c = await connect(s);
     // (Only localhost: no DNS lookup may leave the machine in these tests.)
     await c.call('PUBLISH', '__sentinel__:hello', `not a name,505,${peer('f')},1,m,${HOST},${UNREACHABLE_MASTER_PORT_MIN + 1},0`);
     await c.call('PUBLISH', '__sentinel__:hello', `localhost,506,${peer('g')},1,m,${HOST},${UNREACHABLE_MASTER_PORT_MIN + 1},0`);
     await waitFor(async () => (await records(c, 'SENTINEL', 'SENTINELS', 'm')).length === 1, { what: 'the peer named localhost' });
-    expect((await records(c, 'SENTINEL', 'SENTINELS', 'm')).map((x) => x['ip'])).toEqual(['localhost']);
-    expect(await text(c, 'SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no'))
-      .toEqual({ error: "ERR Invalid value 'no' to SENTINEL CONFIG SET 'resolve-hostnames'" });
+    const peers = async (): Promise<string[]> =>
+      (await records(c, 'SENTINEL', 'SENTINELS', 'm')).map((x) => `${String(x['ip'])}:${String(x['port'])}`);
+    expect(await peers()).toEqual(['localhost:506']);
     await c.close();
     c = await restarted(s, 'SIGTERM');
-    expect((await records(c, 'SENTINEL', 'SENTINELS', 'm')).map((x) => `${String(x['ip'])}:${String(x['port'])}`)).toEqual(['localhost:506']);
+    expect(await peers()).toEqual(['localhost:506']);
+    expect(await text(c, 'SENTINEL', 'CONFIG', 'SET', 'resolve-hostnames', 'no')).toBe('OK');
+    expect(await peers()).toEqual([`${HOST}:506`]);
     await c.close();
+    c = await restarted(s, 'kill -9');
+    expect(await peers()).toEqual([`${HOST}:506`]);
+    expect(await text(c, 'SENTINEL', 'CONFIG', 'GET', 'resolve-hostnames')).toEqual(['resolve-hostnames', 'no']);
+    await c.close();
+    expect(fs.readFileSync(s.confPath, 'utf8')).not.toContain('localhost');
   });
 });

@@ -26,6 +26,8 @@ const types = (effects: Effect[]) => effects.map((e) => e.type);
 describe('admin events', () => {
   it('monitor adds the master, learns the resolved address, emits +monitor, then persist', () => {
     const s = world();
+    // A hostname reaches MONITOR only with resolve-hostnames.
+    s.settings.resolveHostnames = true;
     const { effects } = step(s, { type: 'monitor', name: 'other', host: 'db.example', port: 7000, quorum: 3, ip: '10.0.0.7' }, T0);
     expect(events(effects)).toEqual(['+monitor master other 10.0.0.7 7000 quorum 3']);
     expect(types(effects).at(-1)).toBe('persist');

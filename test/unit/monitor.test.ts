@@ -148,6 +148,7 @@ describe('monitor: discovery', () => {
     ]), T0);
     expect([...s.masters.get('mymaster')!.replicas.keys()]).toEqual(['127.0.0.1:6381', '[::1]:6382']);
     // The shell resolves names only with resolve-hostnames, then tells the core.
+    s.settings.resolveHostnames = true;
     step(s, { type: 'hostResolved', host: 'replica.example', ip: '10.0.0.9' }, T0 + 5);
     onInfo(s, ref, info(['slave0:ip=replica.example,port=6380,state=online,offset=1,lag=0']), T0 + 10);
     expect(s.masters.get('mymaster')!.replicas.size).toBe(3);

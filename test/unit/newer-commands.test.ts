@@ -17,7 +17,7 @@ import type { Reply } from '../../src/server/reply.js';
 import { Client } from '../../src/server/clientState.js';
 import { RespServer } from '../../src/server/server.js';
 import { pino } from 'pino';
-import { defaultSentinelConfig } from '../../src/config/model.js';
+import { defaultSentinelConfig, type SentinelConfig } from '../../src/config/model.js';
 import { stateFromConfig } from '../../src/core/sentinel.js';
 import type { SentinelState } from '../../src/core/state.js';
 import { step, type CoreEvent, type StepResult } from '../../src/core/step.js';
@@ -34,7 +34,8 @@ interface StubRuntime {
 }
 
 /** A real core state behind a runtime that records what the command asked for. */
-function stubRuntime(cfg = defaultSentinelConfig()): StubRuntime {
+function stubRuntime(cfgOrText: SentinelConfig | string = defaultSentinelConfig()): StubRuntime {
+  const cfg = typeof cfgOrText === 'string' ? parseConfig(cfgOrText) : cfgOrText;
   const state = stateFromConfig(cfg, 'a'.repeat(40), 0);
   const rt: StubRuntime = {
     config: {},
@@ -108,6 +109,30 @@ describe('SENTINEL CONFIG on a stub runtime', () => {
     );
     expect(rt.state.settings.announcePort).toBe(7001);
     expect(rt.calls).toEqual(['submit setSentinelOptions (persist deferred)', 'persist announce-port=7001', 'relink']);
+  });
+
+  it('SET resolve-hostnames no stores the address of each name (looked up first), then saves', async () => {
+    // (localhost only: no DNS lookup may leave the machine.)
+    const rt = stubRuntime('sentinel resolve-hostnames yes\nsentinel monitor m localhost 6379 2\n');
+    expect(flat(await config(rt, 'set', 'resolve-hostnames', 'no'))).toBe('OK');
+    expect([rt.state.settings.resolveHostnames, rt.state.masters.get('m')?.host]).toEqual([false, '127.0.0.1']);
+    expect(rt.calls).toEqual(['submit setSentinelOptions (persist deferred)', 'persist announce-port=0']);
+  });
+
+  it('SET resolve-hostnames no replies the save failure, the addresses staying applied like the other values', async () => {
+    const rt = stubRuntime('sentinel resolve-hostnames yes\nsentinel monitor m localhost 6379 2\n');
+    rt.saveFails = true;
+    expect(flat(await config(rt, 'set', 'resolve-hostnames', 'no'))).toBe('ERR Failed to save config file. Check server logs.');
+    expect([rt.state.settings.resolveHostnames, rt.state.masters.get('m')?.host]).toEqual([false, '127.0.0.1']);
+  });
+
+  it('SET resolve-hostnames no is refused, nothing applied or saved, when a stored name does not resolve', async () => {
+    const rt = stubRuntime('sentinel resolve-hostnames yes\nsentinel monitor m localhost 6379 2\nsentinel monitor n nosuch.invalid 6379 2\n');
+    expect(flat(await config(rt, 'set', 'announce-port', '7003', 'resolve-hostnames', 'no'))).toBe(
+      "ERR Can't resolve instance hostname 'nosuch.invalid': resolve-hostnames no stores addresses only",
+    );
+    expect([rt.state.settings.resolveHostnames, rt.state.settings.announcePort, rt.state.masters.get('m')?.host]).toEqual([true, 0, 'localhost']);
+    expect(rt.calls).toEqual([]);
   });
 
   it('SET applies nothing and saves nothing when a pair is bad', async () => {
