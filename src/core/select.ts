@@ -17,11 +17,21 @@ export function selectReplica(state: SentinelState, master: MasterState, nowMs: 
   // showed it as master, and a master has no link to a master to be stale
   // about); when it is down or unreachable, none is chosen and the failover
   // is retried later, rather than a second master made.
+  const handedTo = [...judged].filter(([r]) => r.roleReported === 'master');
   if (master.roleReported === 'slave') {
-    const handedTo = [...judged].filter(([r]) => r.roleReported === 'master');
     const usable = handedTo.find(([, why]) => why === undefined || why === NO_RECENT_INFO);
     if (usable) return usable[0];
     if (handedTo.length > 0) return undefined;
+  }
+  // The master is gone and a replica already reports role:master: an
+  // earlier leader promoted it and stalled or died before the switch was
+  // announced. Keeping that one loses fewer writes (clients may be writing
+  // to it) and makes no second master; the best of them if several. If none
+  // of them can be reached, the usual choice applies (a dead promoted
+  // replica is no second master).
+  if (master.sdown) {
+    const usable = handedTo.filter(([, why]) => why === undefined || why === NO_RECENT_INFO).map(([r]) => r);
+    if (usable.length > 0) return usable.sort(compareForPromotion)[0];
   }
   const candidates = [...judged].filter(([, why]) => why === undefined).map(([r]) => r);
   candidates.sort(compareForPromotion);

@@ -23,7 +23,11 @@
  * - in TILT no failover decision is taken (no SDOWN/ODOWN changes, no
  *   failover start or progress, no SLAVEOF, no vote requests);
  * - a FAILOVER TO that swaps roles loses no acknowledged write (the target
- *   had the master's whole offset) and never adds a master to its group.
+ *   had the master's whole offset) and never adds a master to its group;
+ * - with the master down, SLAVEOF NO ONE goes to no replica that reports
+ *   role:slave while another replica the leader can reach already reports
+ *   role:master (an earlier leader promoted it and stalled): that one is
+ *   kept, not a second master made.
  *
  * Admin commands legitimately change what some of these check (each is
  * what redis-sentinel does too):
@@ -161,6 +165,7 @@ export class Invariants {
   afterStep(node: NodeRef, state: SentinelState, event: CoreEvent, effects: readonly Effect[], pre: PreStep): void {
     for (const e of effects) {
       if (e.type === 'event') this.onEvent(node, state, event, e, pre);
+      if (e.type === 'slaveof' && e.host === undefined) this.checkPromotion(node, state, e.target);
       if (e.type === 'crash') break;
     }
     this.checkEpochs(node, state);
@@ -168,6 +173,18 @@ export class Invariants {
     if (state.tilt && event.type !== 'manualFailover') this.checkTilt(node, effects);
     for (const m of state.masters.values()) {
       if (m.sentinels.size + 1 >= this.ctx.sentinelCount) this.peersForgotten.delete(`${node.id} ${m.name}`);
+    }
+  }
+
+  /** SLAVEOF NO ONE to `target`: no other reachable replica of a down master reports role:master. */
+  private checkPromotion(node: NodeRef, state: SentinelState, target: { master: string; name: string }): void {
+    const master = state.masters.get(target.master);
+    // A target that reports role:master itself is kept, not made (several may: the best of them is kept).
+    if (!master?.sdown || master.replicas.get(target.name)?.roleReported === 'master') return;
+    for (const r of master.replicas.values()) {
+      if (r.name === target.name || r.roleReported !== 'master' || r.sdown) continue;
+      if (!state.links.get(r.linkKey)?.connected) continue;
+      this.violate(node.id, `SLAVEOF NO ONE to ${target.name} of ${target.master} while replica ${r.name} already reports role:master`);
     }
   }
 

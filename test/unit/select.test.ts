@@ -66,3 +66,34 @@ describe('replica selection: never an empty replica (issue 12)', () => {
     );
   });
 });
+
+describe('replica selection after an earlier leader promoted one and stalled', () => {
+  it('keeps the replica that already reports role:master while the old master is down, over a better-ranked one', () => {
+    const s = world(5_000, [0, 0], true);
+    const m = s.masters.get('mymaster')!;
+    const [first, second] = [...m.replicas.values()];
+    // 6380 has the higher offset; 6381 was promoted by the epoch-1 leader.
+    expect(pick(s)).toBe(6380);
+    second!.roleReported = 'master';
+    expect(pick(s)).toBe(6381);
+    // Its INFO may be older than the selection allows: INFO is what showed it as master.
+    second!.infoRefreshMs = NOW - 60_000;
+    expect(pick(s)).toBe(6381);
+    // Unreachable: no second master to fear, the usual choice applies.
+    s.links.get(second!.linkKey)!.connected = false;
+    expect(pick(s)).toBe(6380);
+    s.links.get(second!.linkKey)!.connected = true;
+    second!.infoRefreshMs = NOW;
+    // Several report role:master: the best-ranked of them.
+    first!.roleReported = 'master';
+    expect(pick(s)).toBe(6380);
+  });
+
+  it('leaves the usual choice to a SENTINEL FAILOVER of a master that is up', () => {
+    const s = world(0, [0, 0], true);
+    const m = s.masters.get('mymaster')!;
+    m.sdown = false;
+    [...m.replicas.values()][1]!.roleReported = 'master';
+    expect(pick(s)).toBe(6380);
+  });
+});
