@@ -9,6 +9,10 @@
  * master during its TILT period (the other Sentinels cannot start a failover
  * of their own for 2 x failover-timeout). After TILT the failover resumes
  * and ends with one master that every Sentinel names.
+ *
+ * And the case after it: a leader stopped once its SLAVEOF NO ONE went out,
+ * before it saw the promotion; the next leader (a new epoch) keeps the
+ * replica that already reports role:master instead of making a second one.
  */
 import net from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -173,4 +177,55 @@ describe('a leader stopped in the middle of a failover step', () => {
     console.log(`stall test: SLAVEOF NO ONE ${promotedBeforeStop ? 'had left before the stop (nothing to hold back)' : 'was held back'}; ` +
       `leader events after SIGCONT: ${afterResume.slice(0, 6).join(' ')}`);
   }, 180_000);
+});
+
+describe('a leader stopped after SLAVEOF NO ONE, before it saw the promotion', () => {
+  it('the next leader keeps the replica that already reports role:master, even when the usual rules prefer another', async () => {
+    const failoverTimeoutMs = 3_000;
+    const master = await startRedis();
+    const [first, second] = await startAll([
+      startRedis({ replicaOf: { host: HOST, port: master.port } }),
+      startRedis({ replicaOf: { host: HOST, port: master.port } }),
+    ]);
+    // `first` wins the first election's selection (lower priority number).
+    expect(toPlain(await call(first.port, 'CONFIG', 'SET', 'replica-priority', '10'))).toBe('OK');
+    const text = [
+      `sentinel monitor mymaster ${HOST} ${master.port} 2`,
+      `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
+      `sentinel failover-timeout mymaster ${failoverTimeoutMs}`,
+      '',
+    ].join('\n');
+    const sentinels = await startAll([startTsSentinel(text), startTsSentinel(text), startTsSentinel(text)]);
+    for (const s of sentinels) {
+      await waitFor(async () => {
+        const m = await masterInfo(s);
+        const list = toPlain(await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
+        const field = (r: string[], k: string) => r[r.indexOf(k) + 1];
+        return m['num-other-sentinels'] === '2' && list.length === 2 &&
+          list.every((r) => field(r, 'master-link-status') === 'ok') && list.some((r) => field(r, 'slave-priority') === '10');
+      }, { timeoutMs: 20_000, what: `port ${s.port} to see both replicas, the priority and 2 peers` });
+    }
+    const trap = stopFirstToPublish(sentinels, '+failover-state-wait-promotion');
+    await master.kill9();
+    const leader = await trap.stoppedOne.finally(() => trap.close());
+    await waitFor(async () => (await role(first)) === 'master', { timeoutMs: 5_000, what: 'the first pick promoted' });
+    // Now the usual rules prefer `second`: the next leader must keep `first` all the same.
+    expect(toPlain(await call(second.port, 'CONFIG', 'SET', 'replica-priority', '1'))).toBe('OK');
+    const others = sentinels.filter((s) => s !== leader);
+    const logs = await Promise.all(others.map((s) => EventLog.open(s, `port ${s.port}`)));
+    await Promise.race(logs.map((l) => l.waitEvent('+selected-slave', undefined, 30_000)));
+    const selected = logs.flatMap((l) => l.events).find((e) => e.channel === '+selected-slave')!;
+    expect(selected.message).toContain(`${HOST}:${first.port} `);
+    await sleep(1_000);
+    expect(await role(second)).toBe('slave');
+    process.kill(leader.pid, 'SIGCONT');
+    stopped.delete(leader.pid);
+    for (const s of sentinels) {
+      await waitFor(async () => {
+        const addr = toPlain(await call(s.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', 'mymaster'));
+        return JSON.stringify(addr) === JSON.stringify([HOST, String(first.port)]);
+      }, { timeoutMs: 30_000, intervalMs: 200, what: `port ${s.port} to name the replica promoted first` });
+    }
+    expect([await role(first), await role(second)]).toEqual(['master', 'slave']);
+  }, 120_000);
 });
