@@ -21,6 +21,18 @@ import RedisParser from 'redis-parser';
 
 export type ReplyCallback = (err: Error | undefined, reply: unknown) => void;
 
+/**
+ * The connection was lost after the command was written: whether the
+ * instance ran it is unknown (a command that was never sent fails with a
+ * plain Error). The message stays Redis's "link down".
+ */
+export class ReplyLostError extends Error {
+  override readonly name = 'ReplyLostError';
+  constructor() {
+    super('link down');
+  }
+}
+
 export interface ConnectionOptions {
   host: string;
   port: number;
@@ -186,7 +198,7 @@ export class Connection {
     const waiting = this.pending.slice(this.head);
     this.pending = [];
     this.head = 0;
-    const lost = new Error('link down');
+    const lost = new ReplyLostError();
     for (const done of waiting) {
       try {
         done?.(lost, undefined);

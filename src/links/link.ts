@@ -95,6 +95,11 @@ export class InstanceLink {
         conn.send(encodeCommand([this.opts.rename('subscribe'), HELLO_CHANNEL]), (err) => {
           if (this.sub !== conn) return;
           if (!err) return this.listener.pubsubUp();
+          // Lost before the reply (the CLIENT KILL of a SLAVEOF transaction
+          // kills a pub/sub connection still subscribing): a loss, which
+          // onClose reports, not a refusal that would take the whole link
+          // down, and the command connection's pending EXEC reply with it.
+          if (err.name !== 'ReplyError') return;
           // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
           // rights) drops this connection; the core decides what follows.
           this.sub = undefined;
