@@ -21,7 +21,7 @@ import type { TlsSetup } from './tls.js';
 import { strerror, helloPort, reportedPort, TlsConfigError, tlsPort, tlsRequired } from './tlsSettings.js';
 import { resolveConfigHosts } from './resolve.js';
 import type { Server } from 'node:http';
-import { serverLimitsFrom } from './server/limits.js';
+import { LIMIT_DIRECTIVES, serverLimitsFrom } from './server/limits.js';
 import { isExecutable } from './scripts/executable.js';
 
 /** At exit, queued log lines get this long to leave (a full pipe must not hold the exit). */
@@ -202,9 +202,18 @@ async function startMetrics(runtime: Runtime, server: RespServer, config: Sentin
   });
 }
 
-/** Directives redis-server has and a Sentinel accepts, but tssentinel does not use: said once at start. */
+/** Server directives the ACL honours (loadAcl), kept by the parser with the unused ones. */
+const ACL_DIRECTIVES: ReadonlySet<string> = new Set(['acl-pubsub-default', 'acllog-max-len']);
+
+/**
+ * Directives redis-server has and a Sentinel accepts, but tssentinel does not
+ * use: said once at start. The parser keeps the client limits and the ACL
+ * settings with them (a rewrite writes them back as they were); those are
+ * honoured, so not listed.
+ */
 function logIgnoredDirectives(config: SentinelConfig, log: Logger): void {
   for (const d of config.ignored) {
+    if (LIMIT_DIRECTIVES.has(d.directive) || ACL_DIRECTIVES.has(d.directive)) continue;
     const where = d.line === 0 ? 'command line' : `line ${d.line}`;
     log.info(`Config directive '${d.directive}' (${where}) is accepted for compatibility and not used by tssentinel`);
   }

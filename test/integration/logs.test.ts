@@ -80,6 +80,23 @@ describe('logs', () => {
     expect(line).toMatch(/^\d+:X \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # \+monitor master mymaster 127\.0\.0\.1 \d+ quorum 1$/);
   });
 
+  it('lists the server directives it does not use at start, and none of those it honours (Debian\'s acllog-max-len)', async () => {
+    const honoured = [
+      'acllog-max-len 128',
+      'acl-pubsub-default resetchannels',
+      'proto-max-bulk-len 1mb',
+      'client-query-buffer-limit 1mb',
+      'client-output-buffer-limit pubsub 32mb 8mb 60',
+    ];
+    const s = await startTsSentinel(['hz 10', ...honoured, ''].join('\n'));
+    const text = await waitFor(() => {
+      const t = fs.existsSync(s.logPath) ? fs.readFileSync(s.logPath, 'utf8') : '';
+      return t.includes('Sentinel ID is') ? t : undefined;
+    }, { timeoutMs: 5_000, what: 'start-up lines' });
+    expect(text).toMatch(/Config directive 'hz' \(line \d+\) is accepted for compatibility and not used by tssentinel/);
+    for (const line of honoured) expect(text).not.toContain(`Config directive '${line.split(' ')[0]}'`);
+  });
+
   it('formats a pino record the way Redis does', () => {
     const t = new Date(2026, 10, 22, 0, 38, 4, 123).getTime();
     expect(redisStyleLine(JSON.stringify({ level: 40, time: t, pid: 42, msg: '+sdown master m 127.0.0.1 6379' })))
