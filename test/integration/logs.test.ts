@@ -69,10 +69,11 @@ describe('logs', () => {
     expect(fs.readFileSync(s.confPath, 'utf8')).not.toMatch(/^logformat/m);
   });
 
-  it('prints redis-sentinel style lines on a terminal', async () => {
+  // `pretty` is the older name of `redis`: deployments that set it keep their lines.
+  it.each(['redis', 'pretty'])('prints redis-sentinel style lines on a terminal under TSSENTINEL_LOG_FORMAT=%s, over logformat json', async (format) => {
     const m = await startRedis();
-    const s = await startTsSentinel(`sentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`,
-      { env: { TSSENTINEL_LOG_FORMAT: 'pretty' } });
+    const s = await startTsSentinel(`logformat json\nsentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`,
+      { env: { TSSENTINEL_LOG_FORMAT: format } });
     const line = await waitFor(() => {
       const text = fs.existsSync(s.logPath) ? fs.readFileSync(s.logPath, 'utf8') : '';
       return text.split('\n').find((l) => l.includes('+monitor master mymaster'));
