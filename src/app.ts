@@ -21,7 +21,7 @@ import type { TlsSetup } from './tls.js';
 import { strerror, helloPort, reportedPort, TlsConfigError, tlsPort, tlsRequired } from './tlsSettings.js';
 import { resolveConfigHosts } from './resolve.js';
 import type { Server } from 'node:http';
-import { serverLimitsFrom } from './server/limits.js';
+import { LIMIT_DIRECTIVES, serverLimitsFrom } from './server/limits.js';
 import { isExecutable } from './scripts/executable.js';
 
 /** At exit, queued log lines get this long to leave (a full pipe must not hold the exit). */
@@ -29,6 +29,11 @@ const LOG_DRAIN_MS = 500;
 
 export class StartupError extends Error {
   override readonly name = 'StartupError';
+
+  /** True once the message went to the Sentinel's log (the logfile, or stdout), as Redis serverLog()s it. */
+  constructor(message: string, readonly logged = false) {
+    super(message);
+  }
 }
 
 export interface LoadedConfig {
@@ -54,7 +59,6 @@ export function loadConfig(path: string | undefined, overrides: string[][]): Loa
   const config = parseConfig(text, { overrides, readInclude, chdir: changeDir, isExecutable });
   // Redis's rewrite writes `dir` as getcwd() prints it.
   if (config.dir !== undefined) config.dir = process.cwd();
-  checkWritable(abs);
   return { path: abs, text, config };
 }
 
@@ -83,7 +87,8 @@ function changeDir(dir: string): string | undefined {
 }
 
 
-function checkWritable(path: string): void {
+/** sentinelCheckConfigFile(): the state is saved into the config, so it must be writable. */
+export function checkConfigWritable(path: string): void {
   try {
     accessSync(path, constants.W_OK);
     accessSync(dirname(path), constants.W_OK);
@@ -100,9 +105,28 @@ export interface SentinelProcess {
   shutdown(): Promise<void>;
 }
 
+/**
+ * Starts the Sentinel. A start-up failure past the config's parsing is
+ * logged, one line each, as Redis serverLog()s them: to the `logfile` when
+ * there is one (and nothing on the terminal), to stdout otherwise; the
+ * StartupError rethrown is marked logged.
+ */
 export async function startSentinel(loaded: LoadedConfig, logger?: Logger): Promise<SentinelProcess> {
   const { config } = loaded;
   const log = logger ?? createLogger({ logfile: config.logfile, loglevel: config.loglevel, logformat: config.logformat });
+  try {
+    return await startSteps(loaded, log);
+  } catch (err) {
+    if (!(err instanceof StartupError) || err.logged) throw err;
+    for (const line of err.message.split('\n')) log.warn(line);
+    await drainLogger(log, LOG_DRAIN_MS);
+    throw new StartupError(err.message, true);
+  }
+}
+
+async function startSteps(loaded: LoadedConfig, log: Logger): Promise<SentinelProcess> {
+  const { config } = loaded;
+  checkConfigWritable(loaded.path);
   // A name that does not resolve yet (DNS is often not up at boot) stays a
   // name: links resolve it at each connect, as Redis keeps retrying.
   await resolveConfigHosts(config, (host) => log.warn(`Failed to resolve hostname '${host}'`));
@@ -178,9 +202,18 @@ async function startMetrics(runtime: Runtime, server: RespServer, config: Sentin
   });
 }
 
-/** Directives redis-server has and a Sentinel accepts, but tssentinel does not use: said once at start. */
+/** Server directives the ACL honours (loadAcl), kept by the parser with the unused ones. */
+const ACL_DIRECTIVES: ReadonlySet<string> = new Set(['acl-pubsub-default', 'acllog-max-len']);
+
+/**
+ * Directives redis-server has and a Sentinel accepts, but tssentinel does not
+ * use: said once at start. The parser keeps the client limits and the ACL
+ * settings with them (a rewrite writes them back as they were); those are
+ * honoured, so not listed.
+ */
 function logIgnoredDirectives(config: SentinelConfig, log: Logger): void {
   for (const d of config.ignored) {
+    if (LIMIT_DIRECTIVES.has(d.directive) || ACL_DIRECTIVES.has(d.directive)) continue;
     const where = d.line === 0 ? 'command line' : `line ${d.line}`;
     log.info(`Config directive '${d.directive}' (${where}) is accepted for compatibility and not used by tssentinel`);
   }

@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError } from './config/index.js';
-import { StartupError, loadConfig, startSentinel, type SentinelProcess } from './app.js';
+import { StartupError, checkConfigWritable, loadConfig, startSentinel, type SentinelProcess } from './app.js';
 import { errorMessage } from './runtime.js';
 
 const VERSION = readVersion();
@@ -75,10 +75,13 @@ async function main(argv: string[]): Promise<void> {
   const startCwd = process.cwd();
   const loaded = loadConfig(configPath, overrides);
   if (program.opts<{ testConfig?: boolean }>().testConfig || argv.includes('--test-config')) {
+    checkConfigWritable(loaded.path);
     process.stdout.write(`Configuration test passed: ${loaded.path}\n`);
     return;
   }
   if (loaded.config.daemonize && process.env.TSSENTINEL_DAEMONIZED !== '1') {
+    // Checked before detaching, as Redis does, so that the terminal hears of it.
+    checkConfigWritable(loaded.path);
     daemonize(argv, startCwd);
     return;
   }
@@ -129,7 +132,9 @@ function installSignalHandlers(proc: SentinelProcess): void {
 }
 
 main(process.argv).catch((err: unknown) => {
-  if (err instanceof ConfigError || err instanceof StartupError) {
+  if (err instanceof StartupError && err.logged) {
+    // Already in the log, where Redis writes it.
+  } else if (err instanceof ConfigError || err instanceof StartupError) {
     process.stderr.write(`${err.message}\n`);
   } else {
     process.stderr.write(`Fatal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

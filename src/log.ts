@@ -3,8 +3,8 @@
  * appended to the file. `logformat redis` (default) prints lines the way
  * redis-sentinel does (`pid:X date time # +sdown master ...`), what people
  * grep; `logformat json` one pino JSON object per line (with `event` and
- * `master` fields) for log shippers. TSSENTINEL_LOG_FORMAT=json|pretty
- * overrides the directive.
+ * `master` fields) for log shippers. TSSENTINEL_LOG_FORMAT=json|redis
+ * overrides the directive (`pretty`, its older name for `redis`, still works).
  *
  * pino (~10 MB of RSS once loaded) is loaded only for the JSON format: the
  * Redis-style lines are written by RedisStyleLogger below, which prints the
@@ -135,7 +135,11 @@ class RedisStyleLogger implements Logger {
   }
 }
 
-/** `logformat` decides; TSSENTINEL_LOG_FORMAT=json|pretty (older knob) still overrides it. */
+/**
+ * `logformat` decides; TSSENTINEL_LOG_FORMAT=json|redis (older knob) still
+ * overrides it. `pretty` was its first name for the Redis format: kept so
+ * that deployments setting it keep their lines.
+ */
 function wantRedisStyle(format: LogFormat): boolean {
   const forced = process.env.TSSENTINEL_LOG_FORMAT;
   if (forced === 'json') return false;

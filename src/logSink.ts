@@ -183,7 +183,10 @@ export class LogSink {
       const check = (): void => {
         const idle = !this.writing && this.queue.length === 0;
         if (idle || this.dead || Date.now() >= deadline) return resolve();
-        setTimeout(check, 5).unref();
+        // Not unref()ed: with nothing else left in the event loop the process
+        // would end with this promise pending, and the caller's exit code
+        // (1 after a failed start) would never be set. The deadline bounds it.
+        setTimeout(check, 5);
       };
       check();
     });

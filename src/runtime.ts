@@ -79,6 +79,8 @@ export class Runtime {
         ? resolveReplicaHosts(text, this.state.addressing.resolved, (host, ip) => this.hostResolved(host, ip))
         : Promise.resolve(),
       slaveofFailed: (err, target) => this.log.warn({ err: errorMessage(err), target: target.name }, 'SLAVEOF transaction failed'),
+      slaveofUnconfirmed: (target) => this.log.debug({ target: target.name },
+        'SLAVEOF transaction sent, its reply lost with the link: the next INFO tells whether it took effect'),
       warn: (fields, message) => this.log.warn(fields, message),
     });
     this.writer = new ConfigWriter({

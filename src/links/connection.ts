@@ -27,6 +27,18 @@ import RedisParser from 'redis-parser';
 
 export type ReplyCallback = (err: Error | undefined, reply: unknown) => void;
 
+/**
+ * The connection was lost after the command was written: whether the
+ * instance ran it is unknown (a command that was never sent fails with a
+ * plain Error). The message stays Redis's "link down".
+ */
+export class ReplyLostError extends Error {
+  override readonly name = 'ReplyLostError';
+  constructor() {
+    super('link down');
+  }
+}
+
 export interface ConnectionOptions {
   host: string;
   port: number;
@@ -200,7 +212,7 @@ export class Connection {
   }
 
   /** `lost`: what pending callbacks get ('link down' unless a stall ended the connection). */
-  private end(reason: string | undefined, lost: Error = new Error('link down')): void {
+  private end(reason: string | undefined, lost: Error = new ReplyLostError()): void {
     if (this.ended) return;
     this.ended = true;
     // What was sent just before a close still leaves, as with uncorked writes.

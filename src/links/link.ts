@@ -101,6 +101,9 @@ export class InstanceLink {
         conn.send(encodeCommand([this.opts.rename('subscribe'), HELLO_CHANNEL]), (err) => {
           if (this.sub !== conn) return;
           if (!err) return this.listener.pubsubUp();
+          // Lost before the reply (the CLIENT KILL of a SLAVEOF transaction
+          // kills a pub/sub connection still subscribing): onClose reports it.
+          if (err.name !== 'ReplyError') return;
           // A refused SUBSCRIBE (NOAUTH, NOPERM for a user without channel
           // rights) drops this connection only, as hiredis drops redis-sentinel's
           // on that reply; the command connection and its PINGs go on.

@@ -51,6 +51,9 @@ export function parseMemory(s: string): number | undefined {
   return Number(m[1] === '' ? 0 : m[1]) * mul;
 }
 
+/** The directives this module honours (kept by the parser with the unused ones). */
+export const LIMIT_DIRECTIVES: ReadonlySet<string> = new Set(['proto-max-bulk-len', 'client-query-buffer-limit', 'client-output-buffer-limit']);
+
 const CLASSES: Readonly<Record<string, ClientClass>> = { normal: 'normal', slave: 'replica', replica: 'replica', pubsub: 'pubsub' };
 
 /** One memory directive with Redis's bounds (1mb .. LONG_MAX); returns the value or Redis's error text. */

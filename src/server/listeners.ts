@@ -2,6 +2,7 @@
  * The server's listening sockets: every `bind` address, plain ones first,
  * then TLS, with Redis's optional addresses (`-::*`) and its bind error text.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Logger } from '../log.js';
 import type { TlsListenerOptions } from '../tls.js';
@@ -78,8 +79,10 @@ export class Listeners {
         }
         await this.onFailure();
         const port = tls ? this.tlsPort : this.boundPort || this.opts.port;
+        const hint = code === 'EADDRINUSE' ? ephemeralPortHint(port) : undefined;
         throw new ListenError(
           `Warning: Could not create server TCP listening socket ${addr.replace(/^-/, '')}:${port}: bind: ${STRERROR[code] ?? (e as Error).message}\n` +
+          (hint === undefined ? '' : `${hint}\n`) +
           `Failed listening on port ${port} (${tls ? 'TLS' : 'TCP'}), aborting.`,
         );
       }
@@ -117,5 +120,35 @@ export class Listeners {
         resolve();
       });
     });
+  }
+}
+
+/**
+ * Redis prints no more than its two lines; this one is tssentinel's. The
+ * kernel hands a port of its ephemeral range (unless reserved) to outgoing
+ * connections as soon as nothing is bound to it: a connect to it then
+ * either lands on another process's socket or connects to itself (TCP
+ * simultaneous open), and such a socket, even closed (TIME_WAIT), keeps a
+ * bind failing for up to a minute while a connect to the port is refused.
+ */
+export function ephemeralPortHint(port: number, readProc: (path: string) => string = readProcFile): string | undefined {
+  const range = readProc('/proc/sys/net/ipv4/ip_local_port_range').trim().split(/\s+/).map(Number);
+  const [low, high] = range;
+  if (low === undefined || high === undefined || !(port >= low && port <= high)) return undefined;
+  const reserved = readProc('/proc/sys/net/ipv4/ip_local_reserved_ports').trim();
+  for (const item of reserved === '' ? [] : reserved.split(',')) {
+    const [from, to = from] = item.split('-').map(Number);
+    if (from !== undefined && to !== undefined && port >= from && port <= to) return undefined;
+  }
+  return `Port ${port} is in the kernel's ephemeral port range (net.ipv4.ip_local_port_range ${low}-${high}): ` +
+    'an outgoing connection, or a closed one in TIME_WAIT, may hold it with nothing listening there. ' +
+    'Choose a port outside that range, or reserve it in net.ipv4.ip_local_reserved_ports.';
+}
+
+function readProcFile(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return '';
   }
 }

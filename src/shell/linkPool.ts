@@ -11,6 +11,7 @@ import { HELLO_CHANNEL } from '../core/hello.js';
 import type { MasterDownAnswer } from '../core/failover.js';
 import { classifyPingReply, type PingOutcome } from '../core/monitor.js';
 import type { MasterState, SentinelState } from '../core/state.js';
+import { ReplyLostError } from '../links/connection.js';
 import { InstanceLink, type LinkAuth } from '../links/link.js';
 import { parseMasterDownReply, type LinkOps } from './executor.js';
 
@@ -26,6 +27,8 @@ export interface LinkPoolOptions {
   beforeInfo: (text: string) => Promise<void>;
   /** The SLAVEOF transaction failed (logged by the runtime). */
   slaveofFailed: (err: unknown, target: InstanceRef) => void;
+  /** The SLAVEOF transaction was sent, but the link was lost before EXEC's reply: it may well have taken effect. */
+  slaveofUnconfirmed: (target: InstanceRef) => void;
   /** A log line (FAILOVER ABORT's outcome). */
   warn: (fields: Record<string, unknown>, message: string) => void;
 }
@@ -126,7 +129,10 @@ export class LinkPool implements LinkOps {
       if (!err) return done(true);
       const stalled = err.name === 'StalledError';
       done(false, stalled);
-      this.opts.slaveofFailed(err, target);
+      // Redis never reads EXEC's reply: one lost with the link is no
+      // failure, the instance may well have switched, and its next INFO tells.
+      if (err instanceof ReplyLostError) this.opts.slaveofUnconfirmed(target);
+      else this.opts.slaveofFailed(err, target);
     });
   }
 

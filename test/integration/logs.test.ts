@@ -69,15 +69,33 @@ describe('logs', () => {
     expect(fs.readFileSync(s.confPath, 'utf8')).not.toMatch(/^logformat/m);
   });
 
-  it('prints redis-sentinel style lines on a terminal', async () => {
+  // `pretty` is the older name of `redis`: deployments that set it keep their lines.
+  it.each(['redis', 'pretty'])('prints redis-sentinel style lines on a terminal under TSSENTINEL_LOG_FORMAT=%s, over logformat json', async (format) => {
     const m = await startRedis();
-    const s = await startTsSentinel(`sentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`,
-      { env: { TSSENTINEL_LOG_FORMAT: 'pretty' } });
+    const s = await startTsSentinel(`logformat json\nsentinel monitor mymaster 127.0.0.1 ${m.port} 1\n`,
+      { env: { TSSENTINEL_LOG_FORMAT: format } });
     const line = await waitFor(() => {
       const text = fs.existsSync(s.logPath) ? fs.readFileSync(s.logPath, 'utf8') : '';
       return text.split('\n').find((l) => l.includes('+monitor master mymaster'));
     }, { timeoutMs: 5_000, what: '+monitor line on stdout' });
     expect(line).toMatch(/^\d+:X \d\d \w{3} \d{4} \d\d:\d\d:\d\d\.\d{3} # \+monitor master mymaster 127\.0\.0\.1 \d+ quorum 1$/);
+  });
+
+  it('lists the server directives it does not use at start, and none of those it honours (Debian\'s acllog-max-len)', async () => {
+    const honoured = [
+      'acllog-max-len 128',
+      'acl-pubsub-default resetchannels',
+      'proto-max-bulk-len 1mb',
+      'client-query-buffer-limit 1mb',
+      'client-output-buffer-limit pubsub 32mb 8mb 60',
+    ];
+    const s = await startTsSentinel(['hz 10', ...honoured, ''].join('\n'));
+    const text = await waitFor(() => {
+      const t = fs.existsSync(s.logPath) ? fs.readFileSync(s.logPath, 'utf8') : '';
+      return t.includes('Sentinel ID is') ? t : undefined;
+    }, { timeoutMs: 5_000, what: 'start-up lines' });
+    expect(text).toMatch(/Config directive 'hz' \(line \d+\) is accepted for compatibility and not used by tssentinel/);
+    for (const line of honoured) expect(text).not.toContain(`Config directive '${line.split(' ')[0]}'`);
   });
 
   it('formats a pino record the way Redis does', () => {

@@ -9,8 +9,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { classifyPingReply } from '../../src/core/monitor.js';
-import { Connection, type ReplyCallback } from '../../src/links/connection.js';
+import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/model.js';
+import type { InstanceRef } from '../../src/core/effects.js';
+import { seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
+import type { CoreEvent } from '../../src/core/step.js';
+import { Connection, ReplyLostError, type ReplyCallback } from '../../src/links/connection.js';
 import { InstanceLink, type LinkListener } from '../../src/links/link.js';
+import { LinkPool } from '../../src/shell/linkPool.js';
 
 type Script = (command: string[], socket: net.Socket) => string | undefined;
 
@@ -210,6 +215,24 @@ describe('InstanceLink over its own connection', () => {
     expect(rec.log).toEqual(['pubsubDown']);
   });
 
+  it('fails a transaction lost after it was sent with ReplyLostError, one never sent with a plain error', async () => {
+    const { link, rec } = await open(await fakeServer((args, socket) => {
+      if (args[0] === 'exec') {
+        socket.destroy();
+        return undefined;
+      }
+      return args[0] === 'client' || args[0] === 'multi' ? '+OK\r\n' : '+QUEUED\r\n';
+    }));
+    const unsent = await reply((d) => link.transaction([['slaveof', 'NO', 'ONE']], d)).catch((e: unknown) => e as Error);
+    expect(unsent).toBeInstanceOf(Error);
+    expect(unsent).not.toBeInstanceOf(ReplyLostError);
+    link.connect();
+    await rec.next('up');
+    const lost = await reply((d) => link.transaction([['slaveof', 'NO', 'ONE']], d)).catch((e: unknown) => e as Error);
+    expect(lost).toBeInstanceOf(ReplyLostError);
+    expect((lost as Error).message).toBe('link down');
+  });
+
   it('comes up when AUTH is refused, telling why (redis-sentinel discards the reply), and when the server has no password', async () => {
     const refusing = await open(await fakeServer((args) =>
       (args[0] === 'auth' ? '-WRONGPASS invalid username-password pair or user is disabled.\r\n' : '+OK\r\n')), { password: 'pw' });
@@ -269,6 +292,71 @@ describe('InstanceLink over its own connection', () => {
     await new Promise((r) => setTimeout(r, 1_500));
     expect(fakes[0]!.sockets).toHaveLength(2);
     expect(link.connected).toBe(false);
+  });
+});
+
+describe('LinkPool SLAVEOF transaction outcome', () => {
+  /** A pool whose one master is the fake server; what it reports, by kind. */
+  async function poolOn(script: Script) {
+    const fake = await fakeServer(script);
+    fakes.push(fake);
+    const cfg = defaultSentinelConfig();
+    cfg.masters.push(defaultMasterConfig('mymaster', '127.0.0.1', fake.port, 1));
+    const state = stateFromConfig(cfg, '1'.repeat(40), 0, seededRandom(7));
+    const key = state.masters.get('mymaster')!.linkKey;
+    const reported: string[] = [];
+    const events: CoreEvent[] = [];
+    const pool = new LinkPool({
+      state,
+      config: () => cfg,
+      feed: (e) => events.push(e),
+      hello: () => undefined,
+      beforeInfo: () => Promise.resolve(),
+      slaveofFailed: (err) => reported.push(`failed ${err instanceof Error ? err.message : String(err)}`),
+      slaveofUnconfirmed: () => reported.push('unconfirmed'),
+      warn: () => undefined,
+    });
+    pools.push(pool);
+    pool.connect(key);
+    await waitUntil(() => events.some((e) => e.type === 'linkUp'));
+    const target: InstanceRef = { master: 'mymaster', kind: 'master', name: `127.0.0.1:${fake.port}` };
+    const slaveof = () => new Promise<boolean>((resolve) => pool.slaveof(key, target, '127.0.0.1', 6380, resolve));
+    return { reported, slaveof };
+  }
+
+  const pools: LinkPool[] = [];
+  afterEach(() => {
+    for (const p of pools.splice(0)) p.closeAll();
+  });
+
+  async function waitUntil(cond: () => boolean): Promise<void> {
+    while (!cond()) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  const transaction = (exec: (socket: net.Socket) => string | undefined): Script => (args, socket) => {
+    if (args[0] === 'exec') return exec(socket);
+    return args[0] === 'client' || args[0] === 'multi' ? '+OK\r\n' : '+QUEUED\r\n';
+  };
+
+  it('reports nothing when EXEC\'s reply is lost with the link after the transaction was sent (it may have taken effect)', async () => {
+    const { reported, slaveof } = await poolOn(transaction((socket) => {
+      socket.destroy();
+      return undefined;
+    }));
+    expect(await slaveof()).toBe(false);
+    expect(reported).toEqual(['unconfirmed']);
+  });
+
+  it('reports a failure when EXEC is refused', async () => {
+    const { reported, slaveof } = await poolOn(transaction(() => '-EXECABORT Transaction discarded because of previous errors.\r\n'));
+    expect(await slaveof()).toBe(false);
+    expect(reported).toEqual(['failed EXECABORT Transaction discarded because of previous errors.']);
+  });
+
+  it('reports nothing when EXEC succeeds', async () => {
+    const { reported, slaveof } = await poolOn(transaction(() => '*4\r\n+OK\r\n+OK\r\n:1\r\n:0\r\n'));
+    expect(await slaveof()).toBe(true);
+    expect(reported).toEqual([]);
   });
 });
 
