@@ -164,7 +164,8 @@ function applyStandard(cfg: SentinelConfig, d: string, args: string[], lineNum: 
   if (!multi && args.length !== 1) return 'wrong number of arguments';
   // Redis re-splits a lone non-empty argument of a multi-arg config: save "900 1".
   const a = multi && args.length === 1 && args[0] !== '' ? (splitArgsText(args[0] ?? '') ?? args) : args;
-  const handler = SERVER_HANDLERS[d] ?? (d.startsWith('tls-') ? setTls : undefined);
+  // Own keys only: a directive named after an Object.prototype member (constructor, __proto__) is unknown.
+  const handler = (Object.hasOwn(SERVER_HANDLERS, d) ? SERVER_HANDLERS[d] : undefined) ?? (d.startsWith('tls-') ? setTls : undefined);
   if (handler) return handler(cfg, a, d);
   const arity = FIXED_ARITY_DIRECTIVES.get(d);
   if (arity !== undefined && a.length !== arity) return 'wrong number of arguments';
@@ -309,7 +310,7 @@ const RUN_ID_SIZE = 40;
 
 function applySentinelDirective(ctx: SentinelCtx, argv: string[]): Verdict {
   const [sub = '', ...args] = argv;
-  const handler = SENTINEL_HANDLERS[sub.toLowerCase()];
+  const handler = Object.hasOwn(SENTINEL_HANDLERS, sub.toLowerCase()) ? SENTINEL_HANDLERS[sub.toLowerCase()] : undefined;
   if (!handler || !handler.arity.includes(args.length)) return 'Unrecognized sentinel configuration statement.';
   return handler.run(ctx, args);
 }

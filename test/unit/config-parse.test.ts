@@ -438,6 +438,13 @@ describe('parseConfig: errors (texts from redis-sentinel 7.0.15)', () => {
     ['bind ""', 1, 'Configured to not listen anywhere, exiting.'],
     ['dir ""', 1, 'No such file or directory'],
     ['sentinel foo bar', 1, 'Unrecognized sentinel configuration statement.'],
+    // Names of Object.prototype members are no directives (they once threw a TypeError).
+    ['sentinel constructor x', 1, 'Unrecognized sentinel configuration statement.'],
+    ['sentinel __proto__ a b', 1, 'Unrecognized sentinel configuration statement.'],
+    ['sentinel toString m', 1, 'Unrecognized sentinel configuration statement.'],
+    ['constructor x', 1, 'Bad directive or wrong number of arguments'],
+    ['__proto__ 1', 1, 'Bad directive or wrong number of arguments'],
+    ['hasOwnProperty x', 1, 'Bad directive or wrong number of arguments'],
     ['sentinel monitor m 127.0.0.1 6379', 1, 'Unrecognized sentinel configuration statement.'],
     [`sentinel myid ${ID_A} extra`, 1, 'Unrecognized sentinel configuration statement.'],
     [`${M}\nsentinel known-sentinel m 127.0.0.1 26380 a b`, 2, 'Unrecognized sentinel configuration statement.'],
