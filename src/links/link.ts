@@ -32,12 +32,10 @@ export interface LinkOptions {
 }
 
 export interface LinkListener {
-  /**
-   * Command connection open. localIp: our end of the socket; remoteIp: the
-   * address the host resolved to; authError: AUTH's error reply, if any
-   * (the link is up all the same: its PING replies judge the instance).
-   */
-  up(localIp: string, remoteIp: string | undefined, authError?: string): void;
+  /** Command connection open (AUTH and CLIENT SETNAME already queued ahead of anything sent next). localIp: our end of the socket; remoteIp: the address the host resolved to. */
+  up(localIp: string, remoteIp: string | undefined): void;
+  /** AUTH's error reply on the command connection (the link stays up: its PING replies judge the instance). */
+  authRefused?(message: string): void;
   down(reason: string): void;
   /** Pub/sub connection subscribed to the hello channel. */
   pubsubUp(): void;
@@ -61,8 +59,12 @@ export class InstanceLink {
 
   /**
    * Replaces the command connection by one new attempt; the outcome arrives
-   * as up() (once AUTH and CLIENT SETNAME were answered, whatever they
-   * answered) or down().
+   * as up() or down(). up() comes as soon as the socket is open, with AUTH
+   * and CLIENT SETNAME queued: what the core sends on it (the first PING)
+   * leaves in the same write, as redis-sentinel pipelines AUTH, SETNAME and
+   * PING on a new link. Waiting for the handshake's replies first would add
+   * a round trip (and under packet loss a retransmission) to the time a
+   * reconnected instance has to prove itself alive before down-after.
    */
   connect(): void {
     this.closeCmd();
@@ -73,10 +75,10 @@ export class InstanceLink {
       stallLimitMs: this.opts.stallLimitMs,
       onOpen: (localIp, remoteIp) => {
         this.handshake(conn, 'cmd', (authError) => {
-          if (this.cmd !== conn) return;
-          this.cmdOpen = true;
-          this.listener.up(localIp, remoteIp, authError?.message);
+          if (this.cmd === conn && authError) this.listener.authRefused?.(authError.message);
         });
+        this.cmdOpen = true;
+        this.listener.up(localIp, remoteIp);
       },
       onClose: (reason) => {
         if (this.cmd !== conn) return;

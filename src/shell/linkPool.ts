@@ -167,12 +167,10 @@ export class LinkPool implements LinkOps {
       clientNamePrefix: `sentinel-${this.opts.state.myId.slice(0, 8)}`,
       rename: (command) => (kind === 'redis' ? owner()?.config.renameCommands[command] ?? command : command),
     }, {
-      up: (localIp, remoteIp, authError) => {
-        // redis-sentinel says nothing; one line per connection tells why
-        // the instance may answer -NOAUTH (or act as the default user).
-        if (authError !== undefined) this.opts.warn({ link: key, err: authError }, 'AUTH refused; the link is kept and judged by its PING replies');
-        this.opts.feed({ type: 'linkUp', link: key, localIp, remoteIp });
-      },
+      up: (localIp, remoteIp) => this.opts.feed({ type: 'linkUp', link: key, localIp, remoteIp }),
+      // redis-sentinel says nothing; one line per connection tells why the
+      // instance may answer -NOAUTH (or act as the default user).
+      authRefused: (err) => this.opts.warn({ link: key, err }, 'AUTH refused; the link is kept and judged by its PING replies'),
       down: () => this.opts.feed({ type: 'linkDown', link: key }),
       pubsubUp: () => this.opts.feed({ type: 'pubsubUp', link: key }),
       pubsubDown: () => this.opts.feed({ type: 'pubsubDown', link: key }),

@@ -8,6 +8,7 @@
  * wrong verdict shows as +sdown without starting a failover), and compares
  * what they publish and report.
  */
+import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
 import { RawClient, toPlain, type Plain } from '../support/resp.js';
@@ -154,6 +155,62 @@ describe('link set-up replies redis-sentinel ignores: tssentinel vs redis-sentin
     for (const s of sides) {
       expect(await masterFlags(s), s.label).toMatch(/^s_down,master/);
       expect(await lastOkPingMs(s), s.label).toBeGreaterThan(DOWN_AFTER_MS);
+    }
+  }, 60_000);
+});
+
+/**
+ * A TCP proxy on 127.0.0.1 that forwards what clients send at once and what
+ * the server answers `delayMs` later (in order): a slow or lossy path, where
+ * each round trip costs a retransmission's time.
+ */
+async function delayProxy(targetPort: number, delayMs: number): Promise<{ port: number; close: () => void }> {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => { client.destroy(); upstream.destroy(); });
+    }
+    client.on('data', (chunk: Buffer) => upstream.write(chunk));
+    upstream.on('data', (chunk: Buffer) => {
+      setTimeout(() => { if (!client.destroyed) client.write(chunk); }, delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      server.close();
+    },
+  };
+}
+
+describe('a master whose every reply takes longer than half of down-after: tssentinel vs redis-sentinel', () => {
+  it('the first PING of a new link goes with AUTH and CLIENT SETNAME, so one round trip proves the master alive', async () => {
+    const replyDelayMs = 800;
+    const downAfterMs = 1_300;
+    const master = await startRedis();
+    const proxy = await delayProxy(master.port, replyDelayMs);
+    try {
+      const conf = [
+        `sentinel monitor mymaster 127.0.0.1 ${proxy.port} 2`,
+        `sentinel down-after-milliseconds mymaster ${downAfterMs}`,
+        '',
+      ].join('\n');
+      const [real, ts] = await startAll([startRealSentinel(conf), startTsSentinel(conf)]);
+      const logs = await Promise.all([EventLog.open(real, 'real'), EventLog.open(ts, 'ts')]);
+      // Both have linked and pinged (the link is killed only after the 15 s minimum reconnect period).
+      await sleep(6_000);
+      for (const [s, log] of [[real, logs[0]!], [ts, logs[1]!]] as const) {
+        expect(log.events.filter((e) => e.channel === '+sdown').map((e) => e.message), log.label).toEqual([]);
+        const m = await masterInfo(s);
+        expect(String(m['flags']), log.label).toBe('master');
+      }
+    } finally {
+      proxy.close();
     }
   }, 60_000);
 });

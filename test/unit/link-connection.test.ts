@@ -94,7 +94,8 @@ function recorder(): Recorded {
   };
   return {
     log,
-    up: (_local, _remote, authError) => push(authError === undefined ? 'up' : `up (AUTH: ${authError})`),
+    up: () => push('up'),
+    authRefused: (err) => push(`authRefused ${err}`),
     down: (reason) => push(`down ${reason}`),
     pubsubUp: () => push('pubsubUp'),
     pubsubDown: () => push('pubsubDown'),
@@ -104,6 +105,12 @@ function recorder(): Recorded {
       else waiters.push({ what, resolve });
     }),
   };
+}
+
+/** Resolves once `cond` holds (polled every 5 ms, 2 s at most). */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  expect(cond()).toBe(true);
 }
 
 /** The reply a callback-taking link method delivers, as a promise (rejected on an error or the loss). */
@@ -237,15 +244,17 @@ describe('InstanceLink over its own connection', () => {
     const refusing = await open(await fakeServer((args) =>
       (args[0] === 'auth' ? '-WRONGPASS invalid username-password pair or user is disabled.\r\n' : '+OK\r\n')), { password: 'pw' });
     refusing.link.connect();
-    await refusing.rec.next('up');
-    expect(refusing.rec.log).toEqual(['up (AUTH: WRONGPASS invalid username-password pair or user is disabled.)']);
+    await refusing.rec.next('authRefused');
+    expect(refusing.rec.log).toEqual(['up', 'authRefused WRONGPASS invalid username-password pair or user is disabled.']);
     expect(refusing.link.connected).toBe(true);
     const lax = await open(await fakeServer((args) => (args[0] === 'auth'
       ? '-ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?\r\n'
       : '+OK\r\n')), { password: 'pw', rename: { client: '' } });
     lax.link.connect();
     await lax.rec.next('up');
+    await waitUntil(() => fakes[1]!.received.length > 0);
     expect(fakes[1]!.received).toEqual([['auth', 'pw']]);
+    expect(lax.rec.log).toEqual(['up']);
   });
 
   it('does not send a failover step queued before a stall; the connection fails instead, its commands with StalledError', async () => {
@@ -253,6 +262,7 @@ describe('InstanceLink over its own connection', () => {
     const { link, rec } = await open(fake, { stallLimitMs: 50 });
     link.connect();
     await rec.next('up');
+    await waitUntil(() => fake.received.length > 0); // CLIENT SETNAME
     const sentBefore = fake.received.length;
     const outcomes: string[] = [];
     link.transaction([['slaveof', 'NO', 'ONE']], (err) => outcomes.push(err ? err.name : 'ok'));
