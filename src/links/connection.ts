@@ -107,7 +107,9 @@ export class Connection {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, KEEPALIVE_MS);
     socket.once(opts.tls ? 'secureConnect' : 'connect', () => {
-      if (!this.ended) opts.onOpen(socket.localAddress ?? '127.0.0.1', socket.remoteAddress);
+      if (this.ended) return;
+      if (isSelfConnection(socket)) return this.end('connected to itself (nothing listens on that port)');
+      opts.onOpen(socket.localAddress ?? '127.0.0.1', socket.remoteAddress);
     });
     if (opts.tls) socket.on('data', (chunk: Buffer) => parser.execute(chunk));
     socket.on('error', (err: Error) => this.end(err.message));
@@ -230,6 +232,18 @@ export class Connection {
     }
     if (reason !== undefined) this.opts.onClose(reason);
   }
+}
+
+/**
+ * A connect to a port of this host where nothing listens can be given that
+ * very port as its source port (in the ephemeral range) and connect to
+ * itself. Kept, that connection would hold the port: the Sentinel or Redis
+ * that should listen there could not bind it when it restarts ("Address
+ * already in use"). It is closed at once, as a refused connect.
+ */
+export function isSelfConnection(socket: net.Socket): boolean {
+  return socket.localPort !== undefined && socket.localPort === socket.remotePort &&
+    socket.localAddress === socket.remoteAddress;
 }
 
 /** What the pending commands of a connection failed after a stall get: they were never sent. */

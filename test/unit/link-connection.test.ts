@@ -13,7 +13,7 @@ import { defaultMasterConfig, defaultSentinelConfig } from '../../src/config/mod
 import type { InstanceRef } from '../../src/core/effects.js';
 import { seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
 import type { CoreEvent } from '../../src/core/step.js';
-import { Connection, ReplyLostError, type ReplyCallback } from '../../src/links/connection.js';
+import { Connection, ReplyLostError, isSelfConnection, type ReplyCallback } from '../../src/links/connection.js';
 import { InstanceLink, type LinkListener } from '../../src/links/link.js';
 import { LinkPool } from '../../src/shell/linkPool.js';
 
@@ -367,6 +367,32 @@ describe('LinkPool SLAVEOF transaction outcome', () => {
     const { reported, slaveof } = await poolOn(transaction(() => '*4\r\n+OK\r\n+OK\r\n:1\r\n:0\r\n'));
     expect(await slaveof()).toBe(true);
     expect(reported).toEqual([]);
+  });
+});
+
+describe('a connection to itself', () => {
+  it('is recognised (a connect to a free port given that port as its source port), and an ordinary one is not', async () => {
+    // Find a free port, then connect to it from it: Linux completes this as a simultaneous open.
+    const probe = net.createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const self = net.connect({ host: '127.0.0.1', port, localAddress: '127.0.0.1', localPort: port });
+    try {
+      await new Promise<void>((resolve, reject) => { self.once('connect', resolve); self.once('error', reject); });
+      expect(isSelfConnection(self)).toBe(true);
+    } finally {
+      self.destroy();
+    }
+    const fake = await fakeServer(standard);
+    fakes.push(fake);
+    const other = net.connect({ host: '127.0.0.1', port: fake.port });
+    try {
+      await new Promise<void>((resolve) => other.once('connect', resolve));
+      expect(isSelfConnection(other)).toBe(false);
+    } finally {
+      other.destroy();
+    }
   });
 });
 
