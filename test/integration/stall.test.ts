@@ -70,6 +70,44 @@ function stopFirstToPublish(sentinels: readonly ProcHandle[], channel: string): 
   return { stoppedOne, close: () => { for (const socket of sockets) socket.destroy(); } };
 }
 
+interface Topology {
+  master: ProcHandle;
+  replicas: [ProcHandle, ProcHandle];
+  sentinels: ProcHandle[];
+}
+
+/**
+ * A master, two replicas and three tssentinels that see both replicas synced
+ * and each other. `prepare` runs on the replicas before the Sentinels start;
+ * `seen` is what every Sentinel must also show of the replicas first.
+ */
+async function topology(failoverTimeoutMs: number, prepare: (replicas: [ProcHandle, ProcHandle]) => Promise<void>,
+  seen: (replicas: string[][]) => boolean = () => true): Promise<Topology> {
+  const master = await startRedis();
+  const replicas = await startAll([
+    startRedis({ replicaOf: { host: HOST, port: master.port } }),
+    startRedis({ replicaOf: { host: HOST, port: master.port } }),
+  ]);
+  await prepare(replicas);
+  const text = [
+    `sentinel monitor mymaster ${HOST} ${master.port} 2`,
+    `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
+    `sentinel failover-timeout mymaster ${failoverTimeoutMs}`,
+    '',
+  ].join('\n');
+  const sentinels = await startAll([startTsSentinel(text), startTsSentinel(text), startTsSentinel(text)]);
+  for (const s of sentinels) {
+    // Only a replica seen synced can be promoted.
+    await waitFor(async () => {
+      const m = await masterInfo(s);
+      const list = toPlain(await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
+      return m['num-other-sentinels'] === '2' && list.length === 2 &&
+        list.every((r) => r[r.indexOf('master-link-status') + 1] === 'ok') && seen(list);
+    }, { timeoutMs: 20_000, what: `port ${s.port} to see 2 synced replicas and 2 peers` });
+  }
+  return { master, replicas, sentinels };
+}
+
 async function role(p: ProcHandle): Promise<string> {
   const r = toPlain(await call(p.port, 'ROLE'));
   return Array.isArray(r) ? String(r[0]) : JSON.stringify(r);
@@ -112,29 +150,9 @@ describe('a link whose process stalls between a failover decision and its write'
 
 describe('a leader stopped in the middle of a failover step', () => {
   it('enters TILT first after SIGCONT and sends nothing decided before the stop; the failover resumes after TILT', async () => {
-    const master = await startRedis();
-    const replicas = await startAll([
-      startRedis({ replicaOf: { host: HOST, port: master.port } }),
-      startRedis({ replicaOf: { host: HOST, port: master.port } }),
-    ]);
-    const text = [
-      `sentinel monitor mymaster ${HOST} ${master.port} 2`,
-      `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
-      `sentinel failover-timeout mymaster ${FAILOVER_TIMEOUT_MS}`,
-      '',
-    ].join('\n');
-    const sentinels = await startAll([startTsSentinel(text), startTsSentinel(text), startTsSentinel(text)]);
+    const { master, replicas, sentinels } = await topology(FAILOVER_TIMEOUT_MS, async () => undefined);
     for (const s of sentinels) {
       expect(toPlain(await call(s.port, 'SENTINEL', 'DEBUG', 'TILT-PERIOD', String(TILT_PERIOD_MS)))).toBe('OK');
-      await waitFor(async () => {
-        const m = await masterInfo(s);
-        return m['num-slaves'] === '2' && m['num-other-sentinels'] === '2';
-      }, { timeoutMs: 20_000, what: `port ${s.port} to see 2 replicas and 2 peers` });
-      // Only a replica seen synced can be promoted.
-      await waitFor(async () => {
-        const list = toPlain(await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
-        return list.length === 2 && list.every((r) => r[r.indexOf('master-link-status') + 1] === 'ok');
-      }, { timeoutMs: 20_000, what: `port ${s.port} to see both replicas synced` });
     }
     const logs = await Promise.all(sentinels.map((s) => EventLog.open(s, `port ${s.port}`)));
     const trap = stopFirstToPublish(sentinels, '+selected-slave');
@@ -181,30 +199,10 @@ describe('a leader stopped in the middle of a failover step', () => {
 
 describe('a leader stopped after SLAVEOF NO ONE, before it saw the promotion', () => {
   it('the next leader keeps the replica that already reports role:master, even when the usual rules prefer another', async () => {
-    const failoverTimeoutMs = 3_000;
-    const master = await startRedis();
-    const [first, second] = await startAll([
-      startRedis({ replicaOf: { host: HOST, port: master.port } }),
-      startRedis({ replicaOf: { host: HOST, port: master.port } }),
-    ]);
-    // `first` wins the first election's selection (lower priority number).
-    expect(toPlain(await call(first.port, 'CONFIG', 'SET', 'replica-priority', '10'))).toBe('OK');
-    const text = [
-      `sentinel monitor mymaster ${HOST} ${master.port} 2`,
-      `sentinel down-after-milliseconds mymaster ${DOWN_AFTER_MS}`,
-      `sentinel failover-timeout mymaster ${failoverTimeoutMs}`,
-      '',
-    ].join('\n');
-    const sentinels = await startAll([startTsSentinel(text), startTsSentinel(text), startTsSentinel(text)]);
-    for (const s of sentinels) {
-      await waitFor(async () => {
-        const m = await masterInfo(s);
-        const list = toPlain(await call(s.port, 'SENTINEL', 'REPLICAS', 'mymaster')) as string[][];
-        const field = (r: string[], k: string) => r[r.indexOf(k) + 1];
-        return m['num-other-sentinels'] === '2' && list.length === 2 &&
-          list.every((r) => field(r, 'master-link-status') === 'ok') && list.some((r) => field(r, 'slave-priority') === '10');
-      }, { timeoutMs: 20_000, what: `port ${s.port} to see both replicas, the priority and 2 peers` });
-    }
+    const { master, replicas: [first, second], sentinels } = await topology(3_000, async ([r]) => {
+      // `first` wins the first election's selection (lower priority number).
+      expect(toPlain(await call(r.port, 'CONFIG', 'SET', 'replica-priority', '10'))).toBe('OK');
+    }, (list) => list.some((r) => r[r.indexOf('slave-priority') + 1] === '10'));
     const trap = stopFirstToPublish(sentinels, '+failover-state-wait-promotion');
     await master.kill9();
     const leader = await trap.stoppedOne.finally(() => trap.close());
