@@ -32,6 +32,8 @@ export type Effect =
   | { type: 'connect'; link: string }
   /** Closes both connections of a link (the command one and, for a Redis instance, the pub/sub one). */
   | { type: 'disconnect'; link: string }
+  /** Closes the command connection only (a stuck one); the pub/sub connection lives on, as in Redis. */
+  | { type: 'disconnectCommand'; link: string }
   /** Opens the pub/sub connection (replacing any attempt in progress) and SUBSCRIBEs to the hello channel. */
   | { type: 'connectPubsub'; link: string }
   /** Closes the pub/sub connection only; the core reconnects it on a later tick. */

@@ -29,8 +29,10 @@ export function checkSubjectivelyDown(
   if (link.connected && nowMs - link.connectedAtMs > state.timing.minLinkReconnectPeriodMs &&
       link.actPingMs !== 0 && nowMs - link.actPingMs > downAfterMs / 2 &&
       nowMs - link.lastPongMs > downAfterMs / 2) {
+    // The command connection only: redis-sentinel closes just that one, and
+    // the pub/sub connection has its own silence rule.
     link.connected = false;
-    effects.push({ type: 'disconnect', link: link.key });
+    effects.push({ type: 'disconnectCommand', link: link.key });
   }
 
   const down = elapsedMs > downAfterMs ||

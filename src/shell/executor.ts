@@ -39,6 +39,8 @@ export interface LinkOps {
   connect(link: string): void;
   /** Closes the link (both connections); false when there was none. `keep`: the core still holds the link (it will ask to connect again). */
   disconnect(link: string, keep: boolean): boolean;
+  /** Closes the command connection only; false when there was no link. */
+  disconnectCommand(link: string): boolean;
   /** The pub/sub connection of a Redis instance's link; reported by pubsubUp/pubsubDown/pubsubMessage events. */
   connectPubsub(link: string): void;
   disconnectPubsub(link: string): void;
@@ -189,6 +191,9 @@ export class EffectExecutor {
     switch (effect.type) {
       case 'connect': return links.connect(effect.link);
       case 'disconnect': return this.disconnect(effect.link);
+      case 'disconnectCommand':
+        if (links.disconnectCommand(effect.link) && this.parts.holdsLink(effect.link)) feed({ type: 'linkDown', link: effect.link });
+        return;
       case 'connectPubsub': return links.connectPubsub(effect.link);
       case 'disconnectPubsub': return links.disconnectPubsub(effect.link);
       case 'failoverTo': return this.failoverTo(effect);

@@ -85,6 +85,13 @@ export class LinkPool implements LinkOps {
     return true;
   }
 
+  disconnectCommand(key: string): boolean {
+    const link = this.links.get(key);
+    if (!link) return false;
+    link.closeCmd();
+    return true;
+  }
+
   ping(key: string, done: (outcome: PingOutcome) => void): void {
     const link = this.links.get(key);
     if (!link) return done('none');

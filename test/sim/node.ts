@@ -270,6 +270,13 @@ export class SentinelNode implements Endpoint {
     return {
       connect: (key) => this.connect(state, key),
       disconnect: (key, keep) => this.disconnect(key, keep),
+      // One simulated connection carries both halves: dropping the command
+      // half drops the pub/sub half too (the executor reports only linkDown).
+      disconnectCommand: (key) => {
+        const held = this.disconnect(key, true);
+        if (held && state.links.has(key)) this.apply({ type: 'pubsubDown', link: key });
+        return held;
+      },
       connectPubsub: (key) => this.connectPubsub(state, key),
       disconnectPubsub: (key) => {
         const conn = this.links.get(key)?.conn;

@@ -147,4 +147,25 @@ describe('pub/sub link in the core', () => {
     expect(effects).toContainEqual({ type: 'connect', link: sentinelKey });
     expect(effects).not.toContainEqual({ type: 'connectPubsub', link: sentinelKey });
   });
+
+  it('a stuck command connection is closed alone: the pub/sub connection stays subscribed, as in Redis', () => {
+    const s = subscribed();
+    const link = s.links.get(KEY)!;
+    // Healthy for longer than the minimum reconnect period, hellos arriving.
+    for (let t = T0 + 100; t <= T0 + 20_000; t += 100) {
+      if (t % 1000 === 0) step(s, { type: 'pubsubMessage', link: KEY }, t);
+      runTicks(s, t, t);
+    }
+    // PINGs stop being answered for over half of down-after (60 s here).
+    const out: Effect[] = [];
+    for (let t = T0 + 20_100; t <= T0 + 52_000; t += 100) {
+      if (t % 1000 === 0) step(s, { type: 'pubsubMessage', link: KEY }, t);
+      out.push(...tick(s, t));
+      if (out.some((e) => e.type === 'disconnectCommand')) break;
+    }
+    expect(out).toContainEqual({ type: 'disconnectCommand', link: KEY });
+    expect(count(out, 'disconnect')).toBe(0);
+    expect(link.connected).toBe(false);
+    expect(link.pubsub.connected).toBe(true);
+  });
 });
