@@ -178,6 +178,34 @@ async function dribble(port, conns, prefix, bytesPerConn, preamble) {
   return sockets;
 }
 
+/** A client that pipelines PING without reading the replies, until closed, 256 MB written or 5 s. */
+async function deafPipeline(port, preamble) {
+  const s = net.connect({ port, host: '127.0.0.1' });
+  let closed = false;
+  s.on('error', () => undefined);
+  s.on('close', () => { closed = true; });
+  await new Promise((r) => s.once('connect', r));
+  s.pause();
+  if (preamble) s.write(preamble);
+  const batch = Buffer.from('PING\r\n'.repeat(10_000));
+  const end = Date.now() + 5000;
+  let written = 0;
+  while (!closed && written < 256 * MB && Date.now() < end) {
+    written += batch.length;
+    if (s.write(batch)) continue;
+    await new Promise((resolve) => {
+      const done = () => { clearTimeout(t); s.off('drain', done); s.off('close', done); resolve(); };
+      const t = setTimeout(done, Math.max(0, end - Date.now()));
+      s.once('drain', done);
+      s.once('close', done);
+    });
+  }
+  s.destroy();
+  return { closed, written };
+}
+
+const deafNote = (rs) => rs.map((r) => `${r.closed ? 'closed' : 'open'} after ${(r.written / MB).toFixed(1)} MB written`).join('; ');
+
 const big512 = Buffer.alloc(512 * MB, 0x61);
 const PATTERNS = {
   /** One 512 MB argument (the largest proto-max-bulk-len allows), echoed by PING. */
@@ -219,6 +247,12 @@ const PATTERNS = {
     for (const x of s) x.destroy();
     return '';
   },
+  /** requirepass set: one client pipelines PING before AUTH and never reads (at most 256 MB or 5 s). */
+  'deaf-unauth-1': async (p) => deafNote(await Promise.all([deafPipeline(p.port, '')])),
+  /** The same from two clients at once. */
+  'deaf-unauth-2': async (p) => deafNote(await Promise.all([deafPipeline(p.port, ''), deafPipeline(p.port, '')])),
+  /** The same after AUTH (redis-sentinel buffers the replies: client-output-buffer-limit normal 0 0 0). */
+  'deaf-auth-1': async (p) => deafNote(await Promise.all([deafPipeline(p.port, 'AUTH secret\r\n')])),
   /** SENTINEL SET m quorum ... with 20,000 pairs. */
   'sentinel-set-20k': async (p) => {
     const argv = ['SENTINEL', 'SET', 'm'];
@@ -241,7 +275,7 @@ const PATTERNS = {
 };
 
 async function runPattern(name, kind) {
-  const auth = name === 'dribble-unauth-20';
+  const auth = name === 'dribble-unauth-20' || name.startsWith('deaf-');
   const p = await start(kind, auth ? 'requirepass secret\n' : '');
   const before = rss(p.pid);
   let peak = before;

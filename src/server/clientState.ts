@@ -45,6 +45,8 @@ export class Client implements ClientSession {
   postponed: RequestArgs | undefined;
   /** Out of its turn (pipeline budget spent): resumes on setImmediate or on the socket's 'drain'. */
   yielded = false;
+  /** Its socket is not read for now (too much input waiting while it is not served). */
+  inputPaused = false;
   /** Commands run in the current turn. */
   turnCommands = 0;
   /** When the output first went over the soft limit, 0 while under it. */

@@ -185,6 +185,11 @@ export class RequestDecoder {
     return this.bigFill + this.end - this.pos;
   }
 
+  /** Bytes received and not parsed yet, a big argument being filled aside (its buffer is allocated already). */
+  get unparsedBytes(): number {
+    return this.end - this.pos;
+  }
+
   /** Bytes of the read buffer while a request executes, that request included (CLIENT LIST qbuf). */
   get bufferedBytes(): number {
     return this.pendingBytes + this.lastRequestBytes;

@@ -48,13 +48,30 @@ export interface RespServerOptions {
  * Pipelines are served in turns: after this many commands or this many bytes
  * of replies, the client waits for setImmediate (timers, other clients and
  * links run in between), and while its socket holds more than
- * OUTPUT_PAUSE_BYTES unsent, for 'drain'. Input is still read meanwhile (a
- * client that writes its whole pipeline before reading cannot deadlock), up to
- * client-query-buffer-limit.
+ * OUTPUT_PAUSE_BYTES unsent, for 'drain'.
  */
 const TURN_COMMANDS_MAX = 1000;
 const TURN_OUTPUT_MAX_BYTES = 256 * 1024;
 const OUTPUT_PAUSE_BYTES = 1024 * 1024;
+/**
+ * Input read ahead of a client that is not being served (its turn is over,
+ * its replies wait for 'drain', a handler or CLIENT PAUSE holds it): past this
+ * many unparsed bytes its socket is not read until it is served again. Redis
+ * reads on and buffers the replies (client-output-buffer-limit normal 0 0 0);
+ * holding the client back with TCP instead keeps a pipeline that never reads
+ * its replies from costing more than this, the socket buffers and
+ * OUTPUT_PAUSE_BYTES. The price: a client that writes several MB of pipeline
+ * before it reads any reply, from one blocking thread, waits forever.
+ */
+const INPUT_AHEAD_MAX_BYTES = 256 * 1024;
+/**
+ * Redis 7.0.15 (with the CVE-2025-21605 fix, as Debian ships it) lets a client
+ * that still has to authenticate fill its 16 KB reply buffer
+ * (PROTO_REPLY_CHUNK_BYTES) and no more: a reply spilling past it closes the
+ * client, pending replies dropped, whether it reads or not (482 pipelined
+ * NOAUTH replies in one read are enough), with the output-limit log line.
+ */
+const UNAUTH_OUTPUT_MAX_BYTES = 16 * 1024;
 /**
  * Handlers take arguments as JS strings (UTF-8). Text costs the V8 heap
  * (and a string cannot exceed 2^29-24 characters), so a command whose
@@ -266,6 +283,17 @@ export class RespServer implements ServerApi {
       return;
     }
     if (!c.yielded) this.processInput(c);
+    else this.throttleInput(c);
+  }
+
+  /** Reads a client's socket only while it is served or has little unparsed input (INPUT_AHEAD_MAX_BYTES). */
+  private throttleInput(c: Client): void {
+    const held = c.yielded || c.waiting || c.closing;
+    const hold = held && c.decoder.unparsedBytes > INPUT_AHEAD_MAX_BYTES;
+    if (hold === c.inputPaused || c.closed) return;
+    c.inputPaused = hold;
+    if (hold) c.socket.pause();
+    else c.socket.resume();
   }
 
   /** Redis's readQueryFromClient check: the client is freed (no reply) and logged. */
@@ -287,6 +315,7 @@ export class RespServer implements ServerApi {
       }
     }
     this.flush(c);
+    this.throttleInput(c);
   }
 
   /** After each command: keep going, or end this client's turn and come back later. */
@@ -489,9 +518,21 @@ export class RespServer implements ServerApi {
   /**
    * Redis's checkClientOutputBufferLimits: over the class's hard limit, or
    * over its soft limit for longer than soft-seconds, the client is closed
-   * at once (its pending output is dropped). 0 disables a limit.
+   * at once (its pending output is dropped). 0 disables a limit. Before
+   * AUTH, UNAUTH_OUTPUT_MAX_BYTES applies whatever the class limits say.
    */
   private checkOutputLimits(c: Client): boolean {
+    const over = (this.acl.authRequired(c) && c.outputBufferBytes > UNAUTH_OUTPUT_MAX_BYTES) || this.overClassLimit(c);
+    if (!over || c.closed) return over;
+    this.logger.warn(`Client ${this.acl.describeClient(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    c.closed = true;
+    c.takeOutput();
+    c.socket.destroy();
+    return true;
+  }
+
+  /** The class's hard limit, or its soft limit for longer than soft-seconds. */
+  private overClassLimit(c: Client): boolean {
     if (this.normalUnlimited && c.channels.size === 0 && c.patterns.size === 0) return false;
     const limit = this.limits.outputBuffer[this.clientClass(c)];
     if (limit.hardBytes === 0 && limit.softBytes === 0) return false;
@@ -504,12 +545,7 @@ export class RespServer implements ServerApi {
     } else {
       c.softLimitSinceMs = 0;
     }
-    if (!over || c.closed) return over;
-    this.logger.warn(`Client ${this.acl.describeClient(c)} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    c.closed = true;
-    c.takeOutput();
-    c.socket.destroy();
-    return true;
+    return over;
   }
 
   /** Redis's getClientType: a subscriber is in the pubsub class. */
