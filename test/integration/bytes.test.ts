@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bytesToText, textToBytes } from '../../src/byteText.js';
 import { splitArgs } from '../../src/redisArgs.js';
-import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, type ProcHandle } from '../support/procs.js';
+import { startAll, startRealSentinel, startRedis, startTsSentinel, stopAll, tempDir, type ProcHandle } from '../support/procs.js';
 import { RawClient, parseClientLine, textOf, toPlain, toRecord, type Plain } from '../support/resp.js';
 import { EventLog, closeEventLogs, call as reply } from '../support/sentinel.js';
 import { waitFor } from '../support/wait.js';
@@ -199,4 +199,32 @@ describe('values that are not UTF-8', () => {
     expect(await call(ts.port, ['alice', PASS], 'ACL', 'WHOAMI')).toBe('alice');
     expect(await call(ts.port, [PASS], 'ACL', 'WHOAMI')).toBe('default');
   }, 90_000);
+
+  it('a notification-script path n\\xff: set, run with the master name\'s bytes as its argument, as redis-sentinel runs its own', async () => {
+    const redis = await startRedis();
+    const dir = tempDir('bytes-scripts');
+    const conf = ['sentinel deny-scripts-reconfig no', ''].join('\n');
+    const sides = await startAll([startRealSentinel(conf), startTsSentinel(conf)]);
+    const outs = new Map<ProcHandle, string>();
+    for (const s of sides) {
+      const out = `${dir}/${s.kind}.out`;
+      outs.set(s, out);
+      // The script's own path is not UTF-8 either: only the file system's bytes name it.
+      const script = Buffer.concat([Buffer.from(`${dir}/notify-`), Buffer.of(0xff), Buffer.from(`-${s.kind}.sh`)]);
+      fs.writeFileSync(script, `#!/bin/sh\nprintf '%s\\n' "$@" >> '${out}'\n`);
+      fs.chmodSync(script, 0o755);
+      expect(await call(s.port, [], 'SENTINEL', 'MONITOR', NAME, HOST, String(redis.port), '2')).toBe('OK');
+      expect(await call(s.port, [], 'SENTINEL', 'SET', NAME, 'notification-script', bytesToText(script))).toBe('OK');
+      expect(await call(s.port, [], 'SENTINEL', 'SET', NAME, 'quorum', '3')).toBe('OK');
+    }
+    const runs = (s: ProcHandle): Buffer => (fs.existsSync(outs.get(s)!) ? fs.readFileSync(outs.get(s)!) : Buffer.alloc(0));
+    const quorumRun = Buffer.concat([Buffer.from('+set\nmaster '), NAME_BYTES, Buffer.from(` ${HOST} ${redis.port} quorum 3\n`)]);
+    for (const s of sides) {
+      await waitFor(() => runs(s).includes(quorumRun), { timeoutMs: 15_000, what: `${s.kind}'s script run for +set quorum 3 (seen: ${JSON.stringify(runs(s).toString('latin1'))})` });
+    }
+    // The same runs (scripts run side by side, so in any order), each side naming its own script.
+    const lines = (s: ProcHandle): string[] =>
+      runs(s).toString('latin1').replace(`-${s.kind}.sh`, '-<side>.sh').split('\n').sort();
+    expect(lines(sides[1])).toEqual(lines(sides[0]));
+  }, 60_000);
 });
