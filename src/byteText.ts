@@ -78,40 +78,82 @@ function sequenceLength(buf: Uint8Array, i: number, end: number): number {
   return len;
 }
 
+/**
+ * The slow path, linear and without a string per byte (an argument may be
+ * megabytes of bytes that are not UTF-8): UTF-16 code units are written into
+ * one array (never more units than bytes), then turned into text in chunks.
+ */
 function decodeEscaping(buf: Buffer, start: number, end: number): string {
-  let out = '';
-  let run = start;
+  const units = new Uint16Array(end - start);
+  let n = 0;
   let i = start;
   while (i < end) {
     const len = sequenceLength(buf, i, end);
-    if (len > 0) {
+    const b0 = buf[i] as number;
+    if (len === 0) {
+      units[n++] = ESCAPE_BASE + b0;
+      i += 1;
+    } else if (len === 1) {
+      units[n++] = b0;
+      i += 1;
+    } else {
+      let cp = b0 & (0xff >> (len + 1));
+      for (let k = 1; k < len; k++) cp = (cp << 6) | ((buf[i + k] as number) & 0x3f);
+      if (cp < 0x10000) {
+        units[n++] = cp;
+      } else {
+        units[n++] = 0xd800 + ((cp - 0x10000) >> 10);
+        units[n++] = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+      }
       i += len;
-      continue;
     }
-    if (run < i) out += buf.toString('utf8', run, i);
-    out += String.fromCharCode(ESCAPE_BASE + (buf[i] as number));
-    i += 1;
-    run = i;
   }
-  if (run < end) out += buf.toString('utf8', run, end);
-  return out;
+  let text = '';
+  for (let k = 0; k < n; k += TEXT_CHUNK_UNITS) {
+    text += String.fromCharCode.apply(null, units.subarray(k, Math.min(n, k + TEXT_CHUNK_UNITS)) as unknown as number[]);
+  }
+  return text;
 }
 
+/** Code units per String.fromCharCode call (its arguments live on the stack). */
+const TEXT_CHUNK_UNITS = 8192;
+
+/** The slow path, linear: at most 3 bytes per UTF-16 code unit, written into one buffer. */
 function encodeEscaped(s: string): Buffer {
-  const parts: Buffer[] = [];
-  let run = 0;
+  const out = Buffer.allocUnsafe(3 * s.length);
+  let n = 0;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      const next = s.charCodeAt(i + 1);
-      if (next >= 0xdc00 && next <= 0xdfff) i += 1; // a pair: one character, encoded with its run
-      continue;
+    if (c < 0x80) {
+      out[n++] = c;
+    } else if (c < 0x800) {
+      out[n++] = 0xc0 | (c >> 6);
+      out[n++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && isLowSurrogate(s.charCodeAt(i + 1))) {
+      const cp = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
+      out[n++] = 0xf0 | (cp >> 18);
+      out[n++] = 0x80 | ((cp >> 12) & 0x3f);
+      out[n++] = 0x80 | ((cp >> 6) & 0x3f);
+      out[n++] = 0x80 | (cp & 0x3f);
+    } else if (c >= 0xdc80 && c <= 0xdcff) {
+      out[n++] = c - ESCAPE_BASE; // an escaped byte
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      n = put(out, n, 0xfffd); // any other lone surrogate: as Buffer.from(s, 'utf8') writes it
+    } else {
+      n = put(out, n, c);
     }
-    if (c < 0xdc80 || c > 0xdcff) continue;
-    if (run < i) parts.push(Buffer.from(s.slice(run, i), 'utf8'));
-    parts.push(Buffer.of(c - ESCAPE_BASE));
-    run = i + 1;
   }
-  if (run < s.length) parts.push(Buffer.from(s.slice(run), 'utf8'));
-  return Buffer.concat(parts);
+  return out.subarray(0, n);
+}
+
+function isLowSurrogate(c: number): boolean {
+  return c >= 0xdc00 && c <= 0xdfff;
+}
+
+/** A code point of the Basic Multilingual Plane from U+0800, as 3 bytes of UTF-8. */
+function put(out: Buffer, n: number, c: number): number {
+  out[n] = 0xe0 | (c >> 12);
+  out[n + 1] = 0x80 | ((c >> 6) & 0x3f);
+  out[n + 2] = 0x80 | (c & 0x3f);
+  return n + 3;
 }

@@ -30,7 +30,7 @@ import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import RedisParser from 'redis-parser';
-import { hasEscapes, textByteLength, textToBytes } from '../byteText.js';
+import { hasEscapes, textToBytes } from '../byteText.js';
 
 export type ReplyCallback = (err: Error | undefined, reply: unknown) => void;
 
@@ -317,8 +317,9 @@ export function encodeCommand(args: ReadonlyArray<string | number>): Frame {
   let escaped = false;
   for (const a of args) {
     const s = String(a);
-    escaped ||= hasEscapes(s);
-    out += `$${textByteLength(s)}\r\n${s}\r\n`;
+    const bytes = hasEscapes(s) ? textToBytes(s) : undefined;
+    escaped ||= bytes !== undefined;
+    out += `$${bytes?.length ?? Buffer.byteLength(s)}\r\n${s}\r\n`;
   }
   return escaped ? textToBytes(out) : out;
 }

@@ -69,6 +69,13 @@ describe('byte strings', () => {
     expect(textToBytes(bytesToText(ALL_BYTES))).toEqual(ALL_BYTES);
   });
 
+  it('a big argument of bytes that are not UTF-8 (8 MB, mostly escapes) converts exactly', () => {
+    // (About 0.2 s: no string per byte, whose rope would take gigabytes.)
+    const bytes = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < bytes.length; i++) bytes[i] = i % 7 === 0 ? 0xff : i % 7 === 1 ? 0xc3 : i % 7 === 2 ? 0xa4 : 0x61;
+    expect(textToBytes(bytesToText(bytes)).equals(bytes)).toBe(true);
+  });
+
   it('valid UTF-8 is ordinary text, with no escape in it', () => {
     for (const s of ['', 'mymaster', 'päss', '€uro', 'emoji 🙂', 'a low half in the escape range 💀', '\uFFFD real replacement character', 'a\u0000b']) {
       const bytes = Buffer.from(s, 'utf8');
