@@ -2,8 +2,9 @@
  * Values that are not UTF-8, against real processes, side by side with
  * redis-sentinel 7.0.15: a master named n\xc3\xa4\xff whose redis-server
  * (and replica) require the password p\xff\xfeq, set with SENTINEL SET
- * auth-pass; requirepass, an ACL user's password and sentinel-pass of those
- * bytes. Arguments and replies go through the test client as bytes
+ * auth-pass; requirepass, an ACL user's password, sentinel-pass and
+ * announce-ip of such bytes; a notification-script whose path and arguments
+ * hold them. Arguments and replies go through the test client as bytes
  * (test/support/resp.ts), so what is compared is what was on the wire.
  */
 import fs from 'node:fs';
@@ -194,10 +195,16 @@ describe('values that are not UTF-8', () => {
       const want = (await linkNames(peer, [PASS]))[0]!;
       await waitFor(async () => (await clientNames(s.port, [PASS])).includes(want), { timeoutMs: 20_000, what: `${peer.kind}'s link named on ${s.kind}` });
     }
+    // announce-ip of such bytes: both write it with sdscatrepr, the same line.
+    const announce = bytesToText(Buffer.from('h\xff', 'latin1'));
+    for (const s of sides) expect(await call(s.port, [PASS], 'SENTINEL', 'CONFIG', 'SET', 'announce-ip', announce)).toBe('OK');
+    expect(rawLine(ts, 'announce-ip')).toBe('sentinel announce-ip "h\\xff"');
+    expect(rawLine(ts, 'announce-ip')).toBe(rawLine(real, 'announce-ip'));
     await ts.kill9();
     await ts.restart();
     expect(await call(ts.port, ['alice', PASS], 'ACL', 'WHOAMI')).toBe('alice');
     expect(await call(ts.port, [PASS], 'ACL', 'WHOAMI')).toBe('default');
+    expect(await call(ts.port, [PASS], 'SENTINEL', 'CONFIG', 'GET', 'announce-ip')).toEqual(['announce-ip', announce]);
   }, 90_000);
 
   it('a notification-script path n\\xff: set, run with the master name\'s bytes as its argument, as redis-sentinel runs its own', async () => {
