@@ -206,6 +206,41 @@ async function deafPipeline(port, preamble) {
 
 const deafNote = (rs) => rs.map((r) => `${r.closed ? 'closed' : 'open'} after ${(r.written / MB).toFixed(1)} MB written`).join('; ');
 
+/** One command, its whole reply as a flat list of strings (an array of bulks, or one line), or '' when none comes. */
+async function flatReply(port, argv, timeoutMs = 5000) {
+  const s = net.connect({ port, host: '127.0.0.1' });
+  s.on('error', () => undefined);
+  let buf = Buffer.alloc(0);
+  const parse = () => {
+    const line = (at) => { const e = buf.indexOf('\r\n', at); return e < 0 ? undefined : [buf.toString('latin1', at, e), e + 2]; };
+    const head = line(0);
+    if (!head) return undefined;
+    if (head[0][0] !== '*') return [head[0]];
+    const out = [];
+    let at = head[1];
+    for (let i = 0; i < Number(head[0].slice(1)); i++) {
+      const h = line(at);
+      if (!h) return undefined;
+      const len = Number(h[0].slice(1));
+      if (buf.length < h[1] + len + 2) return undefined;
+      out.push(buf.toString('latin1', h[1], h[1] + len));
+      at = h[1] + len + 2;
+    }
+    return out;
+  };
+  const result = await new Promise((resolve) => {
+    const t = setTimeout(() => resolve(['']), timeoutMs);
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      const r = parse();
+      if (r) { clearTimeout(t); resolve(r); }
+    });
+    s.on('connect', () => s.write(encode(argv)));
+  });
+  s.destroy();
+  return result;
+}
+
 const big512 = Buffer.alloc(512 * MB, 0x61);
 const PATTERNS = {
   /** One 512 MB argument (the largest proto-max-bulk-len allows), echoed by PING. */
@@ -264,6 +299,37 @@ const PATTERNS = {
     const argv = ['CLIENT', 'TRACKING', 'on', 'BCAST'];
     for (let i = 0; i < 20_000; i++) argv.push('PREFIX', `p${i}:`);
     return (await command(p.port, argv, 60_000)).split('\r\n')[0];
+  },
+  /**
+   * A master whose redis-server requires the password p\xff\xfeq (not UTF-8),
+   * given with SENTINEL SET auth-pass; down-after 1000 once it is in. Watched
+   * for 4 s: is the master ever SDOWN, how old is its last good PING reply.
+   */
+  'auth-pass-not-utf8': async (p) => {
+    const pass = Buffer.from('p\xff\xfeq', 'latin1');
+    const redisPort = await freePort();
+    const redis = spawn('/usr/bin/redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--daemonize', 'no'], { stdio: 'ignore' });
+    try {
+      for (let i = 0; i < 100 && !(await command(redisPort, ['PING'], 500).catch(() => '')).startsWith('+PONG'); i++) await sleep(50);
+      await command(redisPort, ['CONFIG', 'SET', 'requirepass', pass]);
+      await command(p.port, ['SENTINEL', 'MONITOR', 'bytes', '127.0.0.1', String(redisPort), '2']);
+      await command(p.port, ['SENTINEL', 'SET', 'bytes', 'auth-pass', pass]);
+      await sleep(1500);
+      await command(p.port, ['SENTINEL', 'SET', 'bytes', 'down-after-milliseconds', '1000']);
+      let sdownAtMs;
+      let worstOkMs = 0;
+      const t0 = performance.now();
+      while (performance.now() - t0 < 4000) {
+        const f = await flatReply(p.port, ['SENTINEL', 'MASTER', 'bytes']);
+        const field = (k) => f[f.indexOf(k) + 1];
+        if (sdownAtMs === undefined && /s_down/.test(field('flags') ?? '')) sdownAtMs = performance.now() - t0;
+        worstOkMs = Math.max(worstOkMs, Number(field('last-ok-ping-reply') ?? 0));
+        await sleep(100);
+      }
+      return `${sdownAtMs === undefined ? 'never SDOWN' : `SDOWN ${(sdownAtMs / 1000).toFixed(1)} s after down-after 1000 was set`}, last-ok-ping-reply up to ${worstOkMs} ms`;
+    } finally {
+      redis.kill('SIGKILL');
+    }
   },
   /** 20,000 pipelined COMMAND from one client (which reads the replies). */
   'command-20k': async (p) => {

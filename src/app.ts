@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Logger } from './log.js';
+import { bytesToText } from './byteText.js';
 import { parseConfig, removeStaleTempFiles } from './config/index.js';
 import type { SentinelConfig } from './config/model.js';
 import { registerSentinelCommands } from './commands/register.js';
@@ -51,7 +52,8 @@ export function loadConfig(path: string | undefined, overrides: string[][]): Loa
   if (!existsSync(abs)) throw new StartupError(`Fatal error, can't open config file '${abs}': No such file or directory`);
   let text: string;
   try {
-    text = readFileSync(abs, 'utf8');
+    // As bytes (./byteText.ts): a value that is not UTF-8 (a password written by redis-sentinel) loads exactly.
+    text = bytesToText(readFileSync(abs));
   } catch (err) {
     throw new StartupError(`Fatal error, can't open config file '${abs}': ${errorMessage(err)}`);
   }
@@ -65,7 +67,7 @@ export function loadConfig(path: string | undefined, overrides: string[][]): Loa
 /** An `include` line: the file is read as Redis does, relative to the working directory. */
 function readInclude(path: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return bytesToText(readFileSync(path));
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const reason = code === 'ENOENT' ? 'No such file or directory' : code === 'EISDIR' ? 'Is a directory' : errorMessage(err);

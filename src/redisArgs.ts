@@ -5,11 +5,12 @@
  * request decoder), sentinel.conf lines and ACL selector bodies "(...)" are
  * all split by it in Redis, so here too.
  *
- * It works on bytes, as Redis does. Text callers (config, ACL) pass UTF-8:
- * no byte of a multi-byte character is a space, quote or backslash, so a
- * character is never split, and a `\xHH` escape adds one raw byte that is
- * decoded with its neighbours at the end ("p\xc3\xa4ss" reads as "päss").
+ * It works on bytes, as Redis does. Text callers (config, ACL) pass byte
+ * strings (./byteText.ts): split as their bytes, each argument decoded back,
+ * so a `\xHH` escape adds one raw byte that is decoded with its neighbours
+ * ("p\xc3\xa4ss" reads as "päss", "p\xff" as "p" and the escaped byte 0xff).
  */
+import { bytesToText, textToBytes } from './byteText.js';
 
 const CR = 13;
 const LF = 10;
@@ -121,11 +122,11 @@ function readSingleQuoted(c: number, next: number | undefined, out: number[]): n
 }
 
 /**
- * splitArgs for a text line: the line is split as its UTF-8 bytes and each
+ * splitArgs for a text line: the line is split as its bytes and each
  * argument decoded back. Null on unbalanced quotes, [] for a blank line.
  */
 export function splitArgsText(line: string): string[] | null {
-  return splitArgs(Buffer.from(line, 'utf8'))?.map((a) => a.toString('utf8')) ?? null;
+  return splitArgs(textToBytes(line))?.map((a) => bytesToText(a)) ?? null;
 }
 
 /** Redis's sdscatrepr: printable ASCII as is, the rest escaped, in double quotes. */

@@ -25,6 +25,7 @@ import {
   defaultMasterConfig, defaultSentinelConfig,
   type LogLevel, type MasterConfig, type SentinelConfig,
 } from './model.js';
+import { textByteLength } from '../byteText.js';
 
 export interface ParseOptions {
   /** Extra directives from the command line (`--port 26380` -> ['port', '26380']), applied after the file. */
@@ -421,7 +422,7 @@ const SENTINEL_HANDLERS: Readonly<Record<string, SentinelHandler>> = {
   'current-epoch': globalOption((cfg, v) => { cfg.currentEpoch = Math.max(cfg.currentEpoch, cStrtoull(v)); return undefined; }),
   // Redis checks the length only (bytes), not that the id is hex.
   myid: globalOption((cfg, v) => {
-    if (Buffer.byteLength(v) !== RUN_ID_SIZE) return 'Malformed Sentinel id in myid option.';
+    if (textByteLength(v) !== RUN_ID_SIZE) return 'Malformed Sentinel id in myid option.';
     cfg.myid = v;
     return undefined;
   }),

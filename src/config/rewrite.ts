@@ -30,6 +30,7 @@ import {
   SENTINEL_DEFAULT_PORT, type MasterConfig, type SentinelConfig,
 } from './model.js';
 import { splitArgsText } from '../redisArgs.js';
+import { hasEscapes, textToBytes } from '../byteText.js';
 import { configLines, joinArgs, quoteArg, reprArg } from './tokenize.js';
 import { STANDARD_DIRECTIVES } from './redisDirectives.js';
 
@@ -270,7 +271,7 @@ function rewriteSentinelTail(st: RewriteState, cfg: SentinelConfig): void {
 
 /** The part of node:fs/promises we use (injectable to simulate failures). */
 export interface AtomicFileHandle {
-  writeFile(data: string): Promise<void>;
+  writeFile(data: string | Buffer): Promise<void>;
   sync(): Promise<void>;
   close(): Promise<void>;
 }
@@ -283,7 +284,7 @@ export interface AtomicFs {
 /** The part of node:fs we use for the synchronous variant. */
 export interface AtomicFsSync {
   openSync(path: string, flags: string, mode?: number): number;
-  writeFileSync(fd: number, data: string): void;
+  writeFileSync(fd: number, data: string | Buffer): void;
   fsyncSync(fd: number): void;
   closeSync(fd: number): void;
   renameSync(oldPath: string, newPath: string): void;
@@ -353,11 +354,19 @@ async function step<T>(name: ConfigWriteStep, fn: () => Promise<T>): Promise<T> 
   }
 }
 
+/**
+ * The file's bytes: rendered values are quoted when they are not UTF-8, but a
+ * line kept from the old file may hold such bytes raw (../byteText.ts).
+ */
+function fileData(text: string): string | Buffer {
+  return hasEscapes(text) ? textToBytes(text) : text;
+}
+
 async function writeTemp(fsImpl: AtomicFs, tmp: string, text: string): Promise<void> {
   const fh = await step('open', () => fsImpl.open(tmp, 'wx', 0o644));
   let failure: StepFailure | undefined;
   try {
-    await step('write', () => fh.writeFile(text));
+    await step('write', () => fh.writeFile(fileData(text)));
     await step('fsync', () => fh.sync());
   } catch (err) {
     failure = toFailure(err);
@@ -420,7 +429,7 @@ function writeTempSync(fsImpl: AtomicFsSync, tmp: string, text: string): void {
   const fd = stepSync('open', () => fsImpl.openSync(tmp, 'wx', 0o644));
   let failure: StepFailure | undefined;
   try {
-    stepSync('write', () => fsImpl.writeFileSync(fd, text));
+    stepSync('write', () => fsImpl.writeFileSync(fd, fileData(text)));
     stepSync('fsync', () => fsImpl.fsyncSync(fd));
   } catch (err) {
     failure = toFailure(err);

@@ -3,18 +3,23 @@
  * Redis prints with `%s`, byte-compatible with redis 7.0. Lines are read back
  * with splitArgsText (../redisArgs.ts), Redis's sdssplitargs.
  */
+import { textToBytes } from '../byteText.js';
 import { reprBytes } from '../redisArgs.js';
 
 /**
  * Always-quoted form, byte for byte what Redis `sdscatrepr` produces (used by
  * Redis for string options such as `dir`, `logfile` and `sentinel announce-ip`).
- * Bytes outside printable ASCII become lowercase `\xhh`.
+ * Bytes outside printable ASCII become lowercase `\xhh`: a value that is
+ * not UTF-8 (../byteText.ts) is written as its bytes, escaped.
  */
 export function reprArg(s: string): string {
-  return reprBytes(Buffer.from(s, 'utf8'));
+  return reprBytes(textToBytes(s));
 }
 
-/** Lone UTF-16 surrogates cannot be written as UTF-8, so never leave them bare. */
+/**
+ * Lone UTF-16 surrogates (bytes that are not UTF-8, ../byteText.ts) are
+ * never left bare: quoted, the file stays UTF-8 and says which bytes they are.
+ */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Controls, space, DEL and quote characters would change how the token splits. */
 const NEEDS_QUOTES = /[\x00-\x20\x7f"']/;

@@ -19,11 +19,18 @@
  * Plain TCP connections read into one buffer shared by all of them (net's
  * `onread`), without a Buffer per read or the stream machinery; only a
  * reply split across reads is copied (see `parse`).
+ *
+ * Bytes (../byteText.ts): commands carry their arguments' exact bytes (a
+ * password that is not UTF-8 authenticates). Replies are decoded as UTF-8
+ * (PING, INFO and votes hold addresses, ids and numbers), except on a
+ * `binaryReplies` connection, the hello subscription, whose messages carry
+ * master names and announced addresses byte for byte to onPush.
  */
 import { createRequire } from 'node:module';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
 import RedisParser from 'redis-parser';
+import { hasEscapes, textToBytes } from '../byteText.js';
 
 export type ReplyCallback = (err: Error | undefined, reply: unknown) => void;
 
@@ -52,7 +59,12 @@ export interface ConnectionOptions {
   onPush?(reply: unknown[]): void;
   /** How old a guarded command may be when its flush comes (the TILT trigger); unlimited when undefined. */
   stallLimitMs?: () => number;
+  /** Pushes reach onPush with Buffers for strings (other replies too), not UTF-8 text. */
+  binaryReplies?: boolean;
 }
+
+/** A command as sent: text (no escaped bytes in it), or bytes. */
+export type Frame = string | Buffer;
 
 const KEEPALIVE_MS = 10_000;
 
@@ -86,12 +98,16 @@ export class Connection {
   private ended = false;
   /** What send() wrote since the last flush; it leaves in one write on the next process tick. */
   private out = '';
+  /** Set once a frame of bytes was sent since the last flush: `out` so far, then every frame, in order. */
+  private outParts: Buffer[] | undefined;
+  private flushQueued = false;
   /** When the first guarded command in `out` was queued (monotonic ms), or -1. */
   private guardedAtMs = -1;
   private readonly parser: RedisParser;
 
   constructor(private readonly opts: ConnectionOptions) {
     const parser = this.parser = new RedisParser({
+      returnBuffers: opts.binaryReplies === true,
       returnReply: (reply: unknown) => this.reply(undefined, reply),
       returnError: (err: Error) => this.reply(err, undefined),
       returnFatalError: (err: Error) => this.end(`protocol error: ${err.message}`),
@@ -124,22 +140,34 @@ export class Connection {
    * Writes one encoded frame expecting one reply. `guarded`: a decision that
    * must not leave after a stall (see the module comment).
    */
-  send(frame: string, done: ReplyCallback, guarded = false): void {
+  send(frame: Frame, done: ReplyCallback, guarded = false): void {
     if (this.ended) {
       done(new Error('link down'), undefined);
       return;
     }
     this.pending.push(done);
-    if (this.out.length === 0) process.nextTick(flush, this);
+    if (!this.flushQueued) {
+      this.flushQueued = true;
+      process.nextTick(flush, this);
+    }
     if (guarded && this.guardedAtMs < 0) this.guardedAtMs = performance.now();
-    this.out += frame;
+    if (typeof frame === 'string' && this.outParts === undefined) {
+      this.out += frame;
+      return;
+    }
+    this.outParts ??= [];
+    if (this.out.length > 0) this.outParts.push(Buffer.from(this.out, 'utf8'));
+    this.out = '';
+    this.outParts.push(typeof frame === 'string' ? Buffer.from(frame, 'utf8') : frame);
   }
 
   /** Sends what send() gathered since the last flush, in one write (or fails the connection after a stall). */
   flush(): void {
-    if (this.out.length === 0) return;
-    const out = this.out;
+    this.flushQueued = false;
+    if (this.out.length === 0 && this.outParts === undefined) return;
+    const out = this.outParts === undefined ? this.out : Buffer.concat(this.outParts);
     this.out = '';
+    this.outParts = undefined;
     const guardedAtMs = this.guardedAtMs;
     this.guardedAtMs = -1;
     const limitMs = this.opts.stallLimitMs?.();
@@ -184,7 +212,7 @@ export class Connection {
 
   private reply(err: Error | undefined, reply: unknown): void {
     const onPush = this.opts.onPush;
-    if (onPush && Array.isArray(reply) && (reply[0] === 'message' || reply[0] === 'pmessage')) {
+    if (onPush && Array.isArray(reply) && isMessageKind(reply[0])) {
       try {
         onPush(reply);
       } catch (err) {
@@ -270,12 +298,28 @@ function rethrowLater(err: unknown): void {
   });
 }
 
-/** RESP2 multi-bulk encoding of one command (written as UTF-8, the lengths counted so). */
-export function encodeCommand(args: ReadonlyArray<string | number>): string {
+const MESSAGE = Buffer.from('message');
+const PMESSAGE = Buffer.from('pmessage');
+
+/** The first element of a pub/sub message, as text or (binaryReplies) bytes. */
+function isMessageKind(kind: unknown): boolean {
+  if (typeof kind === 'string') return kind === 'message' || kind === 'pmessage';
+  return Buffer.isBuffer(kind) && (kind.equals(MESSAGE) || kind.equals(PMESSAGE));
+}
+
+/**
+ * RESP2 multi-bulk encoding of one command: a string to write as UTF-8, or
+ * the bytes when an argument holds bytes that are not UTF-8 (its escapes,
+ * ../byteText.ts, become those bytes again).
+ */
+export function encodeCommand(args: ReadonlyArray<string | number>): Frame {
   let out = `*${args.length}\r\n`;
+  let escaped = false;
   for (const a of args) {
     const s = String(a);
-    out += `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+    const bytes = hasEscapes(s) ? textToBytes(s) : undefined;
+    escaped ||= bytes !== undefined;
+    out += `$${bytes?.length ?? Buffer.byteLength(s)}\r\n${s}\r\n`;
   }
-  return out;
+  return escaped ? textToBytes(out) : out;
 }

@@ -10,7 +10,8 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import { HELLO_CHANNEL } from '../core/hello.js';
-import { Connection, encodeCommand, type ReplyCallback } from './connection.js';
+import { bytesToText, hasEscapes, textByteLength, textToBytes } from '../byteText.js';
+import { Connection, encodeCommand, type Frame, type ReplyCallback } from './connection.js';
 
 export interface LinkAuth {
   username?: string;
@@ -50,7 +51,7 @@ export class InstanceLink {
   private cmdOpen = false;
   private sub?: Connection;
   /** Encoded PING / INFO / PUBLISH prefix, with the (renamed) command name it was encoded for. */
-  private readonly frames: Partial<Record<'ping' | 'info' | 'publish', { name: string; frame: string }>> = {};
+  private readonly frames: Partial<Record<'ping' | 'info' | 'publish', { name: string; frame: Frame }>> = {};
 
   constructor(
     private readonly opts: LinkOptions,
@@ -97,6 +98,7 @@ export class InstanceLink {
       host: this.opts.host,
       port: this.opts.port,
       tls: this.opts.tls,
+      binaryReplies: true,
       onOpen: () => {
         // A refused AUTH makes SUBSCRIBE fail with NOAUTH: refused below.
         this.handshake(conn, 'pubsub', () => undefined);
@@ -121,9 +123,10 @@ export class InstanceLink {
       },
       onPush: (reply) => {
         if (this.sub !== conn) return;
+        // Bytes (binaryReplies): a hello names its master and announces its address byte for byte.
         const channel = reply[reply.length - 2];
         const payload = reply[reply.length - 1];
-        if (typeof channel === 'string' && typeof payload === 'string') this.listener.message(channel, payload);
+        if (Buffer.isBuffer(channel) && Buffer.isBuffer(payload)) this.listener.message(bytesToText(channel), bytesToText(payload));
       },
     });
     this.sub = conn;
@@ -198,7 +201,16 @@ export class InstanceLink {
   /** PUBLISH __sentinel__:hello <payload>, the command and channel pre-encoded. */
   publishHello(payload: string, done: ReplyCallback): void {
     const conn = this.openOrFail(done);
-    if (conn) conn.send(`${this.frame('publish')}$${Buffer.byteLength(payload)}\r\n${payload}\r\n`, done);
+    if (!conn) return;
+    const prefix = this.frame('publish');
+    if (typeof prefix === 'string' && !hasEscapes(payload)) {
+      conn.send(`${prefix}$${Buffer.byteLength(payload)}\r\n${payload}\r\n`, done);
+      return;
+    }
+    // A master name (or announced name) that is not UTF-8 leaves as its bytes.
+    const bytes = textToBytes(payload);
+    const head = typeof prefix === 'string' ? Buffer.from(prefix, 'utf8') : prefix;
+    conn.send(Buffer.concat([head, Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n')]), done);
   }
 
   /**
@@ -226,13 +238,11 @@ export class InstanceLink {
    * A pre-encoded frame (ping, info, or publish's prefix) under the command's
    * current name (rename-command may change it while the link lives).
    */
-  private frame(command: 'ping' | 'info' | 'publish'): string {
+  private frame(command: 'ping' | 'info' | 'publish'): Frame {
     const name = this.opts.rename(command);
     const cached = this.frames[command];
     if (cached !== undefined && cached.name === name) return cached.frame;
-    const frame = command === 'publish'
-      ? `*3\r\n$${Buffer.byteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`
-      : encodeCommand([name]);
+    const frame = command === 'publish' ? publishPrefix(name) : encodeCommand([name]);
     this.frames[command] = { name, frame };
     return frame;
   }
@@ -255,6 +265,12 @@ export class InstanceLink {
     this.sub = undefined;
     sub?.close();
   }
+}
+
+/** `PUBLISH __sentinel__:hello`, the first two of three arguments: the payload's bulk follows. */
+function publishPrefix(name: string): Frame {
+  const head = `*3\r\n$${textByteLength(name)}\r\n${name}\r\n$${HELLO_CHANNEL.length}\r\n${HELLO_CHANNEL}\r\n`;
+  return hasEscapes(head) ? textToBytes(head) : head;
 }
 
 /** AUTH to a server (or default user) without a password: harmless, the link works. */

@@ -4,6 +4,7 @@
  * retries with back-off when a script exits with 1 or dies by a signal.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { hasEscapes, textToBytes } from '../byteText.js';
 import { array, bulk, bulkArray, fieldMap, type Reply } from '../server/reply.js';
 
 export interface ScriptLimits {
@@ -79,7 +80,7 @@ export class ScriptRunner {
     job.startedMs = this.now();
     let child: ChildProcess;
     try {
-      child = spawn(path!, args, { stdio: 'ignore' });
+      child = spawnBytes(path!, args);
     } catch (err) {
       this.finish(job, 2, null);
       return;
@@ -144,3 +145,31 @@ export class ScriptRunner {
   }
 }
 
+/**
+ * Rebuilds each argument from octal escapes (printf %b; the x keeps trailing
+ * newlines from the command substitution), then runs them; a script that
+ * cannot be run exits 2, as Redis's child does when execve fails.
+ */
+const EXEC_DECODED = 'n=$#; while [ "$n" -gt 0 ]; do a=$(printf \'%bx\' "$1"); shift; set -- "$@" "${a%x}"; n=$((n-1)); done; ' +
+  '[ -x "$1" ] || exit 2; exec "$@"';
+
+/**
+ * Node hands a child its argv as UTF-8 text, so a path or argument with
+ * bytes that are not UTF-8 (../byteText.ts: a master's name, say) would
+ * reach the script with U+FFFD in their place. Such a command goes through
+ * /bin/sh, its arguments spelled in ASCII, and the script gets the bytes,
+ * as Redis's execve gives them.
+ */
+function spawnBytes(path: string, args: readonly string[]): ChildProcess {
+  if (!hasEscapes(path) && !args.some(hasEscapes)) return spawn(path, args, { stdio: 'ignore' });
+  return spawn('/bin/sh', ['-c', EXEC_DECODED, 'sh', ...[path, ...args].map(octalEscaped)], { stdio: 'ignore' });
+}
+
+/** printf %b's spelling of the bytes: printable ASCII as is (but the backslash), the rest \0ooo. */
+function octalEscaped(s: string): string {
+  let out = '';
+  for (const b of textToBytes(s)) {
+    out += b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\0${b.toString(8).padStart(3, '0')}`;
+  }
+  return out;
+}

@@ -8,6 +8,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from '../log.js';
+import { bytesToText, textToBytes } from '../byteText.js';
 import {
   AclUser,
   applyUserRule,
@@ -201,7 +202,7 @@ export class Acl {
 
   /** Users in Redis's rax order (bytes). */
   sortedUsers(): AclUser[] {
-    return [...this.users.values()].sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)));
+    return [...this.users.values()].sort((a, b) => Buffer.compare(textToBytes(a.name), textToBytes(b.name)));
   }
 
   /** `user` lines for a config rewrite: every user, as ACL LIST describes it (Redis's rewriteConfigUserOption). */
@@ -347,7 +348,7 @@ export class Acl {
     const file = this.aclFile ?? '';
     let text: string;
     try {
-      text = readFileSync(this.aclPath ?? file, 'utf8');
+      text = bytesToText(readFileSync(this.aclPath ?? file));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? '';
       // fopen() succeeds on a directory; reading it then yields nothing.
@@ -373,7 +374,7 @@ export class Acl {
     try {
       const fd = openSync(tmp, 'w', 0o644);
       try {
-        writeSync(fd, text);
+        writeSync(fd, textToBytes(text));
         fsyncSync(fd);
       } finally {
         closeSync(fd);

@@ -10,6 +10,7 @@
  * how Redis decides whether a description starts with `+@all` or `-@all`.
  */
 import { createHash } from 'node:crypto';
+import { textToBytes } from '../byteText.js';
 import { splitArgsText } from '../redisArgs.js';
 import { type AclCommand, CommandCatalog, SENTINEL_CATALOG, asciiLower, equalsNoCase } from './aclCatalog.js';
 
@@ -35,9 +36,9 @@ export function ruleErrorText(err: AclRuleError): string {
 
 // --- passwords ---------------------------------------------------------------
 
-/** Redis stores SHA-256 hex digests, never the password. */
+/** Redis stores SHA-256 hex digests, never the password: the digest of its bytes (../byteText.ts). */
 export function hashPassword(password: string | Buffer): string {
-  return createHash('sha256').update(password).digest('hex');
+  return createHash('sha256').update(typeof password === 'string' ? textToBytes(password) : password).digest('hex');
 }
 
 /** ACLCheckPasswordHash: exactly 64 lower-case hex digits. */

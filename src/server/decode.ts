@@ -23,6 +23,7 @@
  * - consumed input is released at once (an idle client holds no buffer).
  */
 
+import { bytesToText } from '../byteText.js';
 import { string2llBytes } from '../numbers.js';
 import { splitArgs } from '../redisArgs.js';
 
@@ -92,12 +93,12 @@ export class RequestArgs {
     return start === BIG_SPAN ? (this.bigs[end] as Buffer).length : end - start;
   }
 
-  /** UTF-8 text of argument i, decoded straight from the arena. */
+  /** Argument i as text (../byteText.ts: bytes that are not UTF-8 kept as escapes), decoded straight from the arena. */
   text(i: number): string {
-    if (this.spans === NO_SPANS) return (this.bigs[i] as Buffer).toString('utf8');
+    if (this.spans === NO_SPANS) return bytesToText(this.bigs[i] as Buffer);
     const start = this.spans[this.spanStart + 2 * i] as number;
     const end = this.spans[this.spanStart + 2 * i + 1] as number;
-    return start === BIG_SPAN ? (this.bigs[end] as Buffer).toString('utf8') : this.arena.toString('utf8', start, end);
+    return start === BIG_SPAN ? bytesToText(this.bigs[end] as Buffer) : bytesToText(this.arena, start, end);
   }
 
   toBuffers(): Buffer[] {
@@ -106,7 +107,7 @@ export class RequestArgs {
     return out;
   }
 
-  /** UTF-8 text of every argument (what command handlers see). */
+  /** The text of every argument (what command handlers see). */
   toStrings(): string[] {
     const out: string[] = [];
     for (let i = 0; i < this.count; i++) out.push(this.text(i));

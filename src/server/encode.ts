@@ -1,3 +1,4 @@
+import { hasEscapes, textByteLength, textToBytes } from '../byteText.js';
 import type { Reply } from './reply.js';
 import type { Protocol } from './types.js';
 
@@ -6,6 +7,10 @@ import type { Protocol } from './types.js';
  * Buffer (the common case: V8 concatenates strings as ropes, and the socket
  * turns the string into bytes once); a Buffer inside switches to a list of
  * parts so binary payloads are never re-encoded.
+ *
+ * Strings are byte strings (../byteText.ts): one that holds bytes that are
+ * not UTF-8 (a master name, say) goes in as its bytes, so a string chunk
+ * returned here never holds an escape and may be written as UTF-8.
  */
 export function encodeReply(reply: Reply, protocol: Protocol): Buffer {
   const out = encodeReplyChunk(reply, protocol);
@@ -15,7 +20,7 @@ export function encodeReply(reply: Reply, protocol: Protocol): Buffer {
 /** Like encodeReply, but keeps pure-text replies as a string for the server's write batching. */
 export function encodeReplyChunk(reply: Reply, protocol: Protocol): string | Buffer {
   // The most frequent replies skip the Writer.
-  if (reply.kind === 'simple') return `+${oneLine(reply.value)}\r\n`;
+  if (reply.kind === 'simple') return escapeFree(`+${oneLine(reply.value)}\r\n`);
   if (reply.kind === 'int') return `:${reply.value}\r\n`;
   const w = new Writer();
   write(w, reply, protocol);
@@ -27,7 +32,8 @@ class Writer {
   parts: Buffer[] | undefined;
 
   text(s: string): void {
-    this.str += s;
+    if (hasEscapes(s)) this.bytes(textToBytes(s));
+    else this.str += s;
   }
 
   bytes(b: Buffer): void {
@@ -114,8 +120,13 @@ const SMALL_LENGTHS: readonly string[] = Array.from({ length: 256 }, (_, n) => S
 const encodedKeys = new Map<string, string>();
 const ENCODED_KEYS_MAX = 1024;
 
+/** A string to write as UTF-8: itself, or its bytes when it holds escapes. */
+function escapeFree(s: string): string | Buffer {
+  return hasEscapes(s) ? textToBytes(s) : s;
+}
+
 function encodedBulk(s: string): string {
-  const len = Buffer.byteLength(s, 'utf8');
+  const len = textByteLength(s);
   return `$${len < SMALL_LENGTHS.length ? SMALL_LENGTHS[len]! : String(len)}\r\n${s}\r\n`;
 }
 
@@ -146,7 +157,7 @@ function writeDouble(w: Writer, value: number, p: Protocol): void {
 
 function writeVerbatim(w: Writer, format: string, value: string, p: Protocol): void {
   if (p === 2) return writeBulk(w, value);
-  w.text(`=${Buffer.byteLength(value, 'utf8') + 4}\r\n${format}:${value}\r\n`);
+  w.text(`=${textByteLength(value) + 4}\r\n${format}:${value}\r\n`);
 }
 
 /** A status or error line must not break the framing: Redis turns CR/LF into spaces. */

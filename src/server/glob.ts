@@ -7,12 +7,14 @@
  * terminator; both compare unequal to every pattern character.
  */
 
+import { textToBytes } from '../byteText.js';
+
 /** Recursion guard from Redis: abusive patterns stop matching instead of exhausting the stack. */
 const NESTING_MAX = 1000;
 
 export function globMatch(pattern: string | Buffer, subject: string | Buffer, nocase = false): boolean {
-  const p = typeof pattern === 'string' ? Buffer.from(pattern, 'utf8') : pattern;
-  const s = typeof subject === 'string' ? Buffer.from(subject, 'utf8') : subject;
+  const p = typeof pattern === 'string' ? textToBytes(pattern) : pattern;
+  const s = typeof subject === 'string' ? textToBytes(subject) : subject;
   return matchAt(p, 0, s, 0, nocase, { skipLonger: false }, 0);
 }
 

@@ -10,6 +10,7 @@
 import { cStrtoll } from '../numbers.js';
 import { readFileSync } from 'node:fs';
 import { BULK_MAX_BYTES, QUERY_BUFFER_MAX_BYTES } from './decode.js';
+import { bytesToText, textByteLength, textToBytes } from '../byteText.js';
 
 export interface OutputBufferLimit {
   hardBytes: number;
@@ -149,12 +150,12 @@ export function maxClientsForFdLimit(maxClients: number, fdLimit: number | undef
 /** LOG_MAX_LEN: sentinelEvent formats into a 1024-byte buffer, so events carry at most 1023 bytes. */
 const EVENT_MAX_BYTES = 1023;
 
-/** Cuts text to at most maxBytes of UTF-8, on a character boundary. */
+/** Cuts text to at most maxBytes of its bytes (../byteText.ts), on a character boundary. */
 export function truncateUtf8(text: string, maxBytes = EVENT_MAX_BYTES): string {
-  if (text.length <= maxBytes / 3 || Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const bytes = Buffer.from(text, 'utf8');
+  if (text.length <= maxBytes / 3 || textByteLength(text) <= maxBytes) return text;
+  const bytes = textToBytes(text);
   let end = maxBytes;
   // Back up over continuation bytes so no character is split.
   while (end > 0 && ((bytes[end] as number) & 0xc0) === 0x80) end--;
-  return bytes.subarray(0, end).toString('utf8');
+  return bytesToText(bytes, 0, end);
 }

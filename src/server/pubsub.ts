@@ -8,6 +8,7 @@ import type { Client } from './clientState.js';
 import { globMatch } from './glob.js';
 import { bulk, type Reply } from './reply.js';
 import type { Protocol } from './types.js';
+import { textToBytes } from '../byteText.js';
 
 /** One message encoded once per protocol, shared by every receiver. */
 export type EncodedCache = Partial<Record<Protocol, string | Buffer>>;
@@ -42,7 +43,7 @@ export class PubSub {
       for (const c of subs) receivers += this.deliver(c, msg, encoded);
     }
     if (this.patternSubs.size === 0) return receivers;
-    const channelBytes = Buffer.from(channel, 'utf8');
+    const channelBytes = textToBytes(channel);
     for (const [pattern, ps] of this.patternSubs) {
       if (!globMatch(ps.bytes, channelBytes)) continue;
       const msg: Reply = { kind: 'push', items: [bulk('pmessage'), bulk(pattern), bulk(channel), bulk(message)] };
@@ -74,7 +75,7 @@ export class PubSub {
     if (c.patterns.has(pattern)) return false;
     c.patterns.add(pattern);
     let ps = this.patternSubs.get(pattern);
-    if (ps === undefined) this.patternSubs.set(pattern, (ps = { bytes: Buffer.from(pattern, 'utf8'), clients: new Set() }));
+    if (ps === undefined) this.patternSubs.set(pattern, (ps = { bytes: textToBytes(pattern), clients: new Set() }));
     ps.clients.add(c);
     return true;
   }

@@ -1,4 +1,5 @@
 /** Redis's error texts for requests that name no command it knows, and the argument text they quote. */
+import { bytesToText } from '../byteText.js';
 import type { RequestArgs } from './decode.js';
 
 /** A name or subcommand longer than this matches nothing; only this much is decoded for the error. */
@@ -16,7 +17,7 @@ export function unknownCommandError(argv: readonly string[]): string {
 /** Argument i decoded as text, at most NAME_BYTES_MAX bytes of it (names and error messages). */
 export function headText(args: RequestArgs, i: number): string {
   const b = args.arg(i);
-  return (b.length > NAME_BYTES_MAX ? b.subarray(0, NAME_BYTES_MAX) : b).toString('utf8');
+  return bytesToText(b, 0, Math.min(b.length, NAME_BYTES_MAX));
 }
 
 /** Enough of the arguments for unknownCommandError (it prints 128 characters at most). */

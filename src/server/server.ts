@@ -73,7 +73,7 @@ const INPUT_AHEAD_MAX_BYTES = 256 * 1024;
  */
 const UNAUTH_OUTPUT_MAX_BYTES = 16 * 1024;
 /**
- * Handlers take arguments as JS strings (UTF-8). Text costs the V8 heap
+ * Handlers take arguments as JS strings (../byteText.ts). Text costs the V8 heap
  * (and a string cannot exceed 2^29-24 characters), so a command whose
  * arguments are bigger than this (bytes plus a per-argument allowance) is
  * refused with Redis's "string exceeds maximum allowed size" error instead of
@@ -415,7 +415,7 @@ export class RespServer implements ServerApi {
     if (!RAW_ARG_COMMANDS.has(entry.name) || args.count > 16) return undefined;
     // A raw-argument handler gets the small arguments as text, the payload with Client.rawArg.
     const out: string[] = [];
-    for (let i = 0; i < args.count; i++) out.push(args.argLength(i) <= NAME_BYTES_MAX ? args.arg(i).toString('utf8') : '');
+    for (let i = 0; i < args.count; i++) out.push(args.argLength(i) <= NAME_BYTES_MAX ? args.text(i) : '');
     return out;
   }
 

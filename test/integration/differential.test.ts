@@ -20,6 +20,7 @@
  */
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bytesToText, textToBytes } from '../../src/byteText.js';
 import { ADDED_COMMANDS } from '../../src/server/commandAdditions.js';
 import {
   TS_SIDE_IS_REAL,
@@ -128,6 +129,10 @@ const C = (name: string, steps: readonly Step[], extra: Omit<Case, 'name' | 'ste
 /** A one-command case named after its command. */
 const cmd = (args: readonly string[], extra: Omit<Case, 'name' | 'steps'> = {}): Case =>
   C(args.map((a) => (a === '' ? '""' : a)).join(' '), [args], extra);
+
+/** A master name and a password that are not UTF-8 (arguments are byte strings, src/byteText.ts). */
+const NAME_NOT_UTF8 = bytesToText(Buffer.from('n\xc3\xa4\xff', 'latin1'));
+const PASS_NOT_UTF8 = bytesToText(Buffer.from('p\xff\xfeq', 'latin1'));
 
 const CONFIG_PARAMS = [
   'resolve-hostnames',
@@ -484,6 +489,23 @@ const CASES: readonly Case[] = [
     // Right after MONITOR the link may or may not be up yet.
     { volatileFields: ['flags', 'runid', 'link-refcount', 'role-reported'] },
   ),
+  // Bytes that are not UTF-8: stored, shown, matched and echoed as they are.
+  C(
+    'MONITOR n\\xc3\\xa4\\xff (not UTF-8), MASTER, SET auth-pass p\\xff\\xfeq, addr, REMOVE',
+    [
+      ['SENTINEL', 'MONITOR', NAME_NOT_UTF8, '127.0.0.1', '{spare}', '2'],
+      ['SENTINEL', 'MASTER', NAME_NOT_UTF8],
+      ['SENTINEL', 'SET', NAME_NOT_UTF8, 'auth-pass', PASS_NOT_UTF8],
+      ['SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME_NOT_UTF8],
+      ['SENTINEL', 'MASTER', `${NAME_NOT_UTF8}\uDCFE`],
+      ['SENTINEL', 'REMOVE', NAME_NOT_UTF8],
+    ],
+    { volatileFields: ['flags', 'runid', 'link-refcount', 'role-reported'] },
+  ),
+  C('unknown command and subcommand named with bytes that are not UTF-8', [
+    [`FOO${NAME_NOT_UTF8}`, PASS_NOT_UTF8],
+    ['SENTINEL', PASS_NOT_UTF8],
+  ]),
   cmd(['SENTINEL', 'REMOVE']),
   cmd(['SENTINEL', 'REMOVE', 'nosuch']),
   cmd(['SENTINEL', 'REMOVE', 'a', 'b']),
@@ -762,7 +784,7 @@ function encodeStep(step: Step, vars: Record<string, string>): { bytes: Buffer; 
   const replies = Array.isArray(step) ? 1 : (step as { replies: number }).replies;
   const filled = args.map((a) => a.replace(/\{(\w+)\}/g, (m, name: string) => vars[name] ?? m));
   const parts: Buffer[] = [Buffer.from(`*${filled.length}\r\n`)];
-  for (const a of filled) parts.push(Buffer.from(`$${Buffer.byteLength(a)}\r\n${a}\r\n`));
+  for (const a of filled.map(textToBytes)) parts.push(Buffer.from(`$${a.length}\r\n`), a, Buffer.from('\r\n'));
   return { bytes: Buffer.concat(parts), replies };
 }
 

@@ -26,6 +26,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { bytesToText } from '../../src/byteText.js';
 import { parseConfig } from '../../src/config/parse.js';
 import { seededRandom } from '../../src/core/sentinel.js';
 import { startRealSentinel, startRedis, startTsSentinel, stopAll, tempDir, type ProcHandle } from '../support/procs.js';
@@ -83,9 +84,14 @@ class Rng {
     return s;
   }
 
-  /** A string with characters that need quoting in a config file. */
+  /**
+   * A string with characters that need quoting in a config file, and bytes
+   * that are not UTF-8 (escapes of src/byteText.ts: the test client sends
+   * them as the bytes 0xff, 0xfe, 0x80, 0xc3).
+   */
   text(maxLen = 12): string {
-    const chars = ['a', 'b', 'Z', '9', '-', '_', '.', ' ', '"', "'", '\\', '#', '$', 'é', '\t', ':', '@', '\n', '\r', '\x00', '🙂', ','];
+    const chars = ['a', 'b', 'Z', '9', '-', '_', '.', ' ', '"', "'", '\\', '#', '$', 'é', '\t', ':', '@', '\n', '\r', '\x00', '🙂', ',',
+      '\uDCFF', '\uDCFE', '\uDC80', '\uDCC3'];
     let s = '';
     const len = this.int(1, maxLen);
     for (let i = 0; i < len; i++) s += this.pick(chars);
@@ -176,6 +182,8 @@ interface Op {
   invalid: boolean | 'maybe' | 'partial';
   /** PUBLISH replies with a count, IS-MASTER-DOWN-BY-ADDR with a triple: anything but an error is fine. */
   anyReply?: boolean;
+  /** Once accepted, this command shows the value as it was given (the same bytes, not a decoding of them). */
+  readBack?: { args: string[]; expected: Plain; field?: string };
 }
 
 interface MasterView { name: string; ip: string; port: number; epoch: number }
@@ -274,9 +282,15 @@ function configSetOp(w: World): Op {
       return set(invalid ? rng.pick(['-1', '65536', 'abc', '']) : String(rng.pick([0, rng.int(1, 65535)])));
     case 'loglevel':
       return set(invalid ? rng.pick(['foo', '', 'warn']) : rng.pick(['debug', 'verbose', 'notice', 'warning', 'nothing', 'NOTICE', 'Nothing']));
-    default:
+    default: {
       // sentinel-user / sentinel-pass: any string; an empty one unsets.
-      return { args: ['SENTINEL', 'CONFIG', 'SET', param, rng.chance(0.2) ? '' : rng.text()], invalid: false };
+      const value = rng.chance(0.2) ? '' : rng.text();
+      return {
+        args: ['SENTINEL', 'CONFIG', 'SET', param, value],
+        invalid: false,
+        readBack: { args: ['SENTINEL', 'CONFIG', 'GET', param], expected: [param, value] },
+      };
+    }
   }
 }
 
@@ -291,7 +305,7 @@ async function monitorOp(w: World, names: string[]): Promise<Op> {
   if (isUnreachableMaster(port) && rng.chance(0.5)) host = rng.pick(['::1', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1', '127.0.0.1']);
   w.made += 1;
   // (No newline: INFO prints names raw, and a name spanning two lines cannot be parsed back here.)
-  const name = `m${w.made}${rng.pick(['', ' x', '"q', "'", '#', '\\', 'é', '.', '-', '_', '\t', '{}', '*'])}${rng.hex(3)}`;
+  const name = `m${w.made}${rng.pick(['', ' x', '"q', "'", '#', '\\', 'é', '.', '-', '_', '\t', '{}', '*', '\uDCFF', '\uDCC3'])}${rng.hex(3)}`;
   if (rng.chance(0.2)) {
     const bad: string[][] = [
       [names[0] ?? 'dup', HOST, String(port), '1'],
@@ -309,7 +323,11 @@ async function monitorOp(w: World, names: string[]): Promise<Op> {
     if (args[0] === 'dup') return { args: ['SENTINEL', 'MONITOR', name, HOST, '65536', '1'], invalid: true };
     return { args: ['SENTINEL', 'MONITOR', ...args], invalid: true };
   }
-  return { args: ['SENTINEL', 'MONITOR', name, host, String(port), String(rng.int(MIN_QUORUM, 4))], invalid: false };
+  return {
+    args: ['SENTINEL', 'MONITOR', name, host, String(port), String(rng.int(MIN_QUORUM, 4))],
+    invalid: false,
+    readBack: { args: ['SENTINEL', 'MASTER', name], field: 'name', expected: name },
+  };
 }
 
 function aclOp(w: World, users: string[]): Op {
@@ -411,7 +429,7 @@ async function settle(w: World, where: string): Promise<void> {
  * leader-epoch, auth-pass, renamed commands, ...) is compared through it.
  */
 function fileConfig(confPath: string): unknown {
-  const cfg = parseConfig(fs.readFileSync(confPath, 'utf8'));
+  const cfg = parseConfig(bytesToText(fs.readFileSync(confPath)));
   // The default user's sanitize-payload, as in snapshot(): Redis writes it once loaded from a line.
   cfg.users = cfg.users.map((u) => (u[0] === 'default' ? u.filter((r) => r !== 'sanitize-payload') : u));
   return cfg;
@@ -476,6 +494,11 @@ async function runWorker(index: number): Promise<{ sequences: number; ops: numbe
           // Accepted: nothing more to check here.
         } else if (!op.anyReply) {
           expect(reply, `accepted: ${where(seq)}`).toBe('OK');
+          if (op.readBack) {
+            const shown = await w.c.call(...op.readBack.args);
+            const value = op.readBack.field === undefined ? toPlain(shown) : toRecord(shown)[op.readBack.field];
+            expect(value, `as given: ${where(seq)}`).toEqual(op.readBack.expected);
+          }
         } else {
           expect(refused, `accepted: ${where(seq)}`).toBe(false);
         }
@@ -511,7 +534,7 @@ async function runWorker(index: number): Promise<{ sequences: number; ops: numbe
 
 /** The file on disk has the config-epochs, known replicas and known Sentinels of the snapshot. */
 function fileSettled(confPath: string, snap: Snapshot): boolean {
-  const cfg = parseConfig(fs.readFileSync(confPath, 'utf8'));
+  const cfg = parseConfig(bytesToText(fs.readFileSync(confPath)));
   const masters = snap['masters'] as Array<Record<string, Plain>>;
   const sentinels = snap['sentinels'] as Record<string, Array<Record<string, Plain>>>;
   const replicas = snap['replicas'] as Record<string, Array<Record<string, Plain>>>;

@@ -1,9 +1,14 @@
 import net from 'node:net';
+import { bytesToText, textToBytes } from '../../src/byteText.js';
 
 /**
  * A raw RESP client for tests. Unlike ioredis it keeps reply TYPES: a simple
  * string is not a bulk string, `$-1` is not `*-1` nor RESP3 `_`, a RESP3 map
  * is not a flat array. That is what the differential test compares.
+ *
+ * Strings are byte strings as tssentinel carries them (src/byteText.ts):
+ * arguments are sent as textToBytes() of their text, and replies hold
+ * bytesToText() of what came, so bytes that are not UTF-8 compare exactly.
  */
 
 export type RespValue =
@@ -51,7 +56,7 @@ export function parseReply(buf: Buffer, offset = 0): Parsed | undefined {
   const lineEnd = buf.indexOf('\r\n', offset, 'latin1');
   if (lineEnd < 0) return undefined;
   const prefix = String.fromCharCode(buf[offset] ?? 0);
-  const line = buf.toString('utf8', offset + 1, lineEnd);
+  const line = bytesToText(buf, offset + 1, lineEnd);
   const next = lineEnd + 2;
   switch (prefix) {
     case '+':
@@ -101,7 +106,7 @@ function parseBlob(buf: Buffer, prefix: string, len: number, start: number): Par
     return { value: { type: 'null', form: 'bulk' }, end: start };
   }
   if (buf.length < start + len + 2) return undefined;
-  const text = buf.toString('utf8', start, start + len);
+  const text = bytesToText(buf, start, start + len);
   const end = start + len + 2;
   if (prefix === '$') return { value: { type: 'bulk', value: text }, end };
   if (prefix === '!') return { value: { type: 'error', value: text, blob: true }, end };
@@ -148,7 +153,7 @@ function parsePairs(buf: Buffer, prefix: string, count: number, start: number): 
 export function encodeCommand(args: ReadonlyArray<string | number | Buffer>): Buffer {
   const parts: Buffer[] = [Buffer.from(`*${args.length}\r\n`)];
   for (const arg of args) {
-    const bytes = Buffer.isBuffer(arg) ? arg : Buffer.from(String(arg), 'utf8');
+    const bytes = Buffer.isBuffer(arg) ? arg : textToBytes(String(arg));
     parts.push(Buffer.from(`$${bytes.length}\r\n`), bytes, Buffer.from('\r\n'));
   }
   return Buffer.concat(parts);

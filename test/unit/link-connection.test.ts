@@ -15,6 +15,7 @@ import { seededRandom, stateFromConfig } from '../../src/core/sentinel.js';
 import type { CoreEvent } from '../../src/core/step.js';
 import { Connection, ReplyLostError, isSelfConnection, type ReplyCallback } from '../../src/links/connection.js';
 import { InstanceLink, type LinkListener } from '../../src/links/link.js';
+import { bytesToText, textToBytes } from '../../src/byteText.js';
 import { LinkPool } from '../../src/shell/linkPool.js';
 
 type Script = (command: string[], socket: net.Socket) => string | undefined;
@@ -212,6 +213,29 @@ describe('InstanceLink over its own connection', () => {
     expect(rec.log).toContain('message __sentinel__:hello hi,yo');
     // The command connection is separate and was never opened.
     expect(link.connected).toBe(false);
+  });
+
+  it('carries bytes that are not UTF-8 both ways: AUTH, PUBLISH of a hello, a hello heard on the pub/sub connection', async () => {
+    // The fake reads latin1: one character per byte received.
+    const pass = bytesToText(Buffer.from('p\xff\xfeq', 'latin1'));
+    const hello = `127.0.0.1,26379,${'a'.repeat(40)},0,${bytesToText(Buffer.from('n\xc3\xa4\xff', 'latin1'))},127.0.0.1,6379,0`;
+    const { link, rec } = await open(await fakeServer(standard), { password: pass, rename: { publish: bytesToText(Buffer.from('pub\xff', 'latin1')) } });
+    link.connect();
+    await rec.next('up');
+    expect(await reply((d) => link.publishHello(hello, d))).toBe('OK');
+    expect(await reply((d) => link.ping(d))).toBe('PONG');
+    expect(fakes[0]!.received).toEqual([
+      ['auth', 'p\xff\xfeq'], ['client', 'setname', 'sentinel-12345678-cmd'],
+      ['pub\xff', '__sentinel__:hello', textToBytes(hello).toString('latin1')], ['ping'],
+    ]);
+    link.connectPubsub();
+    await rec.next('pubsubUp');
+    const payload = textToBytes(hello);
+    fakes[0]!.sockets[1]!.write(Buffer.concat([
+      Buffer.from(`*3\r\n$7\r\nmessage\r\n$18\r\n__sentinel__:hello\r\n$${payload.length}\r\n`), payload, Buffer.from('\r\n'),
+    ]));
+    await rec.next('message');
+    expect(rec.log).toContain(`message __sentinel__:hello ${hello}`);
   });
 
   it('drops the pub/sub connection when SUBSCRIBE is refused', async () => {

@@ -6,6 +6,7 @@ import type { RespServer } from '../server.js';
 import type { Client } from '../clientState.js';
 import { clientCaching, clientTracking, trackingInfo } from './clientTracking.js';
 import { type Handler, NOT_INTEGER, SYNTAX_ERROR, helpReply, subcommandSyntaxError } from './handler.js';
+import { textByteLength } from '../../byteText.js';
 
 /** Redis's validateClientName: printable ASCII without spaces. */
 export function validClientName(name: string): boolean {
@@ -78,7 +79,7 @@ const CLIENT_HELP = [
 export function formatClientInfo(c: Client, nowMs = Date.now()): string {
   const executing = c.currentArgv !== undefined;
   const argv = c.currentArgv ?? [];
-  const argvMem = argv.reduce((n, a) => n + Buffer.byteLength(a, 'utf8'), 0);
+  const argvMem = argv.reduce((n, a) => n + textByteLength(a), 0);
   const qbuf = executing ? c.decoder.bufferedBytes : c.decoder.pendingBytes;
   const idleS = Math.floor((nowMs - c.lastInteractionMs) / 1000);
   const qbufFree = idleS >= 2 && qbuf === 0 ? 0 : Math.max(0, 20474 - qbuf);
