@@ -241,6 +241,18 @@ async function flatReply(port, argv, timeoutMs = 5000) {
   return result;
 }
 
+/** The whole reply as text, read until `done` matches it (or 5 s). */
+function wholeReply(port, argv, done) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' }, () => s.write(encode(argv)));
+    let text = '';
+    const finish = () => { clearTimeout(t); s.destroy(); resolve(text); };
+    const t = setTimeout(finish, 5000);
+    s.on('data', (d) => { text += d.toString(); if (done.test(text)) finish(); });
+    s.on('error', finish);
+  });
+}
+
 const big512 = Buffer.alloc(512 * MB, 0x61);
 const PATTERNS = {
   /** One 512 MB argument (the largest proto-max-bulk-len allows), echoed by PING. */
@@ -337,6 +349,30 @@ const PATTERNS = {
     const pipeline = Buffer.concat(Array.from({ length: 20_000 }, () => encode(['COMMAND'])));
     const r = await exchange(p.port, [pipeline], (n) => n >= one * 20_000, 120_000);
     return `${(r.bytes / MB).toFixed(0)} MB of replies`;
+  },
+  /**
+   * 5,000 hellos with distinct run ids PUBLISHed to the Sentinel (as anyone
+   * who can PUBLISH on a master's channel could): how many peers it keeps,
+   * and writes to its config.
+   */
+  'forged-hellos-5k': async (p) => {
+    const masterPort = p.port + 1;
+    const hellos = Array.from({ length: 5000 }, (_, i) => encode(['PUBLISH', '__sentinel__:hello',
+      `127.0.0.1,${50000 + i},${String(i).padStart(40, 'e')},0,m,127.0.0.1,${masterPort},0`]));
+    await exchange(p.port, [Buffer.concat(hellos)], (n) => n >= 5000 * 4, 60_000);
+    // INFO's sentinels= counts the Sentinel itself.
+    const known = async () => Number(/sentinels=(\d+)/.exec(await wholeReply(p.port, ['INFO', 'sentinel'], /sentinels=\d+\r\n/))?.[1] ?? -1);
+    const inConfig = () => (fs.readFileSync(path.join(p.dir, 'sentinel.conf'), 'utf8').match(/^sentinel known-sentinel /gm) ?? []).length;
+    // Until both stop moving and agree (the config is written after the hellos are taken), at most 20 s.
+    let last = '';
+    let now = { peers: -1, saved: -1 };
+    for (let i = 0; i < 80; i++) {
+      now = { peers: await known().catch(() => -1), saved: inConfig() };
+      if (JSON.stringify(now) === last && now.peers >= 0 && now.saved === now.peers - 1) break;
+      last = JSON.stringify(now);
+      await sleep(250);
+    }
+    return `${now.peers - 1} peers kept, ${now.saved} in the config`;
   },
 };
 

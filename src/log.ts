@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import type { DestinationStream, pino as pinoFn } from 'pino';
 import { LogSink } from './logSink.js';
+import { escapeUnprintableText } from './redisArgs.js';
 import type { LogFormat } from './config/model.js';
 
 type LogFn = (objOrMsg: unknown, msg?: string) => void;
@@ -66,7 +67,9 @@ function formatRedisLine(pid: number, timeMs: number, level: number, msg: string
   const stamp = `${pad(d.getDate())} ${MONTHS[d.getMonth()]} ${d.getFullYear()} ` +
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
   const extra = err === undefined ? '' : ` (${String(err)})`;
-  return `${pid}:X ${stamp} ${MARKS[level] ?? '*'} ${msg ?? ''}${extra}`;
+  // One record, one line: a value with a newline (an error reply, a path, a
+  // hostname) must not start a forged line, as it does in redis-sentinel's log.
+  return `${pid}:X ${stamp} ${MARKS[level] ?? '*'} ${escapeUnprintableText(`${msg ?? ''}${extra}`)}`;
 }
 
 /**

@@ -131,16 +131,56 @@ export function splitArgsText(line: string): string[] | null {
 
 /** Redis's sdscatrepr: printable ASCII as is, the rest escaped, in double quotes. */
 export function reprBytes(b: Uint8Array): string {
-  let out = '"';
+  return `"${escapeBytes(b)}"`;
+}
+
+/** sdscatrepr's escapes for the bytes it does not print as they are (\\ and \" aside). */
+const NAMED_ESCAPES: Readonly<Record<number, string>> = { 10: '\\n', 13: '\\r', 9: '\\t', 7: '\\a', 8: '\\b' };
+
+function escapeUnprintable(c: number): string {
+  return NAMED_ESCAPES[c] ?? `\\x${c.toString(16).padStart(2, '0')}`;
+}
+
+/**
+ * sdscatrepr without the surrounding quotes: `\\` and `\"` escaped,
+ * printable ASCII as is, \n \r \t \a \b, every other byte `\xhh`.
+ * Wrapped in double quotes it reads back (sdssplitargs) as the same bytes.
+ */
+export function escapeBytes(b: Uint8Array): string {
+  let out = '';
   for (const c of b) {
     if (c === 0x5c || c === 0x22) out += `\\${String.fromCharCode(c)}`;
-    else if (c === 10) out += '\\n';
-    else if (c === 13) out += '\\r';
-    else if (c === 9) out += '\\t';
-    else if (c === 7) out += '\\a';
-    else if (c === 8) out += '\\b';
     else if (c >= 0x20 && c < 0x7f) out += String.fromCharCode(c);
-    else out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else out += escapeUnprintable(c);
   }
-  return `${out}"`;
+  return out;
+}
+
+/** Printable ASCII other than `\\` and `"`: what escapeText leaves as it is. */
+const PLAIN_TEXT = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * escapeBytes for a text value (its UTF-8 bytes): a value that cannot start
+ * a line, a terminal escape or an ambiguous `\\` is returned unchanged, so
+ * ordinary names look as Redis prints them.
+ */
+export function escapeText(s: string): string {
+  return PLAIN_TEXT.test(s) ? s : escapeBytes(textToBytes(s));
+}
+
+const PRINTABLE_TEXT = /^[\x20-\x7e]*$/;
+
+/**
+ * Only the bytes that are not printable ASCII escaped as sdscatrepr does;
+ * `\\` and `"` kept. For a whole log line whose values were escaped where it
+ * was built (event texts): escaping them again would double every
+ * backslash, yet whatever reached the line unescaped still cannot break it.
+ */
+export function escapeUnprintableText(s: string): string {
+  if (PRINTABLE_TEXT.test(s)) return s;
+  let out = '';
+  for (const c of textToBytes(s)) {
+    out += c >= 0x20 && c < 0x7f ? String.fromCharCode(c) : escapeUnprintable(c);
+  }
+  return out;
 }

@@ -13,6 +13,7 @@ import { step, type CoreEvent, type StepOptions, type StepResult } from './core/
 import type { Reply } from './server/reply.js';
 import { configFromState, seededRandom, stateFromConfig } from './core/sentinel.js';
 import type { MasterState, SentinelState } from './core/state.js';
+import { escapeText } from './redisArgs.js';
 import { truncateUtf8 } from './server/limits.js';
 import { ConfigWriter } from './shell/configWriter.js';
 import { EffectExecutor, type BatchResult } from './shell/executor.js';
@@ -175,8 +176,10 @@ export class Runtime {
       `WARNING: Sentinel was not able to save the new configuration on disk!!!: ${errorMessage(err)}`);
   }
 
-  private logLine(level: LogLevel, message: string, master?: string): void {
+  /** A core log line: its values (names, a master's error reply) escaped as in events. */
+  private logLine(level: LogLevel, text: string, master?: string): void {
     const fields = master === undefined ? {} : { master };
+    const message = escapeText(text);
     if (level === 'warning') this.log.warn(fields, message);
     else if (level === 'notice') this.log.info(fields, message);
     else this.log.debug(fields, message);
@@ -219,9 +222,20 @@ export class Runtime {
   /** Observers of every event (metrics); called after the event is published. */
   readonly eventListeners: Array<(channel: string, message: string, master?: string) => void> = [];
 
+  /**
+   * Every event leaves through here (the core's, the scripts', +monitor at
+   * start), so its text is escaped here once. The names, addresses, run ids,
+   * SENTINEL SET values and script paths in it may hold a newline that
+   * would start a forged line in the log or in a subscriber's reader, or a
+   * terminal escape; redis-sentinel writes them raw. Here each byte that is
+   * not printable ASCII, and `\` and `"`, is escaped as sdscatrepr does but
+   * not quoted, so an ordinary event reads exactly as Redis's. The fixed
+   * words of every event are plain ASCII: escaping the whole text escapes
+   * each value in it.
+   */
   emitEvent(channel: string, fullMessage: string, level: string, master?: string): void {
     // sentinelEvent formats into a LOG_MAX_LEN buffer: long events are cut like the real one's.
-    const message = truncateUtf8(fullMessage);
+    const message = escapeText(truncateUtf8(fullMessage));
     const line = truncateUtf8(`${channel} ${message}`);
     const fields = master === undefined ? { event: channel } : { event: channel, master };
     if (level === 'warning') this.log.warn(fields, line);

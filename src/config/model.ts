@@ -90,6 +90,13 @@ export interface SentinelConfig {
    * default) or `json` (one pino JSON object per line, for log shippers).
    */
   logformat: LogFormat;
+  /**
+   * tssentinel extension: how many other Sentinels / replicas one master may
+   * gain from hellos and INFO (beyond it they are refused, logged and
+   * counted). Lines already in the file always load.
+   */
+  maxSentinelsPerMaster: number;
+  maxReplicasPerMaster: number;
   myid?: string;
   currentEpoch: number;
   announceIp?: string;
@@ -112,6 +119,16 @@ export const DEFAULT_DOWN_AFTER_MS = 30_000;
 export const DEFAULT_FAILOVER_TIMEOUT_MS = 180_000;
 export const DEFAULT_PARALLEL_SYNCS = 1;
 export const DEFAULT_MAXCLIENTS = 10_000;
+/**
+ * Far above any real deployment: Sentinels are deployed by 3 or 5, and every
+ * pair of them exchanges a PING a second and a hello every 2 s, so a
+ * thousand is already a million messages a second across the group; a
+ * master's replicas are a handful to a few hundred. Yet a bound: anyone who
+ * can PUBLISH on a master's hello channel, or a hostile master's INFO, could
+ * otherwise add instances (each one a link and config line) without end.
+ */
+export const DEFAULT_MAX_SENTINELS_PER_MASTER = 1024;
+export const DEFAULT_MAX_REPLICAS_PER_MASTER = 4096;
 
 export function defaultSentinelConfig(): SentinelConfig {
   return {
@@ -127,6 +144,8 @@ export function defaultSentinelConfig(): SentinelConfig {
     metricsPort: 0,
     metricsBind: '127.0.0.1',
     logformat: 'redis',
+    maxSentinelsPerMaster: DEFAULT_MAX_SENTINELS_PER_MASTER,
+    maxReplicasPerMaster: DEFAULT_MAX_REPLICAS_PER_MASTER,
     currentEpoch: 0,
     announcePort: 0,
     resolveHostnames: false,

@@ -132,7 +132,7 @@ function makeAddr(cfg: SentinelConfig, host: string, portArg: string): { host: s
 type ServerHandler = (cfg: SentinelConfig, args: string[], name: string) => Verdict;
 
 /** tssentinel's own directives, which redis-server does not know. */
-const EXTENSION_DIRECTIVES = new Set(['metrics-port', 'metrics-bind', 'logformat']);
+const EXTENSION_DIRECTIVES = new Set(['metrics-port', 'metrics-bind', 'logformat', 'max-sentinels-per-master', 'max-replicas-per-master']);
 
 function applyServerDirective(cfg: SentinelConfig, d: string, args: string[], lineNum: number): Verdict {
   if (STANDARD_DIRECTIVES.has(d) || EXTENSION_DIRECTIVES.has(d)) return applyStandard(cfg, d, args, lineNum);
@@ -202,6 +202,7 @@ function parseEnum<T extends string>(s: string, values: readonly T[]): T | { err
  */
 const LOG_LEVELS_70: readonly LogLevel[] = ['debug', 'verbose', 'notice', 'warning'];
 const MAX_BIND_ADDRESSES = 16;
+const MAX_INT32 = 2147483647;
 
 const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
   port: (cfg, [v = '']) => setNumber(parseBounded(v, 0, 65535), (n) => { cfg.port = n; }),
@@ -215,6 +216,9 @@ const SERVER_HANDLERS: Readonly<Record<string, ServerHandler>> = {
     cfg.logformat = format;
     return undefined;
   },
+  // tssentinel extensions: the most instances discovery may add to one master.
+  'max-sentinels-per-master': (cfg, [v = '']) => setNumber(parseBounded(v, 1, MAX_INT32), (n) => { cfg.maxSentinelsPerMaster = n; }),
+  'max-replicas-per-master': (cfg, [v = '']) => setNumber(parseBounded(v, 1, MAX_INT32), (n) => { cfg.maxReplicasPerMaster = n; }),
   'protected-mode': (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.protectedMode = b; }),
   daemonize: (cfg, [v = '']) => setBool(parseBool(v), (b) => { cfg.daemonize = b; }),
   loglevel: (cfg, [v = '']) => {

@@ -27,6 +27,7 @@ import { basename, dirname, join } from 'node:path';
 import { ConfigWriteError, type ConfigWriteStep } from './errors.js';
 import {
   DEFAULT_DOWN_AFTER_MS, DEFAULT_FAILOVER_TIMEOUT_MS, DEFAULT_MAXCLIENTS, DEFAULT_PARALLEL_SYNCS,
+  DEFAULT_MAX_REPLICAS_PER_MASTER, DEFAULT_MAX_SENTINELS_PER_MASTER,
   SENTINEL_DEFAULT_PORT, type MasterConfig, type SentinelConfig,
 } from './model.js';
 import { splitArgsText } from '../redisArgs.js';
@@ -177,6 +178,10 @@ function rewriteServerOptions(st: RewriteState, cfg: SentinelConfig): void {
   st.rewrite('metrics-port', `metrics-port ${cfg.metricsPort}`, cfg.metricsPort !== 0);
   st.rewrite('metrics-bind', `metrics-bind ${quoteArg(cfg.metricsBind)}`, cfg.metricsBind !== '127.0.0.1');
   st.rewrite('logformat', `logformat ${cfg.logformat}`, cfg.logformat !== 'redis');
+  st.rewrite('max-sentinels-per-master', `max-sentinels-per-master ${cfg.maxSentinelsPerMaster}`,
+    cfg.maxSentinelsPerMaster !== DEFAULT_MAX_SENTINELS_PER_MASTER);
+  st.rewrite('max-replicas-per-master', `max-replicas-per-master ${cfg.maxReplicasPerMaster}`,
+    cfg.maxReplicasPerMaster !== DEFAULT_MAX_REPLICAS_PER_MASTER);
   rewriteTls(st, cfg.tls);
   // Redis in sentinel mode drops `save` lines on rewrite (a Sentinel has no dataset).
   st.markProcessed('save');

@@ -3,11 +3,12 @@
  * replica (+switch-master), or a newer configuration learned from a hello.
  * Replicas and peers are kept, the old master becomes a replica to convert.
  */
+import { roomFor } from './caps.js';
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { promotedReplica } from './failoverState.js';
 import { acquireLink, createReplica, findReplica, releaseLink, resetMasterFields } from './instances.js';
-import { sameHost, shownHost, type MasterState, type SentinelState } from './state.js';
+import { formatAddr, sameHost, shownHost, type MasterState, type SentinelState } from './state.js';
 
 function ev(level: 'warning' | 'notice', channel: string, text: string, master: MasterState): Effect {
   return sentinelEvent(level, channel, text, master.name);
@@ -55,6 +56,10 @@ export function changeMasterAddress(
   master.linkKey = acquireLink(state, 'redis', host, port, nowMs).key;
   for (const r of keep) {
     if (findReplica(master, r.host, r.port)) continue;
+    // The known replicas are put back as they were; the old master is one
+    // more, and forged hellos moving the master again and again must not
+    // grow the list past max-replicas-per-master either.
+    if (r.formerMaster && !roomFor(state, master, 'slave', formatAddr(r.host, r.port), nowMs, effects)) continue;
     const replica = createReplica(state, master, r.host, r.port, nowMs);
     // The master we switched away from: converted as soon as it is seen
     // claiming role:master, without the settling wait of a stray master.

@@ -4,6 +4,7 @@
  * Sentinels, newer epochs, a newer configuration of a master.
  */
 import { checkAnnouncedAddress } from '../config/address.js';
+import { roomFor } from './caps.js';
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect } from './effects.js';
 import { abortFailover, changeMasterAddress, currentMasterAddress, failoverInProgress } from './failover.js';
@@ -71,8 +72,11 @@ export function onHello(state: SentinelState, payload: string, nowMs: number): E
   const hello = checkedHello(state, parsed);
   if (!hello) return [];
   const effects: Effect[] = [];
-  let peer = findPeer(master, hello.ip, hello.port, hello.runId);
-  if (!peer) peer = addPeer(state, master, hello.ip, hello.port, hello.runId, nowMs, effects);
+  const peer = findPeer(master, hello.ip, hello.port, hello.runId) ??
+    addPeer(state, master, hello.ip, hello.port, hello.runId, nowMs, effects);
+  // Beyond max-sentinels-per-master the hello is dropped whole: a peer we do
+  // not keep cannot move the master either.
+  if (!peer) return effects;
   if (hello.currentEpoch > state.currentEpoch) {
     state.currentEpoch = hello.currentEpoch;
     // Synchronous: a restart must not come back with a lower current epoch
@@ -140,6 +144,7 @@ function findPeer(master: MasterState, host: string, port: number, runId: string
 /**
  * A Sentinel seen under a new address or a known address with a new run id
  * (a restart without its config) replaces the stale entry: `-dup-sentinel`.
+ * Undefined when the master already has all the peers it may keep.
  */
 function addPeer(
   state: SentinelState,
@@ -149,7 +154,7 @@ function addPeer(
   runId: string,
   nowMs: number,
   effects: Effect[],
-): PeerSentinelState {
+): PeerSentinelState | undefined {
   let removed = 0;
   for (const other of [...master.sentinels.values()]) {
     if (other.name === runId || (other.host === host && other.port === port)) {
@@ -161,6 +166,8 @@ function addPeer(
     effects.push(sentinelEvent('notice', '-dup-sentinel',
       `${instanceDetails(master)} #duplicate of ${formatAddr(host, port)} or ${runId}`, master.name));
   }
+  // After the duplicates went: a peer replacing its stale entry always fits.
+  if (!roomFor(state, master, 'sentinel', `${formatAddr(host, port)} ${runId}`, nowMs, effects)) return undefined;
   const peer = createPeerSentinel(state, master, host, port, runId, nowMs);
   effects.push(sentinelEvent('notice', '+sentinel', instanceDetails(peer, master), master.name));
   effects.push({ type: 'persist', sync: false });

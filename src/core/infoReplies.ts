@@ -4,6 +4,7 @@
  * (+convert-to-slave, +fix-slave-config), replicas discovered from a master.
  */
 import { checkAnnouncedAddress } from '../config/address.js';
+import { roomFor } from './caps.js';
 import { instanceDetails } from './details.js';
 import { sentinelEvent, type Effect, type InstanceRef } from './effects.js';
 import { failoverInProgress, onPromotedReplicaIsMaster, trackReconf } from './failover.js';
@@ -11,7 +12,7 @@ import { sendHellosNow } from './gossip.js';
 import { parseInfo, type ParsedInfo } from './info.js';
 import { createReplica, findInstance, findReplica, refOf } from './instances.js';
 import { onCommandDone } from './linkHealth.js';
-import { sameHost, storableName, type MasterState, type ReplicaState, type SentinelState } from './state.js';
+import { formatAddr, sameHost, storableName, type MasterState, type ReplicaState, type SentinelState } from './state.js';
 
 /** An INFO reply (or failure: text undefined) for the instance it was sent to. */
 export function onInfo(state: SentinelState, ref: InstanceRef, text: string | undefined, nowMs: number): Effect[] {
@@ -219,6 +220,7 @@ function discoverReplicas(
     if (typeof addr === 'string') continue;
     const { host, port } = addr;
     if (findReplica(master, host, port)) continue;
+    if (!roomFor(state, master, 'slave', formatAddr(host, port), nowMs, effects)) continue;
     const replica = createReplica(state, master, host, port, nowMs);
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));
     added = true;

@@ -24,6 +24,7 @@ export function stateFromConfig(
     masters: new Map(),
     links: new Map(),
     settings: settingsFromConfig(cfg),
+    instanceCaps: { sentinels: cfg.maxSentinelsPerMaster, replicas: cfg.maxReplicasPerMaster },
     port: helloPort,
     tilt: false,
     tiltSinceMs: 0,

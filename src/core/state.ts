@@ -163,6 +163,29 @@ export interface MasterState extends InstanceBase {
   nextVisitMs: number;
   /** The group's last beat: its periodic commands go out together, once per ping period. */
   beatMs: number;
+  /** Peers and replicas discovery could not add (instanceCaps); created at the first refusal. */
+  refused?: RefusedInstances;
+}
+
+/** Discovery refused by the caps, per kind: counted for the metric, logged once a minute. */
+export interface RefusedInstances {
+  sentinel: RefusedCount;
+  slave: RefusedCount;
+}
+
+export interface RefusedCount {
+  /** Every hello or INFO line refused since start. */
+  total: number;
+  /** Refused since the last log line about them. */
+  sinceLog: number;
+  /** When that line was logged (undefined: never). */
+  loggedMs?: number;
+}
+
+/** How many other Sentinels / replicas discovery may add to one master. */
+export interface InstanceCaps {
+  sentinels: number;
+  replicas: number;
 }
 
 export type FailoverStateName =
@@ -213,6 +236,7 @@ export interface SentinelState {
   masters: Map<string, MasterState>;
   links: Map<string, LinkState>;
   settings: SentinelSettings;
+  instanceCaps: InstanceCaps;
   /** Our listening port, announced in hellos when announce-port is 0. */
   port: number;
   tilt: boolean;

@@ -109,6 +109,18 @@ export class SentinelMetrics {
     this.gauge('sentinel_tilt', 'TILT mode (1) or not (0)', [], (g) => g.set(st().tilt ? 1 : 0));
     this.gauge('sentinel_connected_clients', 'Clients connected to this Sentinel', [], (g) => g.set(this.server.clientCount()));
     this.defineLinkGauges(masters);
+    new Counter({
+      name: 'sentinel_instances_refused_total',
+      help: 'Hellos and INFO lines naming a Sentinel or replica beyond max-sentinels-per-master / max-replicas-per-master (not stored)',
+      labelNames: ['master', 'kind'], registers: [this.registry],
+      // Every master has both series from the start (at 0), so an alert on increase() works at the first refusal.
+      collect() {
+        this.reset();
+        for (const m of masters()) {
+          for (const kind of ['sentinel', 'slave'] as const) this.inc({ master: m.name, kind }, m.refused?.[kind].total ?? 0);
+        }
+      },
+    });
     const server = this.server;
     new Counter({
       name: 'sentinel_commands_total', help: 'Commands processed, by name', labelNames: ['command'], registers: [this.registry],
