@@ -235,7 +235,8 @@ export class Runtime {
    */
   emitEvent(channel: string, fullMessage: string, level: string, master?: string): void {
     // sentinelEvent formats into a LOG_MAX_LEN buffer: long events are cut like the real one's.
-    const message = escapeText(truncateUtf8(fullMessage));
+    const raw = truncateUtf8(fullMessage);
+    const message = escapeText(raw);
     const line = truncateUtf8(`${channel} ${message}`);
     const fields = master === undefined ? { event: channel } : { event: channel, master };
     if (level === 'warning') this.log.warn(fields, line);
@@ -244,7 +245,9 @@ export class Runtime {
     this.opts.publish(channel, message);
     for (const listener of this.eventListeners) listener(channel, message, master);
     const script = master === undefined ? undefined : this.state.masters.get(master)?.config.notificationScript;
-    if (level === 'warning' && script) this.opts.scripts?.schedule(script, [channel, message]);
+    // A script gets the bytes themselves, as redis-sentinel passes them (an
+    // argument cannot forge a line; what the script prints is its own affair).
+    if (level === 'warning' && script) this.opts.scripts?.schedule(script, [channel, raw]);
   }
 
   private reconfigScript(e: Extract<Effect, { type: 'reconfigScript' }>): void {
