@@ -44,17 +44,17 @@ export function changeMasterAddress(
   if (!sameHost(state.addressing, master.host, host) || master.port !== port) {
     keep.push({ host: master.host, port: master.port, formerMaster: true });
   }
-  for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
+  for (const r of master.replicas.values()) releaseLink(state, r, effects);
   master.replicas.clear();
-  releaseLink(state, master.linkKey, effects);
+  releaseLink(state, master, effects);
   resetMasterFields(master, nowMs);
   master.host = host;
   master.port = port;
   master.config.host = host;
   master.config.port = port;
-  master.linkKey = acquireLink(state, 'redis', host, port, nowMs).key;
+  acquireLink(state, master, master, nowMs);
   for (const r of keep) {
-    if (findReplica(master, r.host, r.port)) continue;
+    if (findReplica(state, master, r.host, r.port)) continue;
     const replica = createReplica(state, master, r.host, r.port, nowMs);
     // The master we switched away from: converted as soon as it is seen
     // claiming role:master, without the settling wait of a stray master.

@@ -3,7 +3,6 @@
  * going down. Pings measure the link, shared by every instance at its address.
  */
 import type { Effect } from './effects.js';
-import { instancesOf } from './instances.js';
 import { isIpLiteral, type LinkState, type SentinelState } from './state.js';
 
 export function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
@@ -110,12 +109,10 @@ export function onLinkDown(state: SentinelState, linkKeyStr: string): void {
   link.connected = false;
   link.connecting = false;
   link.pendingCommands = 0;
-  for (const master of state.masters.values()) {
-    for (const inst of instancesOf(master)) {
-      if (inst.linkKey !== linkKeyStr) continue;
-      inst.infoPending = false;
-      if (inst.kind === 'sentinel') inst.askPending = false;
-    }
+  // The replies of requests in flight are lost with the link.
+  for (const inst of link.users.keys()) {
+    inst.infoPending = false;
+    if (inst.kind === 'sentinel') inst.askPending = false;
   }
 }
 

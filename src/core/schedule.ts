@@ -71,7 +71,7 @@ function nextVisitMs(state: SentinelState, master: MasterState, nowMs: number): 
     if (inst.sdown) return nowMs;
     const link = state.links.get(inst.linkKey);
     if (!link?.connected || (link.kind === 'redis' && !link.pubsub.connected)) return nowMs;
-    if (link.pendingCommands >= t.maxPendingCommands * link.refCount) return nowMs;
+    if (link.pendingCommands >= t.maxPendingCommands * link.users.size) return nowMs;
     if (inst.kind !== 'sentinel' && !inst.infoPending) {
       if (inst.infoRefreshMs === 0) return nowMs;
       const period = infoPeriodMs(state, inst, master);
@@ -185,7 +185,7 @@ function sendPeriodicCommands(
   effects: Effect[],
 ): void {
   if (!link.connected) return;
-  if (link.pendingCommands >= state.timing.maxPendingCommands * link.refCount) return;
+  if (link.pendingCommands >= state.timing.maxPendingCommands * link.users.size) return;
   const beatMs = beatPeriodMs(state, master);
   if (inst.kind !== 'sentinel' && !inst.infoPending) {
     const period = infoPeriodMs(state, inst, master);

@@ -20,7 +20,16 @@ export interface LinkState {
   readonly host: string;
   readonly port: number;
   readonly kind: 'redis' | 'sentinel';
-  refCount: number;
+  /**
+   * The instances using this link, each with the master it belongs to (a
+   * master with itself); Redis's link refcount is its size. What a link
+   * event (down, a PONG) touches is found here, not by walking every
+   * instance of every master: a master flooded with ten thousand peers
+   * must not make each of their link events cost ten thousand visits.
+   * In order of attachment: the first user's master governs the link's
+   * auth and renamed commands.
+   */
+  users: Map<AnyInstance, MasterState>;
   connected: boolean;
   /** When the command link last connected (0 = never). */
   connectedAtMs: number;
