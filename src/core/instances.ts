@@ -59,6 +59,7 @@ export function releaseLink(state: SentinelState, inst: AnyInstance, effects: Ef
   link.users.delete(inst);
   if (link.users.size === 0) {
     state.links.delete(link.key);
+    state.connects.deferred.delete(link);
     effects.push({ type: 'disconnect', link: link.key });
   }
 }

@@ -10,6 +10,12 @@ import type { VisitQueue } from './visits.js';
 
 export type InstanceKind = 'master' | 'slave' | 'sentinel';
 
+export interface ConnectBudget {
+  leftInTick: number;
+  /** Links due for an attempt that the budget put off, oldest first; a link leaves when its attempt starts. */
+  deferred: Set<LinkState>;
+}
+
 /**
  * Health of one outbound connection. Shared by every instance at the same
  * address and kind (a peer Sentinel that watches ten of our masters is one
@@ -230,6 +236,8 @@ export interface SentinelState {
   lastTickMs: number;
   /** Which masters' groups the next ticks visit (visits.ts). */
   visits: VisitQueue;
+  /** Connection attempts left to this tick, and those it put off (linkHealth.ts). */
+  connects: ConnectBudget;
   /**
    * Some master may have rebootSinceMs set: a +PONG then looks for the
    * masters of its link to clear it. Never false while one is set (raised
