@@ -2,8 +2,9 @@
 /**
  * A tiny fake Redis master on many loopback ports in one process (for
  * bench/permaster.mjs): PING, INFO (role:master, no replicas; INFO_PAD=n adds
- * n filler lines of ~80 bytes to reach a real INFO's size), SUBSCRIBE and
- * PUBLISH (delivered to that port's subscribers); anything else gets +OK.
+ * n filler lines of ~80 bytes to reach a real INFO's size; REPLICAS=n lists n
+ * replicas at 127.2.x.y port 9, where nothing listens, for bench/instances.mjs),
+ * SUBSCRIBE and PUBLISH (delivered to that port's subscribers); anything else gets +OK.
  *   node bench/fakeredis.mjs <first-port> <count>
  */
 import net from 'node:net';
@@ -24,8 +25,10 @@ function parse(buf) { // returns [args[], consumed] or null
   return [out, p];
 }
 const bulk = (s) => `$${Buffer.byteLength(s)}\r\n${s}\r\n`;
+const REPLICAS = Number(process.env.REPLICAS ?? 0);
+const SLAVES = Array.from({ length: REPLICAS }, (_, i) => `slave${i}:ip=127.2.${(i >> 8) & 255}.${i & 255},port=9,state=online,offset=0,lag=0\r\n`).join('');
 function info(port) {
-  return `# Server\r\nredis_version:7.0.15\r\nrun_id:${String(port).padStart(40, '0')}\r\ntcp_port:${port}\r\nuptime_in_seconds:100\r\n# Replication\r\nrole:master\r\nconnected_slaves:0\r\nmaster_failover_state:no-failover\r\nmaster_replid:${'a'.repeat(40)}\r\nmaster_repl_offset:0\r\n` + PAD;
+  return `# Server\r\nredis_version:7.0.15\r\nrun_id:${String(port).padStart(40, '0')}\r\ntcp_port:${port}\r\nuptime_in_seconds:100\r\n# Replication\r\nrole:master\r\nconnected_slaves:${REPLICAS}\r\n${SLAVES}master_failover_state:no-failover\r\nmaster_replid:${'a'.repeat(40)}\r\nmaster_repl_offset:0\r\n` + PAD;
 }
 for (let i = 0; i < count; i++) {
   const port = base + i; subs.set(port, new Set());

@@ -41,7 +41,7 @@ function instanceFields(
     'runid', inst.runId ?? '',
     'flags', instanceFlags(inst, link),
     'link-pending-commands', String(link?.pendingCommands ?? 0),
-    'link-refcount', String(link?.refCount ?? 0),
+    'link-refcount', String(link?.users.size ?? 0),
   ];
   if (inst.kind === 'master' && inst.failover.state !== 'none') {
     f.push('failover-state', inst.failover.state.replace(/-/g, '_'));

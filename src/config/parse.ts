@@ -73,7 +73,7 @@ export function parseConfig(text: string, opts: ParseOptions = {}): SentinelConf
     check(line, applyServerDirective(cfg, directive, line.args.slice(1), line.num));
     if (directive === 'dir' && opts.chdir && cfg.dir !== undefined) check(line, opts.chdir(cfg.dir));
   }
-  const ctx: SentinelCtx = { cfg, isExecutable: opts.isExecutable };
+  const ctx: SentinelCtx = { cfg, isExecutable: opts.isExecutable, masters: new Map(), known: new Map() };
   for (const pass of SENTINEL_PASSES) {
     for (const line of queue[pass]) check(line, applySentinelDirective(ctx, line.args.slice(1)));
   }
@@ -302,7 +302,27 @@ function sentinelPass(sub: string): SentinelPass {
   return s === 'monitor' ? 'monitor' : PRE_MONITOR.has(s) ? 'pre' : 'post';
 }
 
-interface SentinelCtx { cfg: SentinelConfig; isExecutable: ParseOptions['isExecutable'] }
+interface SentinelCtx {
+  cfg: SentinelConfig;
+  isExecutable: ParseOptions['isExecutable'];
+  /**
+   * Masters by name, and per master the replica addresses and Sentinel run
+   * ids read so far: each line is checked with one lookup, not against all
+   * the lines before it (a file with 100,000 known Sentinels loads in
+   * linear time).
+   */
+  masters: Map<string, MasterConfig>;
+  known: Map<MasterConfig, { replicas: Set<string>; sentinels: Set<string> }>;
+}
+
+function knownOf(ctx: SentinelCtx, m: MasterConfig): { replicas: Set<string>; sentinels: Set<string> } {
+  let known = ctx.known.get(m);
+  if (!known) {
+    known = { replicas: new Set(), sentinels: new Set() };
+    ctx.known.set(m, known);
+  }
+  return known;
+}
 
 interface SentinelHandler {
   /** Accepted argument counts after the sub-command. */
@@ -328,7 +348,7 @@ function perMaster(argCount: number, run: (m: MasterConfig, args: string[], ctx:
   return {
     arity: [argCount + 1],
     run: (ctx, [name = '', ...rest]) => {
-      const m = ctx.cfg.masters.find((x) => x.name === name);
+      const m = ctx.masters.get(name);
       return m ? run(m, rest, ctx) : NO_SUCH_MASTER;
     },
   };
@@ -368,17 +388,20 @@ function monitor(ctx: SentinelCtx, [name = '', host = '', port = '', quorumArg =
   if (quorum <= 0) return 'Quorum must be 1 or greater.';
   const addr = makeAddr(ctx.cfg, host, port);
   if (typeof addr === 'string') return addr;
-  if (ctx.cfg.masters.some((m) => m.name === name)) return 'Duplicate master name.';
-  ctx.cfg.masters.push(defaultMasterConfig(name, addr.host, addr.port, quorum));
+  if (ctx.masters.has(name)) return 'Duplicate master name.';
+  const m = defaultMasterConfig(name, addr.host, addr.port, quorum);
+  ctx.cfg.masters.push(m);
+  ctx.masters.set(name, m);
   return undefined;
 }
 
 function knownReplica(m: MasterConfig, [host = '', port = '']: string[], ctx: SentinelCtx): Verdict {
   const addr = makeAddr(ctx.cfg, host, port);
   if (typeof addr === 'string') return addr;
-  if (m.knownReplicas.some((r) => r.host === addr.host && r.port === addr.port)) {
-    return 'Duplicate hostname and port for replica.';
-  }
+  const seen = knownOf(ctx, m).replicas;
+  const key = `${addr.port} ${addr.host}`;
+  if (seen.has(key)) return 'Duplicate hostname and port for replica.';
+  seen.add(key);
   m.knownReplicas.push(addr);
   return undefined;
 }
@@ -453,11 +476,13 @@ const SENTINEL_HANDLERS: Readonly<Record<string, SentinelHandler>> = {
 function knownSentinel(ctx: SentinelCtx, args: string[]): Verdict {
   if (args.length === 3) return undefined;
   const [name = '', host = '', port = '', runid = ''] = args;
-  const m = ctx.cfg.masters.find((x) => x.name === name);
+  const m = ctx.masters.get(name);
   if (!m) return NO_SUCH_MASTER;
   const addr = makeAddr(ctx.cfg, host, port);
   if (typeof addr === 'string') return addr;
-  if (m.knownSentinels.some((s) => s.runid === runid)) return 'Duplicate runid for sentinel.';
+  const seen = knownOf(ctx, m).sentinels;
+  if (seen.has(runid)) return 'Duplicate runid for sentinel.';
+  seen.add(runid);
   m.knownSentinels.push({ ...addr, runid });
   return undefined;
 }

@@ -59,7 +59,8 @@ function optionKey(args: string[]): string {
 /** Redis's rewriteConfigState: the old lines plus, per option, the line numbers it may reuse. */
 class RewriteState {
   private readonly lines: string[] = [];
-  private readonly optionLines = new Map<string, number[]>();
+  /** Per option, its old lines and how many of them were reused (a cursor: shift() would copy 100,000 slots per line). */
+  private readonly optionLines = new Map<string, { slots: number[]; used: number }>();
   private readonly rewritten = new Set<string>();
   private needsSignature = true;
 
@@ -79,15 +80,16 @@ class RewriteState {
     this.lines.push(line);
     if (args.length === 0) return;
     const key = optionKey(args);
-    const slots = this.optionLines.get(key) ?? [];
-    slots.push(this.lines.length - 1);
-    this.optionLines.set(key, slots);
+    const option = this.optionLines.get(key);
+    if (option) option.slots.push(this.lines.length - 1);
+    else this.optionLines.set(key, { slots: [this.lines.length - 1], used: 0 });
   }
 
   /** Use the option's next old line, else append when `force` (value not at its default). */
   rewrite(option: string, line: string, force: boolean): void {
     this.markProcessed(option);
-    const slot = this.optionLines.get(option)?.shift();
+    const old = this.optionLines.get(option);
+    const slot = old !== undefined && old.used < old.slots.length ? old.slots[old.used++] : undefined;
     if (slot !== undefined) {
       this.lines[slot] = line;
       return;
@@ -117,8 +119,8 @@ class RewriteState {
    * blank line) but never end the file with it, so rendering is idempotent.
    */
   content(): string {
-    for (const [option, slots] of this.optionLines) {
-      if (this.rewritten.has(option)) for (const n of slots) this.lines[n] = '';
+    for (const [option, { slots, used }] of this.optionLines) {
+      if (this.rewritten.has(option)) for (let i = used; i < slots.length; i++) this.lines[slots[i]!] = '';
     }
     const kept: string[] = [];
     for (const line of this.lines) {

@@ -45,17 +45,17 @@ export function changeMasterAddress(
   if (!sameHost(state.addressing, master.host, host) || master.port !== port) {
     keep.push({ host: master.host, port: master.port, formerMaster: true });
   }
-  for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
+  for (const r of master.replicas.values()) releaseLink(state, r, effects);
   master.replicas.clear();
-  releaseLink(state, master.linkKey, effects);
+  releaseLink(state, master, effects);
   resetMasterFields(master, nowMs);
   master.host = host;
   master.port = port;
   master.config.host = host;
   master.config.port = port;
-  master.linkKey = acquireLink(state, 'redis', host, port, nowMs).key;
+  acquireLink(state, master, master, nowMs);
   for (const r of keep) {
-    if (findReplica(master, r.host, r.port)) continue;
+    if (findReplica(state, master, r.host, r.port)) continue;
     // The known replicas are put back as they were; the old master is one
     // more, and forged hellos moving the master again and again must not
     // grow the list past max-replicas-per-master either.

@@ -170,11 +170,10 @@ export function answersAgain(state: SentinelState, linkKey: string, nowMs: numbe
  */
 export function pollFormerMaster(state: SentinelState, linkKey: string): Effect[] {
   const effects: Effect[] = [];
-  for (const master of state.masters.values()) {
-    if (failoverInProgress(master)) continue;
-    for (const r of master.replicas.values()) {
-      if (r.linkKey === linkKey && r.demoteAtOnce) effects.push(...requestInfoNow(state, refOf(r, master)));
-    }
+  const users = state.links.get(linkKey)?.users ?? [];
+  for (const [inst, master] of users) {
+    if (inst.kind !== 'slave' || !inst.demoteAtOnce || failoverInProgress(master)) continue;
+    effects.push(...requestInfoNow(state, refOf(inst, master)));
   }
   return effects;
 }

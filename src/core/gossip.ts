@@ -12,6 +12,7 @@ import { formatHello, isValidRunId, parseHello, type Hello } from './hello.js';
 import { createPeerSentinel, instancesOf, removePeer } from './instances.js';
 import {
   formatAddr,
+  linkKey,
   sameHost,
   shownHost,
   storableName,
@@ -141,6 +142,14 @@ function findPeer(master: MasterState, host: string, port: number, runId: string
   return peer && peer.host === host && peer.port === port ? peer : undefined;
 }
 
+/** This master's peers at host:port, from the link of that address (no walk over every peer per hello). */
+function peersAt(state: SentinelState, master: MasterState, host: string, port: number): PeerSentinelState[] {
+  const found: PeerSentinelState[] = [];
+  const users = state.links.get(linkKey('sentinel', host, port))?.users ?? [];
+  for (const [inst, owner] of users) if (owner === master && inst.kind === 'sentinel') found.push(inst);
+  return found;
+}
+
 /**
  * A Sentinel seen under a new address or a known address with a new run id
  * (a restart without its config) replaces the stale entry: `-dup-sentinel`.
@@ -155,14 +164,11 @@ function addPeer(
   nowMs: number,
   effects: Effect[],
 ): PeerSentinelState | undefined {
-  let removed = 0;
-  for (const other of [...master.sentinels.values()]) {
-    if (other.name === runId || (other.host === host && other.port === port)) {
-      removePeer(state, master, other, effects);
-      removed += 1;
-    }
-  }
-  if (removed > 0) {
+  const stale = peersAt(state, master, host, port);
+  const sameId = master.sentinels.get(runId);
+  if (sameId && !stale.includes(sameId)) stale.push(sameId);
+  for (const other of stale) removePeer(state, master, other, effects);
+  if (stale.length > 0) {
     effects.push(sentinelEvent('notice', '-dup-sentinel',
       `${instanceDetails(master)} #duplicate of ${formatAddr(host, port)} or ${runId}`, master.name));
   }

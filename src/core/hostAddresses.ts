@@ -33,13 +33,13 @@ export function storeAddresses(state: SentinelState, addresses: ReadonlyMap<stri
   for (const master of state.masters.values()) {
     const ip = addressOf(master.host);
     if (ip !== undefined) {
-      moveToAddress(state, master, ip, nowMs, effects);
+      moveToAddress(state, master, master, ip, nowMs, effects);
       master.config.host = ip;
     }
     storeReplicaAddresses(state, master, addressOf, nowMs, effects);
     for (const peer of master.sentinels.values()) {
       const peerIp = addressOf(peer.host);
-      if (peerIp !== undefined) moveToAddress(state, peer, peerIp, nowMs, effects);
+      if (peerIp !== undefined) moveToAddress(state, peer, master, peerIp, nowMs, effects);
     }
   }
   for (const [host, ip] of replaced) {
@@ -67,7 +67,7 @@ function storeReplicaAddresses(
     const ip = addressOf(replica.host);
     const oldName = replica.name;
     if (ip !== undefined) {
-      moveToAddress(state, replica, ip, nowMs, effects);
+      moveToAddress(state, replica, master, ip, nowMs, effects);
       replica.name = formatAddr(ip, replica.port);
     }
     const kept = keepReplica(state, master, replica, effects);
@@ -79,7 +79,7 @@ function storeReplicaAddresses(
 function keepReplica(state: SentinelState, master: MasterState, replica: ReplicaState, effects: Effect[]): ReplicaState {
   const listed = master.replicas.get(replica.name);
   if (listed) {
-    releaseLink(state, replica.linkKey, effects);
+    releaseLink(state, replica, effects);
     return listed;
   }
   master.replicas.set(replica.name, replica);
@@ -93,10 +93,19 @@ function keepReplica(state: SentinelState, master: MasterState, replica: Replica
  * connections are made again. Requests in flight on the old link are
  * forgotten, as when a link goes down.
  */
-function moveToAddress(state: SentinelState, inst: AnyInstance, ip: string, nowMs: number, effects: Effect[]): void {
+function moveToAddress(
+  state: SentinelState,
+  inst: AnyInstance,
+  master: MasterState,
+  ip: string,
+  nowMs: number,
+  effects: Effect[],
+): void {
   const old = state.links.get(inst.linkKey);
-  const link = acquireLink(state, inst.kind === 'sentinel' ? 'sentinel' : 'redis', ip, inst.port, nowMs);
-  if (old && link.refCount === 1) {
+  releaseLink(state, inst, effects);
+  inst.host = ip;
+  const link = acquireLink(state, inst, master, nowMs);
+  if (old && link.users.size === 1) {
     link.actPingMs = old.actPingMs;
     link.lastPingSentMs = old.lastPingSentMs;
     link.lastPongMs = old.lastPongMs;
@@ -104,9 +113,6 @@ function moveToAddress(state: SentinelState, inst: AnyInstance, ip: string, nowM
     link.answeredMs = old.answeredMs;
     if (old.lastPingRttMs !== undefined) link.lastPingRttMs = old.lastPingRttMs;
   }
-  releaseLink(state, inst.linkKey, effects);
-  inst.host = ip;
-  inst.linkKey = link.key;
   inst.infoPending = false;
   if (inst.kind === 'sentinel') inst.askPending = false;
 }

@@ -219,7 +219,7 @@ function discoverReplicas(
     const addr = checkAnnouncedAddress(listed.host, listed.port, named);
     if (typeof addr === 'string') continue;
     const { host, port } = addr;
-    if (findReplica(master, host, port)) continue;
+    if (findReplica(state, master, host, port)) continue;
     if (!roomFor(state, master, 'slave', formatAddr(host, port), nowMs, effects)) continue;
     const replica = createReplica(state, master, host, port, nowMs);
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));

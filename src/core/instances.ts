@@ -7,6 +7,7 @@ import type { Effect, InstanceRef } from './effects.js';
 import { NOT_SCHEDULED, visitBy } from './visits.js';
 import {
   formatAddr,
+  isIpLiteral,
   sameHost,
   shownHost,
   linkKey,
@@ -18,21 +19,20 @@ import {
   type SentinelState,
 } from './state.js';
 
-export function acquireLink(
-  state: SentinelState,
-  kind: 'redis' | 'sentinel',
-  host: string,
-  port: number,
-  nowMs: number,
-): LinkState {
-  const key = linkKey(kind, host, port);
+/**
+ * Attaches `inst` to the link of its address (kind, host, port), made on
+ * first use, and records the link's key on it.
+ */
+export function acquireLink(state: SentinelState, inst: AnyInstance, master: MasterState, nowMs: number): LinkState {
+  const kind = linkKind(inst);
+  const key = linkKey(kind, inst.host, inst.port);
   let link = state.links.get(key);
   if (!link) {
     // A new link counts as "pinged now": down-after runs from its creation,
     // so an address that never answers goes SDOWN on time.
     link = {
-      key, host, port, kind,
-      refCount: 0,
+      key, host: inst.host, port: inst.port, kind,
+      users: new Map(),
       connected: false,
       connectedAtMs: 0,
       lastReconnectAttemptMs: 0,
@@ -47,25 +47,33 @@ export function acquireLink(
     };
     state.links.set(key, link);
   }
-  link.refCount += 1;
+  link.users.set(inst, master);
+  inst.linkKey = key;
   return link;
 }
 
-export function releaseLink(state: SentinelState, key: string, effects: Effect[]): void {
-  const link = state.links.get(key);
+/** Detaches `inst` from its link; the last user's leaving closes it. */
+export function releaseLink(state: SentinelState, inst: AnyInstance, effects: Effect[]): void {
+  const link = state.links.get(inst.linkKey);
   if (!link) return;
-  link.refCount -= 1;
-  if (link.refCount <= 0) {
-    state.links.delete(key);
-    effects.push({ type: 'disconnect', link: key });
+  link.users.delete(inst);
+  if (link.users.size === 0) {
+    state.links.delete(link.key);
+    state.connects.deferred.delete(link);
+    effects.push({ type: 'disconnect', link: link.key });
   }
 }
 
-function baseFields(state: SentinelState, name: string, host: string, port: number, link: LinkState, nowMs: number) {
+function linkKind(inst: AnyInstance): 'redis' | 'sentinel' {
+  return inst.kind === 'sentinel' ? 'sentinel' : 'redis';
+}
+
+function baseFields(state: SentinelState, name: string, host: string, port: number, nowMs: number) {
   return {
     addressing: state.addressing,
     name, host, port,
-    linkKey: link.key,
+    // Set by acquireLink.
+    linkKey: '',
     createdAtMs: nowMs,
     sdown: false,
     sdownSinceMs: 0,
@@ -78,10 +86,9 @@ function baseFields(state: SentinelState, name: string, host: string, port: numb
 }
 
 export function createMaster(state: SentinelState, config: MasterConfig, nowMs: number): MasterState {
-  const link = acquireLink(state, 'redis', config.host, config.port, nowMs);
   const master: MasterState = {
     kind: 'master',
-    ...baseFields(state, config.name, config.host, config.port, link, nowMs),
+    ...baseFields(state, config.name, config.host, config.port, nowMs),
     config: liveCopy(config),
     replicas: new Map(),
     sentinels: new Map(),
@@ -96,6 +103,7 @@ export function createMaster(state: SentinelState, config: MasterConfig, nowMs: 
     // all write (and get their replies) in the same tick.
     beatMs: nowMs - beatPhaseMs(config.name, state.timing.pingPeriodMs),
   };
+  acquireLink(state, master, master, nowMs);
   state.masters.set(config.name, master);
   visitBy(state, master, nowMs);
   return master;
@@ -124,12 +132,11 @@ export function createReplica(
   port: number,
   nowMs: number,
 ): ReplicaState {
-  const link = acquireLink(state, 'redis', host, port, nowMs);
   // Named by the address as shown when it is first seen, as Redis does.
   const name = formatAddr(shownHost(state.addressing, host), port);
   const replica: ReplicaState = {
     kind: 'slave',
-    ...baseFields(state, name, host, port, link, nowMs),
+    ...baseFields(state, name, host, port, nowMs),
     masterLinkDownSinceMs: 0,
     masterLinkUp: false,
     masterLinkNeverUp: false,
@@ -142,6 +149,7 @@ export function createReplica(
     slaveConfChangeMs: nowMs,
     demoteAtOnce: false,
   };
+  acquireLink(state, replica, master, nowMs);
   master.replicas.set(name, replica);
   return replica;
 }
@@ -154,10 +162,9 @@ export function createPeerSentinel(
   runId: string,
   nowMs: number,
 ): PeerSentinelState {
-  const link = acquireLink(state, 'sentinel', host, port, nowMs);
   const peer: PeerSentinelState = {
     kind: 'sentinel',
-    ...baseFields(state, runId, host, port, link, nowMs),
+    ...baseFields(state, runId, host, port, nowMs),
     runId,
     lastHelloMs: 0,
     lastMasterDownReplyMs: 0,
@@ -166,6 +173,7 @@ export function createPeerSentinel(
     peerSaysMasterDown: false,
     leaderEpoch: 0,
   };
+  acquireLink(state, peer, master, nowMs);
   master.sentinels.set(runId, peer);
   return peer;
 }
@@ -173,16 +181,16 @@ export function createPeerSentinel(
 /** Drops a master with everything it owns; returns the effects closing unused links. */
 export function removeMaster(state: SentinelState, master: MasterState): Effect[] {
   const effects: Effect[] = [];
-  for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
-  for (const s of master.sentinels.values()) releaseLink(state, s.linkKey, effects);
-  releaseLink(state, master.linkKey, effects);
+  for (const r of master.replicas.values()) releaseLink(state, r, effects);
+  for (const s of master.sentinels.values()) releaseLink(state, s, effects);
+  releaseLink(state, master, effects);
   state.masters.delete(master.name);
   return effects;
 }
 
 export function removePeer(state: SentinelState, master: MasterState, peer: PeerSentinelState, effects: Effect[]): void {
   master.sentinels.delete(peer.name);
-  releaseLink(state, peer.linkKey, effects);
+  releaseLink(state, peer, effects);
 }
 
 /**
@@ -191,8 +199,8 @@ export function removePeer(state: SentinelState, master: MasterState, peer: Peer
  */
 export function resetMaster(state: SentinelState, master: MasterState, nowMs: number): Effect[] {
   const effects: Effect[] = [];
-  for (const r of master.replicas.values()) releaseLink(state, r.linkKey, effects);
-  for (const s of master.sentinels.values()) releaseLink(state, s.linkKey, effects);
+  for (const r of master.replicas.values()) releaseLink(state, r, effects);
+  for (const s of master.sentinels.values()) releaseLink(state, s, effects);
   master.replicas.clear();
   master.sentinels.clear();
   resetMasterFields(master, nowMs);
@@ -234,11 +242,38 @@ export function resetMasterFields(master: MasterState, nowMs: number): void {
 }
 
 /** The replica of `master` at host:port, by name or by resolved address. */
-export function findReplica(master: MasterState, host: string, port: number): ReplicaState | undefined {
+export function findReplica(state: SentinelState, master: MasterState, host: string, port: number): ReplicaState | undefined {
   const byName = master.replicas.get(formatAddr(shownHost(master.addressing, host), port)) ??
     master.replicas.get(formatAddr(host, port));
   if (byName) return byName;
+  if (isIpLiteral(host)) return replicaAtAddress(state, master, host, port);
   for (const r of master.replicas.values()) if (r.port === port && sameHost(master.addressing, r.host, host)) return r;
+  return undefined;
+}
+
+/**
+ * The replica at a numeric address, found from the links rather than by a
+ * walk over every replica (a master listing ten thousand would make each
+ * new one cost ten thousand comparisons). Numeric addresses are stored as
+ * inet_ntop prints them, so a replica at this address is stored under it,
+ * or under a hostname that the shell resolved to it (sameHost matches a
+ * name to an address only through `resolved`). A hostname looked up still
+ * takes the walk: names are only stored with resolve-hostnames.
+ */
+function replicaAtAddress(state: SentinelState, master: MasterState, ip: string, port: number): ReplicaState | undefined {
+  const at = (host: string): ReplicaState | undefined => {
+    const users = state.links.get(linkKey('redis', host, port))?.users;
+    if (!users) return undefined;
+    for (const [inst, owner] of users) if (owner === master && inst.kind === 'slave') return inst;
+    return undefined;
+  };
+  const exact = at(ip);
+  if (exact) return exact;
+  for (const [name, resolvedIp] of state.addressing.resolved) {
+    if (resolvedIp !== ip) continue;
+    const named = at(name);
+    if (named) return named;
+  }
   return undefined;
 }
 

@@ -3,10 +3,55 @@
  * going down. Pings measure the link, shared by every instance at its address.
  */
 import type { Effect } from './effects.js';
-import { instancesOf } from './instances.js';
 import { isIpLiteral, type LinkState, type SentinelState } from './state.js';
 
-export function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
+/**
+ * Starts the connection attempts due on the link, within the tick's budget.
+ * Redis tries every lost link once per ping period; a Node socket costs
+ * several times what hiredis's does, so ten thousand unreachable peers (a
+ * forged hello makes one) tried every second would take more than the
+ * whole CPU, and the Sentinel could not answer its clients. A master's own
+ * link, and a link that answered since the start, are tried on time
+ * whatever the budget: a flood of addresses that never answered waits in
+ * line (oldest first) and is tried less often than once a period; with
+ * fewer links due than the budget nothing changes.
+ */
+export function reconnectLinkIfNeeded(state: SentinelState, link: LinkState, ofMaster: boolean, nowMs: number,
+  effects: Effect[]): void {
+  if (!reconnectDue(state, link, nowMs)) return;
+  const budget = state.connects;
+  if (!ofMaster && link.answeredMs === 0) {
+    if (budget.leftInTick <= 0) {
+      budget.deferred.add(link);
+      return;
+    }
+    budget.leftInTick -= 1;
+  }
+  budget.deferred.delete(link);
+  reconnectIfNeeded(state, link, nowMs, effects);
+  reconnectPubsubIfNeeded(state, link, nowMs, effects);
+}
+
+/** At the start of a tick: a new budget, spent first on the attempts put off earlier. */
+export function startDeferredConnects(state: SentinelState, nowMs: number, effects: Effect[]): void {
+  const budget = state.connects;
+  budget.leftInTick = state.timing.connectsPerTick;
+  for (const link of budget.deferred) {
+    if (budget.leftInTick <= 0) return;
+    budget.deferred.delete(link);
+    if (state.links.get(link.key) !== link || !reconnectDue(state, link, nowMs)) continue;
+    budget.leftInTick -= 1;
+    reconnectIfNeeded(state, link, nowMs, effects);
+    reconnectPubsubIfNeeded(state, link, nowMs, effects);
+  }
+}
+
+function reconnectDue(state: SentinelState, link: LinkState, nowMs: number): boolean {
+  if (!link.connected && attemptDue(state, link, nowMs)) return true;
+  return link.kind === 'redis' && !link.pubsub.connected && attemptDue(state, link.pubsub, nowMs);
+}
+
+function reconnectIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
   if (link.connected) return;
   if (!attemptDue(state, link, nowMs)) return;
   link.lastReconnectAttemptMs = nowMs;
@@ -110,17 +155,15 @@ export function onLinkDown(state: SentinelState, linkKeyStr: string): void {
   link.connected = false;
   link.connecting = false;
   link.pendingCommands = 0;
-  for (const master of state.masters.values()) {
-    for (const inst of instancesOf(master)) {
-      if (inst.linkKey !== linkKeyStr) continue;
-      inst.infoPending = false;
-      if (inst.kind === 'sentinel') inst.askPending = false;
-    }
+  // The replies of requests in flight are lost with the link.
+  for (const inst of link.users.keys()) {
+    inst.infoPending = false;
+    if (inst.kind === 'sentinel') inst.askPending = false;
   }
 }
 
 /** As the command link: one attempt per ping period while the pub/sub connection is missing. */
-export function reconnectPubsubIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
+function reconnectPubsubIfNeeded(state: SentinelState, link: LinkState, nowMs: number, effects: Effect[]): void {
   const pubsub = link.pubsub;
   if (link.kind !== 'redis' || pubsub.connected) return;
   if (!attemptDue(state, pubsub, nowMs)) return;

@@ -16,7 +16,7 @@ import { coordinatedInfoPeriodMs } from './coordinated.js';
 import { sendHello } from './gossip.js';
 import { instancesOf, refOf } from './instances.js';
 import { takeDue, visitAllSoon, visitBy } from './visits.js';
-import { dropSilentPubsub, reconnectIfNeeded, reconnectPubsubIfNeeded, sendPing } from './linkHealth.js';
+import { dropSilentPubsub, reconnectLinkIfNeeded, sendPing, startDeferredConnects } from './linkHealth.js';
 import { checkSubjectivelyDown } from './sdown.js';
 import type { AnyInstance, LinkState, MasterState, SentinelState } from './state.js';
 import { checkTilt } from './tilt.js';
@@ -30,6 +30,7 @@ export function tick(state: SentinelState, nowMs: number): Effect[] {
   const wasTilt = state.tilt;
   checkTilt(state, nowMs, effects);
   if (state.tilt || wasTilt) visitAllSoon(state);
+  startDeferredConnects(state, nowMs, effects);
   const due = takeDue(state, nowMs);
   const masters = due === 'all' ? [...state.masters.values()] : due;
   for (const master of masters) {
@@ -71,7 +72,7 @@ function nextVisitMs(state: SentinelState, master: MasterState, nowMs: number): 
     if (inst.sdown) return nowMs;
     const link = state.links.get(inst.linkKey);
     if (!link?.connected || (link.kind === 'redis' && !link.pubsub.connected)) return nowMs;
-    if (link.pendingCommands >= t.maxPendingCommands * link.refCount) return nowMs;
+    if (link.pendingCommands >= t.maxPendingCommands * link.users.size) return nowMs;
     if (inst.kind !== 'sentinel' && !inst.infoPending) {
       if (inst.infoRefreshMs === 0) return nowMs;
       const period = infoPeriodMs(state, inst, master);
@@ -122,8 +123,7 @@ function handleInstance(
   const link = state.links.get(inst.linkKey);
   if (!link) return;
   if (!state.tilt) dropSilentPubsub(state, link, nowMs, effects);
-  reconnectIfNeeded(state, link, nowMs, effects);
-  reconnectPubsubIfNeeded(state, link, nowMs, effects);
+  reconnectLinkIfNeeded(state, link, inst.kind === 'master', nowMs, effects);
   sendPeriodicCommands(state, inst, master, link, nowMs, beat, effects);
   // In TILT the timer's notion of elapsed time cannot be trusted.
   if (state.tilt) return;
@@ -185,7 +185,7 @@ function sendPeriodicCommands(
   effects: Effect[],
 ): void {
   if (!link.connected) return;
-  if (link.pendingCommands >= state.timing.maxPendingCommands * link.refCount) return;
+  if (link.pendingCommands >= state.timing.maxPendingCommands * link.users.size) return;
   const beatMs = beatPeriodMs(state, master);
   if (inst.kind !== 'sentinel' && !inst.infoPending) {
     const period = infoPeriodMs(state, inst, master);

@@ -30,6 +30,7 @@ export function stateFromConfig(
     tiltSinceMs: 0,
     lastTickMs: 0,
     visits: newVisitQueue(),
+    connects: { leftInTick: 0, deferred: new Set() },
     startedAtMs: nowMs,
     timing: defaultTiming(),
     simulateFailure: { crashAfterElection: false, crashAfterPromotion: false },

@@ -10,6 +10,12 @@ import type { VisitQueue } from './visits.js';
 
 export type InstanceKind = 'master' | 'slave' | 'sentinel';
 
+export interface ConnectBudget {
+  leftInTick: number;
+  /** Links due for an attempt that the budget put off, oldest first; a link leaves when its attempt starts. */
+  deferred: Set<LinkState>;
+}
+
 /**
  * Health of one outbound connection. Shared by every instance at the same
  * address and kind (a peer Sentinel that watches ten of our masters is one
@@ -20,7 +26,16 @@ export interface LinkState {
   readonly host: string;
   readonly port: number;
   readonly kind: 'redis' | 'sentinel';
-  refCount: number;
+  /**
+   * The instances using this link, each with the master it belongs to (a
+   * master with itself); Redis's link refcount is its size. What a link
+   * event (down, a PONG) touches is found here, not by walking every
+   * instance of every master: a master flooded with ten thousand peers
+   * must not make each of their link events cost ten thousand visits.
+   * In order of attachment: the first user's master governs the link's
+   * auth and renamed commands.
+   */
+  users: Map<AnyInstance, MasterState>;
   connected: boolean;
   /** When the command link last connected (0 = never). */
   connectedAtMs: number;
@@ -245,6 +260,8 @@ export interface SentinelState {
   lastTickMs: number;
   /** Which masters' groups the next ticks visit (visits.ts). */
   visits: VisitQueue;
+  /** Connection attempts left to this tick, and those it put off (linkHealth.ts). */
+  connects: ConnectBudget;
   /**
    * Some master may have rebootSinceMs set: a +PONG then looks for the
    * masters of its link to clear it. Never false while one is set (raised

@@ -38,7 +38,7 @@ import {
   type SimulatedFailure,
 } from './admin.js';
 import type { Timing } from './timing.js';
-import { visitAllSoon, visitSoon } from './visits.js';
+import { visitAllSoon, visitBy, visitSoon } from './visits.js';
 
 export type CoreEvent =
   | { type: 'tick' }
@@ -158,6 +158,7 @@ function scheduleVisits(state: SentinelState, event: Exclude<CoreEvent, { type: 
     case 'linkDown':
     case 'pubsubUp':
     case 'pubsubDown':
+      return visitLinkUsersSoon(state, event.link, nowMs);
     case 'hostResolved':
     case 'setSentinelOptions':
     case 'simulateFailure':
@@ -188,6 +189,16 @@ function scheduleVisits(state: SentinelState, event: Exclude<CoreEvent, { type: 
     case 'pubsubMessage':
       return;
   }
+}
+
+/**
+ * A link event concerns the groups of the instances on that link only: a
+ * thousand unreachable peers going down in turn must not each make the
+ * next tick visit every group.
+ */
+function visitLinkUsersSoon(state: SentinelState, linkKey: string, nowMs: number): void {
+  const users = state.links.get(linkKey)?.users;
+  if (users) for (const master of users.values()) visitBy(state, master, nowMs);
 }
 
 function stepEvent(state: SentinelState, event: Exclude<CoreEvent, { type: 'tick' }>, nowMs: number): StepResult {

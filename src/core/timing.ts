@@ -29,6 +29,11 @@ const DEFAULT_TIMING = {
   scriptRetryDelayMs: 30_000,
   maxPendingCommands: 100,
   /**
+   * Links that may start connection attempts in one tick, beyond a master's
+   * own link and links that answered since the start (linkHealth.ts).
+   */
+  connectsPerTick: 100,
+  /**
    * Delay between ODOWN and +try-failover, per rank of our run id among the
    * known Sentinels: wide enough that the ODOWN instants of different
    * Sentinels (tens of ms apart, measured up to 34 ms here) do not make two

@@ -242,7 +242,7 @@ export class Connection {
   }
 
   /** `lost`: what pending callbacks get ('link down' unless a stall ended the connection). */
-  private end(reason: string | undefined, lost: Error = new ReplyLostError()): void {
+  private end(reason: string | undefined, lost?: Error): void {
     if (this.ended) return;
     this.ended = true;
     // What was sent just before a close still leaves, as with uncorked writes.
@@ -251,6 +251,9 @@ export class Connection {
     const waiting = this.pending.slice(this.head);
     this.pending = [];
     this.head = 0;
+    // Made only when something waits: an Error captures a stack, and a
+    // refused connect (thousands a second to unreachable peers) has no reply pending.
+    if (waiting.length > 0) lost ??= new ReplyLostError();
     for (const done of waiting) {
       try {
         done?.(lost, undefined);

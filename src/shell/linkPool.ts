@@ -35,7 +35,6 @@ export interface LinkPoolOptions {
 
 export class LinkPool implements LinkOps {
   private readonly links = new Map<string, InstanceLink>();
-  private readonly owners = new Map<string, MasterState>();
 
   constructor(private readonly opts: LinkPoolOptions) {}
 
@@ -189,21 +188,14 @@ export class LinkPool implements LinkOps {
   }
 
   /**
-   * The master whose config (auth, renamed commands) governs a shared link.
-   * Asked on every command sent (rename), so the answer is cached and only
-   * looked up again when that master no longer uses the link.
+   * The master whose config (auth, renamed commands) governs a shared link:
+   * that of the link's first user, which stays so while it uses the link.
+   * Asked on every command sent (rename), so it costs one lookup whatever
+   * the number of instances.
    */
   private ownerOf(key: string): MasterState | undefined {
-    const masters = this.opts.state.masters;
-    const cached = this.owners.get(key);
-    if (cached && masters.get(cached.name) === cached && usesLink(cached, key)) return cached;
-    this.owners.delete(key);
-    for (const m of masters.values()) {
-      if (!usesLink(m, key)) continue;
-      this.owners.set(key, m);
-      return m;
-    }
-    return undefined;
+    const users = this.opts.state.links.get(key)?.users;
+    return users?.values().next().value;
   }
 
   private authFor(kind: 'redis' | 'sentinel', master: MasterState | undefined): LinkAuth {
@@ -226,11 +218,4 @@ function replyErrorOutcome(err: Error): PingOutcome {
   // a lost connection, i.e. no reply at all.
   if (err.name === 'ReplyError') return classifyPingReply(err.message);
   return 'none';
-}
-
-function usesLink(m: MasterState, key: string): boolean {
-  if (m.linkKey === key) return true;
-  for (const r of m.replicas.values()) if (r.linkKey === key) return true;
-  for (const s of m.sentinels.values()) if (s.linkKey === key) return true;
-  return false;
 }

@@ -103,7 +103,7 @@ describe('resolve-hostnames no stores the addresses of the names', () => {
     step(s, { type: 'setSentinelOptions', ...OFF }, T0 + 10);
     expect([...m.replicas.keys()]).toEqual(['127.0.0.1:6380']);
     expect(m.failover.promoted).toBe('127.0.0.1:6380');
-    expect(s.links.get('redis|127.0.0.1|6380')!.refCount).toBe(1);
+    expect(s.links.get('redis|127.0.0.1|6380')!.users.size).toBe(1);
   });
 });
 
