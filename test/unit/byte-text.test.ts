@@ -14,20 +14,12 @@ import { bulk, stringMap } from '../../src/server/reply.js';
 import { RequestDecoder, type RequestArgs } from '../../src/server/decode.js';
 import { hashPassword } from '../../src/server/aclRules.js';
 import { createHash } from 'node:crypto';
+import { seededRandom } from '../../src/core/sentinel.js';
 
 const MYID = 'ae712b52910b9f6f36e0f9b7503fd2b0a9e503ab';
 
-/** Deterministic PRNG (mulberry32) so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the core's mulberry32) so a failure replays. */
+const rng = seededRandom;
 
 /** Random bytes, often near UTF-8: lead bytes, continuation bytes, ASCII, quotes, spaces. */
 function randomBytes(next: () => number, maxLen: number): Buffer {
