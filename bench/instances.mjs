@@ -125,6 +125,7 @@ function ask(socket, line, timeoutMs) {
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.on('data', onData);
+    socket.once('close', () => finish(undefined));
     socket.write(`${line}\r\n`);
   });
 }
