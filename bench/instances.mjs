@@ -125,6 +125,7 @@ function ask(socket, line, timeoutMs) {
     };
     const timer = setTimeout(() => finish(undefined), timeoutMs);
     socket.on('data', onData);
+    socket.once('close', () => finish(undefined));
     socket.write(`${line}\r\n`);
   });
 }
@@ -325,8 +326,14 @@ async function startFakeMaster(replicas) {
   return { port, child };
 }
 
-function sentinelConfig(port, masterPort, knownSentinels) {
+/**
+ * `impl` 'ts' lifts tssentinel's discovery caps (max-sentinels/replicas-per-master,
+ * 1024 / 4096 by default): this bench measures the cost of many instances,
+ * not the cap (redis-sentinel has none and refuses the directives).
+ */
+function sentinelConfig(port, masterPort, knownSentinels, impl = 'real') {
   const lines = ['bind 127.0.0.1', `port ${port}`, `sentinel myid ${MYID}`, `sentinel monitor m ${HOST} ${masterPort} 2`];
+  if (impl !== 'real') lines.push('max-sentinels-per-master 1000000', 'max-replicas-per-master 1000000');
   for (let i = 0; i < knownSentinels; i++) {
     lines.push(`sentinel known-sentinel m ${peerHost(i)} ${DEAD_PORT} ${i.toString(16).padStart(40, '0')}`);
   }
@@ -338,7 +345,7 @@ async function sentinelsCase(n, master) {
     const dir = tempDir(`instances-${impl}`);
     const port = await freePort();
     const conf = path.join(dir, 'sentinel.conf');
-    fs.writeFileSync(conf, sentinelConfig(port, master.port, n));
+    fs.writeFileSync(conf, sentinelConfig(port, master.port, n, impl));
     const t0 = performance.now();
     const child = spawnSentinel(impl, conf, port, dir);
     const firstPongMs = await firstPong(port, child, t0);
@@ -360,7 +367,7 @@ async function replicasCase(n) {
       const dir = tempDir(`instances-${impl}`);
       const port = await freePort();
       const conf = path.join(dir, 'sentinel.conf');
-      fs.writeFileSync(conf, sentinelConfig(port, master.port, 0));
+      fs.writeFileSync(conf, sentinelConfig(port, master.port, 0, impl));
       const t0 = performance.now();
       let child = spawnSentinel(impl, conf, port, dir);
       const firstPongMs = await firstPong(port, child, t0);
@@ -431,7 +438,7 @@ async function floodCase(n) {
       const dir = tempDir(`instances-${impl}`);
       const port = await freePort();
       const conf = path.join(dir, 'sentinel.conf');
-      fs.writeFileSync(conf, sentinelConfig(port, master.port, 0));
+      fs.writeFileSync(conf, sentinelConfig(port, master.port, 0, impl));
       const child = spawnSentinel(impl, conf, port, dir);
       const row = { case: 'flood', n, impl: label(impl) };
       if (await firstPong(port, child, performance.now()) !== undefined &&
@@ -471,7 +478,7 @@ async function coreCase(sizesList) {
   const { stateFromConfig } = await load('core/sentinel.js');
   const { step } = await load('core/step.js');
   for (const n of [10, ...sizesList]) {
-    const text = sentinelConfig(26379, 6379, n);
+    const text = sentinelConfig(26379, 6379, n, 'ts');
     let t = performance.now();
     const cfg = parseConfig(text);
     const parseMs = performance.now() - t;

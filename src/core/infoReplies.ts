@@ -11,7 +11,7 @@ import { failoverInProgress, onPromotedReplicaIsMaster, trackReconf } from './fa
 import { sendHellosNow } from './gossip.js';
 import { parseInfo, type ParsedInfo } from './info.js';
 import { createReplica, findInstance, findReplica, refOf } from './instances.js';
-import { onCommandDone } from './linkHealth.js';
+import { onCommandDone, reconnectLinkIfNeeded } from './linkHealth.js';
 import { formatAddr, sameHost, storableName, type MasterState, type ReplicaState, type SentinelState } from './state.js';
 
 /** An INFO reply (or failure: text undefined) for the instance it was sent to. */
@@ -202,6 +202,20 @@ function noDownFor(r: ReplicaState, ms: number, nowMs: number): boolean {
   return r.sdownSinceMs === 0 || nowMs - r.sdownSinceMs > ms;
 }
 
+/**
+ * A replica just found is linked now rather than at the next tick (within
+ * the tick's connect budget), its INFO going with the first PING (onLinkUp),
+ * or at once on a link already up: until that INFO is back it cannot be
+ * promoted, and SENTINEL FAILOVER right after a start answered NOGOODSLAVE
+ * meanwhile (redis-sentinel accepts it ~0.1 s after its start).
+ */
+function askInfoSoon(state: SentinelState, master: MasterState, replica: ReplicaState, nowMs: number, effects: Effect[]): void {
+  const link = state.links.get(replica.linkKey);
+  if (!link) return;
+  if (link.connected) effects.push(...requestInfoNow(state, refOf(replica, master)));
+  else reconnectLinkIfNeeded(state, link, false, nowMs, effects);
+}
+
 function discoverReplicas(
   state: SentinelState,
   master: MasterState,
@@ -223,6 +237,7 @@ function discoverReplicas(
     if (!roomFor(state, master, 'slave', formatAddr(host, port), nowMs, effects)) continue;
     const replica = createReplica(state, master, host, port, nowMs);
     effects.push(sentinelEvent('notice', '+slave', instanceDetails(replica, master), master.name));
+    askInfoSoon(state, master, replica, nowMs, effects);
     added = true;
   }
   if (added) effects.push({ type: 'persist', sync: false });

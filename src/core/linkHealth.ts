@@ -3,6 +3,7 @@
  * going down. Pings measure the link, shared by every instance at its address.
  */
 import type { Effect } from './effects.js';
+import { refOf } from './instances.js';
 import { isIpLiteral, type LinkState, type SentinelState } from './state.js';
 
 /**
@@ -146,7 +147,22 @@ export function onLinkUp(
   // Redis pings as soon as a link comes up, so a restarted instance is
   // seen alive without waiting for the next period.
   sendPing(link, nowMs, effects);
+  askFirstReplicaInfo(link, effects);
   return effects;
+}
+
+/**
+ * A replica whose INFO never came (just discovered, or known from the
+ * config at start) is asked in the same write as the first PING, not at the
+ * next tick: it can be promoted only once its INFO is back.
+ */
+function askFirstReplicaInfo(link: LinkState, effects: Effect[]): void {
+  for (const [inst, master] of link.users) {
+    if (inst.kind !== 'slave' || inst.infoRefreshMs !== 0 || inst.infoPending) continue;
+    inst.infoPending = true;
+    link.pendingCommands += 1;
+    effects.push({ type: 'info', link: link.key, target: refOf(inst, master) });
+  }
 }
 
 export function onLinkDown(state: SentinelState, linkKeyStr: string): void {
