@@ -17,6 +17,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pingProbe as sharedPingProbe } from './lib/pingProbe.mjs';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -124,40 +125,10 @@ function stop(p) {
   fs.rmSync(p.dir, { recursive: true, force: true });
 }
 
+/** The worst PING wait of a second client while a pattern runs (bench/lib/pingProbe.mjs). */
 async function pingProbe(port, auth) {
-  const s = net.connect({ port, host: '127.0.0.1' });
-  await new Promise((r) => s.once('connect', r));
-  if (auth) {
-    s.write('AUTH secret\r\n');
-    await new Promise((r) => s.once('data', r));
-  }
-  let worst = 0;
-  let stopped = false;
-  let sentAt = 0;
-  let waiting = false;
-  s.on('data', () => {
-    worst = Math.max(worst, performance.now() - sentAt);
-    waiting = false;
-  });
-  s.on('error', () => undefined);
-  const loop = (async () => {
-    while (!stopped) {
-      if (!waiting) {
-        waiting = true;
-        sentAt = performance.now();
-        s.write('PING\r\n');
-      } else {
-        worst = Math.max(worst, performance.now() - sentAt);
-      }
-      await sleep(20);
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-    s.destroy();
-    return worst;
-  };
+  const stop = await sharedPingProbe(port, auth ? 'AUTH secret\r\n' : undefined);
+  return async () => (await stop()).worst;
 }
 
 async function dribble(port, conns, prefix, bytesPerConn, preamble) {

@@ -39,6 +39,7 @@ import { pathToFileURL } from 'node:url';
 import {
   HOST, REDIS_SENTINEL, REPO_ROOT, TICK_HZ, children, cpuTicks, eachArg, freePort, killAllOnExit, sleep, startChild, tempDir,
 } from './lib/harness.mjs';
+import { pingEvery20Ms } from './lib/pingProbe.mjs';
 
 const opts = {
   sentinels: [1000, 10000, 100000],
@@ -242,40 +243,11 @@ async function within(limitMs, ok) {
   return undefined;
 }
 
-/** PINGs every 20 ms on one connection until stop(); latencies in ms (a PING still unanswered counts up to now). */
+/** PINGs every 20 ms on one connection until stop() (bench/lib/pingProbe.mjs): { lat, worst } in ms. */
 async function pingProbe(port) {
   const s = await connectOnce(port);
-  const lat = [];
-  if (!s) return async () => ({ lat, worst: Infinity });
-  let sentAt = 0;
-  let waiting = false;
-  let worst = 0;
-  s.on('data', () => {
-    const ms = performance.now() - sentAt;
-    lat.push(ms);
-    worst = Math.max(worst, ms);
-    waiting = false;
-  });
-  s.on('error', () => undefined);
-  let stopped = false;
-  const loop = (async () => {
-    while (!stopped) {
-      if (!waiting) {
-        waiting = true;
-        sentAt = performance.now();
-        s.write('PING\r\n');
-      } else {
-        worst = Math.max(worst, performance.now() - sentAt);
-      }
-      await sleep(20);
-    }
-  })();
-  return async () => {
-    stopped = true;
-    await loop;
-    s.destroy();
-    return { lat, worst };
-  };
+  if (!s) return async () => ({ lat: [], worst: Infinity });
+  return pingEvery20Ms(s);
 }
 
 function pct(values, p) {
