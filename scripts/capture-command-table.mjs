@@ -14,7 +14,7 @@ import net from 'node:net';
 const sentinelBin = process.argv[2] ?? '/usr/bin/redis-sentinel';
 const outFile = join(dirname(fileURLToPath(import.meta.url)), '..', 'src', 'server', 'commandTable.ts');
 
-/** A port below the ephemeral range, test-bound before use (see DESIGN.md). */
+/** A port below the ephemeral range, test-bound before use (a port in the ephemeral range can be taken by an outgoing connection). */
 async function freePort() {
   for (;;) {
     const port = 10000 + Math.floor(Math.random() * 22000);

@@ -91,7 +91,7 @@ export interface StepOptions {
    * Rethrow a core bug (ImpossibleTransition) instead of containing it.
    * Default true, so unit tests and the simulator fail on it; the runtime
    * passes false: in production one bad master must not take down a
-   * Sentinel that watches a thousand (STYLE.md rule 3).
+   * Sentinel that watches a thousand.
    */
   strict?: boolean;
 }

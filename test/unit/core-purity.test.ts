@@ -3,7 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { findConfigWrites, findCoreMutatorImports, findStateWrites } from './core-state-writers.js';
 
-// src/core must stay a pure function of state, events and time (DESIGN.md):
+// src/core must stay a pure function of state, events and time:
 // no network, filesystem, timers, wall clock or ambient randomness.
 const CORE_DIR = join(__dirname, '../../src/core');
 const FORBIDDEN: ReadonlyArray<[string, RegExp]> = [
@@ -29,7 +29,7 @@ describe('core purity', () => {
   });
 });
 
-// One writer (STYLE.md rule 9): outside src/core, core state is only read;
+// One writer (only step() changes Sentinel state): outside src/core, core state is only read;
 // commands, timers and links change it through events into step(). src/config
 // builds the parsed config (MasterConfig values before the core copies them).
 const SRC_DIR = join(__dirname, '../../src');

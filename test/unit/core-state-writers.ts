@@ -1,6 +1,6 @@
 /**
- * A textual scan for writes to core state outside src/core (STYLE.md rule
- * 9: only step() changes Sentinel state). Not a type checker: it follows
+ * A textual scan for writes to core state outside src/core (one writer:
+ * only step() changes Sentinel state). Not a type checker: it follows
  * values reached from `.state` / `.state.` and values typed as core state
  * within one file, and reports assignments and mutating calls on them.
  */
