@@ -312,14 +312,28 @@ function sentinelConfig(port, masterPort, knownSentinels, impl = 'real') {
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * One implementation started on a fresh dir and port with sentinelConfig's
+ * file; t0 is taken just before the spawn. restart() starts it again on the
+ * same file and port.
+ */
+async function launch(impl, masterPort, knownSentinels) {
+  const dir = tempDir(`instances-${impl}`);
+  const port = await freePort();
+  const conf = path.join(dir, 'sentinel.conf');
+  fs.writeFileSync(conf, sentinelConfig(port, masterPort, knownSentinels, impl));
+  const t0 = performance.now();
+  return { port, conf, t0, child: spawnSentinel(impl, conf, port, dir), restart: () => spawnSentinel(impl, conf, port, dir) };
+}
+
+/** How many lines of the config file match `re` (a /g regexp). */
+function configLines(conf, re) {
+  return (fs.readFileSync(conf, 'utf8').match(re) ?? []).length;
+}
+
 async function sentinelsCase(n, master) {
   for (const impl of opts.impls) {
-    const dir = tempDir(`instances-${impl}`);
-    const port = await freePort();
-    const conf = path.join(dir, 'sentinel.conf');
-    fs.writeFileSync(conf, sentinelConfig(port, master.port, n, impl));
-    const t0 = performance.now();
-    const child = spawnSentinel(impl, conf, port, dir);
+    const { port, t0, child } = await launch(impl, master.port, n);
     const firstPongMs = await firstPong(port, child, t0);
     const loadedMs = firstPongMs === undefined ? undefined
       : await within(LOAD_LIMIT_MS, async () => Number(await masterField(port, 'm', 'num-other-sentinels')) === n);
@@ -336,12 +350,9 @@ async function replicasCase(n) {
   const master = await startFakeMaster(n);
   try {
     for (const impl of opts.impls) {
-      const dir = tempDir(`instances-${impl}`);
-      const port = await freePort();
-      const conf = path.join(dir, 'sentinel.conf');
-      fs.writeFileSync(conf, sentinelConfig(port, master.port, 0, impl));
-      const t0 = performance.now();
-      let child = spawnSentinel(impl, conf, port, dir);
+      const launched = await launch(impl, master.port, 0);
+      const { port, conf, t0 } = launched;
+      let { child } = launched;
       const firstPongMs = await firstPong(port, child, t0);
       // Discovery, with PING timed all along.
       const probe = await pingProbe(port);
@@ -354,11 +365,11 @@ async function replicasCase(n) {
       if (discoveredMs !== undefined) {
         Object.assign(row, await steady(impl, port, child));
         // The config now lists the replicas (written within a second of their discovery).
-        await within(30_000, async () => (fs.readFileSync(conf, 'utf8').match(/known-replica/g) ?? []).length === n);
-        row.savedReplicas = (fs.readFileSync(conf, 'utf8').match(/known-replica/g) ?? []).length;
+        await within(30_000, async () => configLines(conf, /known-replica/g) === n);
+        row.savedReplicas = configLines(conf, /known-replica/g);
         await kill(child, 'SIGTERM');
         const t1 = performance.now();
-        child = spawnSentinel(impl, conf, port, dir);
+        child = launched.restart();
         row.restartFirstPongMs = round(await firstPong(port, child, t1));
         row.restartAllLoaded = await within(LOAD_LIMIT_MS, async () => Number(await masterField(port, 'm', 'num-slaves')) === n) !== undefined;
         row.restartTilt = await tilted(port);
@@ -407,11 +418,7 @@ async function floodCase(n) {
   const master = await startFakeMaster(0);
   try {
     for (const impl of opts.impls) {
-      const dir = tempDir(`instances-${impl}`);
-      const port = await freePort();
-      const conf = path.join(dir, 'sentinel.conf');
-      fs.writeFileSync(conf, sentinelConfig(port, master.port, 0, impl));
-      const child = spawnSentinel(impl, conf, port, dir);
+      const { port, conf, child } = await launch(impl, master.port, 0);
       const row = { case: 'flood', n, impl: label(impl) };
       if (await firstPong(port, child, performance.now()) !== undefined &&
           await within(30_000, async () => (await publishAll(master.port, ['subscribed?']))[0] > 0) !== undefined) {
@@ -428,8 +435,8 @@ async function floodCase(n) {
         row.allKnownMs = round(knownMs === undefined ? undefined : performance.now() - t0);
         row.cpuSecondsToAllKnown = round(((cpuTicks(child.pid) - ticks0) / TICK_HZ) * 10) / 10;
         row.pingMaxDuringFloodMs = round((await probe()).worst);
-        await within(30_000, async () => (fs.readFileSync(conf, 'utf8').match(/known-sentinel/g) ?? []).length === n);
-        row.savedPeers = (fs.readFileSync(conf, 'utf8').match(/known-sentinel/g) ?? []).length;
+        await within(30_000, async () => configLines(conf, /known-sentinel/g) === n);
+        row.savedPeers = configLines(conf, /known-sentinel/g);
         if (knownMs !== undefined) Object.assign(row, await steady(impl, port, child));
       }
       await kill(child);
