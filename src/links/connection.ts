@@ -172,8 +172,8 @@ export class Connection {
     this.guardedAtMs = -1;
     const limitMs = this.opts.stallLimitMs?.();
     if (guardedAtMs >= 0 && limitMs !== undefined && performance.now() - guardedAtMs > limitMs) {
-      const stalledMs = Math.round(performance.now() - guardedAtMs);
-      this.end(`not sent: the process stalled for ${stalledMs} ms after the command was decided`, new StalledError(stalledMs));
+      const stalled = new StalledError(Math.round(performance.now() - guardedAtMs));
+      this.end(`${stalled.message} after the command was decided`, stalled);
       return;
     }
     this.socket.write(out);
